@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "netconsole",
+    products: [
+        .executable(name: "netconsole", targets: ["netconsole"]),
+        .library(name: "NetEngine", targets: ["NetEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNCurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .systemLibrary(name: "CLinux"),
+        .target(
+            name: "NetEngine",
+            dependencies: ["CLinux", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "NetConsoleUI",
+            dependencies: ["NetEngine", "CNCurses"]
+        ),
+        .executableTarget(
+            name: "netconsole",
+            dependencies: [
+                "NetEngine",
+                "NetConsoleUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "NetEngineTests", dependencies: ["NetEngine"]),
+        .testTarget(name: "NetConsoleUITests", dependencies: ["NetConsoleUI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["NetEngine"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

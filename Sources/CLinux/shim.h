@@ -1,0 +1,13 @@
+#ifndef CLINUX_SHIM_H
+#define CLINUX_SHIM_H
+// Linux-only calls that Swift's Glibc module leaves out (they sit behind _GNU_SOURCE there).
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+extern int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+extern int pipe2(int fds[2], int flags);
+#endif

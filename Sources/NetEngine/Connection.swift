@@ -1,0 +1,211 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+
+/// One accepted, non-blocking TCP connection on an event loop. It reads into the loop's shared buffer, hands the
+/// bytes to its handler, and writes what the handler asks for; while output is pending it stops reading, so a
+/// peer that does not read cannot make the server buffer without bound.
+public final class Connection: EventHandler {
+    public let id: Int
+    public let peer: SocketAddress
+    public let service: String
+    public private(set) var bytesIn = 0
+    public private(set) var bytesOut = 0
+    public let openedAt: Double
+    public private(set) var lastActivity: Double
+    public private(set) var isClosed = false
+
+    let socket: Socket
+    private unowned let server: TCPServer
+    private var handler: ConnectionHandler
+    private var pending = OutputBuffer()
+    private var closeAfterFlush = false
+    private var readingPaused = false
+    private var watchingWritable = false
+
+    init(id: Int, socket: Socket, peer: SocketAddress, server: TCPServer, handler: ConnectionHandler) {
+        self.id = id
+        self.socket = socket
+        self.peer = peer
+        self.server = server
+        self.service = server.service
+        self.handler = handler
+        openedAt = MonotonicClock.now()
+        lastActivity = openedAt
+    }
+
+    var loop: EventLoop { server.loop }
+
+    func start() {
+        handler.connectionStarted(self)
+    }
+
+    // MARK: Writing
+
+    /// Sends `bytes` now as far as the kernel takes them and keeps the rest for when the socket is writable.
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed, bytes.count > 0 else { return }
+        if pending.isEmpty {
+            do {
+                let sent = try socket.send(bytes)
+                countSent(sent)
+                if sent == bytes.count { return }
+                pending.append(UnsafeRawBufferPointer(rebasing: bytes[sent...]))
+            } catch let error as SocketError {
+                fail(error)
+                return
+            } catch { return }
+        } else {
+            pending.append(bytes)
+        }
+        updateInterest()
+    }
+
+    public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    public func write(_ text: String) {
+        write(Array(text.utf8))
+    }
+
+    /// Stops taking input (the handler has said its last word) and closes once pending output is sent.
+    public func closeWhenFlushed() {
+        guard !isClosed else { return }
+        closeAfterFlush = true
+        if pending.isEmpty { close() } else { updateInterest() }
+    }
+
+    /// Pauses or resumes reading from the peer (for handlers with their own backpressure).
+    public func setReadingPaused(_ paused: Bool) {
+        readingPaused = paused
+        updateInterest()
+    }
+
+    public var pendingOutputCount: Int { pending.count }
+
+    /// Reports `event` on the server's event stream.
+    public func emit(_ event: NetEvent) {
+        server.emit(event)
+    }
+
+    // MARK: Closing
+
+    public func close() {
+        finish(error: nil)
+    }
+
+    /// Closes with an RST (SO_LINGER 0), for peers that must not get an orderly end.
+    public func reset() {
+        try? socket.setResetOnClose()
+        finish(error: nil)
+    }
+
+    func fail(_ error: SocketError) {
+        finish(error: error)
+    }
+
+    private func finish(error: SocketError?) {
+        guard !isClosed else { return }
+        isClosed = true
+        loop.unregister(socket.descriptor)
+        socket.close()
+        handler.connectionClosed(self, error: error)
+        server.connectionDidClose(self, error: error)
+    }
+
+    // MARK: Readiness
+
+    private var wantsRead: Bool { !readingPaused && !closeAfterFlush && pending.isEmpty }
+
+    private func updateInterest() {
+        guard !isClosed else { return }
+        let wantWrite = !pending.isEmpty
+        loop.setInterest(socket.descriptor, read: wantsRead, write: wantWrite)
+        watchingWritable = wantWrite
+    }
+
+    public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
+        if writable && !pending.isEmpty { flush() }
+        if isClosed { return }
+        if readable && wantsRead { readAvailable() }
+        else if hangup && !wantsRead && pending.isEmpty && !closeAfterFlush {
+            // Paused by the handler, but the peer is gone: nothing more will ever be read or written.
+            finish(error: nil)
+        }
+    }
+
+    private func flush() {
+        do {
+            let sent = try pending.withReadableBytes { try socket.send($0) }
+            countSent(sent)
+            pending.consume(sent)
+        } catch let error as SocketError {
+            fail(error)
+            return
+        } catch { return }
+        if pending.isEmpty {
+            if closeAfterFlush { close(); return }
+            updateInterest()
+        }
+    }
+
+    private func readAvailable() {
+        let buffer = server.readBuffer
+        do {
+            guard let count = try socket.receive(into: buffer) else { return }
+            lastActivity = MonotonicClock.now()
+            if count == 0 {
+                readingPaused = true
+                updateInterest()
+                handler.connectionReachedEnd(self)
+                return
+            }
+            bytesIn += count
+            if server.reportsBytes { server.emit(.bytesReceived(id: id, count: count)) }
+            handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        } catch let error as SocketError {
+            fail(error)
+        } catch {}
+    }
+
+    private func countSent(_ count: Int) {
+        guard count > 0 else { return }
+        bytesOut += count
+        lastActivity = MonotonicClock.now()
+        if server.reportsBytes { server.emit(.bytesSent(id: id, count: count)) }
+    }
+}
+
+/// Bytes waiting to be written, consumed from the front without moving the rest on every partial write.
+struct OutputBuffer {
+    private var storage: [UInt8] = []
+    private var start = 0
+
+    var isEmpty: Bool { start == storage.count }
+    var count: Int { storage.count - start }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if start > 0 && start == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            start = 0
+        }
+        storage.append(contentsOf: bytes)
+    }
+
+    func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+    }
+
+    mutating func consume(_ count: Int) {
+        start += count
+        if start == storage.count {
+            storage.removeAll(keepingCapacity: storage.capacity <= 1 << 20)
+            start = 0
+        } else if start > 1 << 20 && start * 2 > storage.count {
+            storage.removeFirst(start)
+            start = 0
+        }
+    }
+}

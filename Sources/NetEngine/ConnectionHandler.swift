@@ -1,0 +1,18 @@
+/// The behaviour of one accepted connection (echo, file upload, ...), kept apart from the socket I/O
+/// that `Connection` does: the handler sees bytes and decides what to write back.
+public protocol ConnectionHandler: AnyObject {
+    /// The connection is open and registered.
+    func connectionStarted(_ connection: Connection)
+    /// Bytes arrived. They are only valid during the call.
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer)
+    /// The peer finished sending (EOF). The default closes once pending output is flushed.
+    func connectionReachedEnd(_ connection: Connection)
+    /// The connection is gone: `error` is nil after an orderly close.
+    func connectionClosed(_ connection: Connection, error: SocketError?)
+}
+
+extension ConnectionHandler {
+    public func connectionStarted(_ connection: Connection) {}
+    public func connectionReachedEnd(_ connection: Connection) { connection.closeWhenFlushed() }
+    public func connectionClosed(_ connection: Connection, error: SocketError?) {}
+}

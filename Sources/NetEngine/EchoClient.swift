@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+
+/// The lab's echo client: a blocking connection that sends a message and waits for the same number of bytes back.
+public final class EchoClient {
+    public let socket: Socket
+    public let remote: String
+
+    /// Connects to `endpoint`, trying each address its host resolves to.
+    public init(connectingTo endpoint: Endpoint) throws {
+        socket = try Socket.connect(host: endpoint.host, port: endpoint.port)
+        remote = socket.peerAddress?.description ?? endpoint.description
+    }
+
+    /// Sends `message` and returns the reply: as many bytes as were sent. Throws ETIMEDOUT when the server
+    /// stays silent for `timeout` seconds, and a clear error when it closes first.
+    public func roundTrip(_ message: [UInt8], timeout: Double = 10) throws -> [UInt8] {
+        try socket.sendAll(message)
+        var reply = [UInt8](repeating: 0, count: message.count)
+        var received = 0
+        while received < message.count {
+            do {
+                try socket.waitFor(events: Int16(POLLIN), timeoutMilliseconds: Int32(timeout * 1000))
+            } catch let error as SocketError where error.code == ETIMEDOUT {
+                throw SocketError(code: ETIMEDOUT, message: "no reply from \(remote) within \(formatSeconds(timeout)) (\(received) of \(message.count) bytes back)")
+            }
+            let n = try reply.withUnsafeMutableBytes { buffer in
+                try socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...]))
+            }
+            guard let n else { continue }
+            if n == 0 {
+                throw SocketError(code: EPIPE, message: "server \(remote) closed the connection (\(received) of \(message.count) bytes echoed)")
+            }
+            received += n
+        }
+        return reply
+    }
+
+    /// Tells the server we are done (FIN) and closes.
+    public func close() {
+        socket.shutdown(.write)
+        socket.close()
+    }
+}
+
+/// Splits a descriptor's bytes into lines without decoding them, so any bytes (not only UTF-8) pass through.
+public final class LineReader {
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private var atEnd = false
+
+    public init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    /// The next line including its "\n" (the last line may lack it); nil at end of input.
+    public func nextLine() throws -> [UInt8]? {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = Array(buffer[...newline])
+                buffer.removeFirst(newline + 1)
+                return line
+            }
+            if atEnd {
+                if buffer.isEmpty { return nil }
+                defer { buffer.removeAll() }
+                return buffer
+            }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = read(descriptor, &chunk, chunk.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SocketError(errno: errno, operation: "read")
+            }
+            if n == 0 { atEnd = true } else { buffer.append(contentsOf: chunk[0..<n]) }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/// What the engine reports as it works; the TUI and the headless log both consume these.
+public enum NetEvent: Sendable {
+    case listening(service: String, address: SocketAddress)
+    case stoppedListening(service: String, address: SocketAddress)
+    case connectionOpened(id: Int, service: String, peer: SocketAddress)
+    case connectionClosed(id: Int, peer: SocketAddress, bytesIn: Int, bytesOut: Int, reason: String?)
+    /// A connection turned away before it was served (a limit was reached).
+    case connectionRefused(peer: SocketAddress, reason: String)
+    case bytesReceived(id: Int, count: Int)
+    case bytesSent(id: Int, count: Int)
+    case uploadStarted(id: Int, name: String, size: Int64?)
+    case uploadProgress(id: Int, received: Int64, size: Int64?)
+    case fileSaved(id: Int, path: String, size: Int64, sha256: String)
+    case uploadRejected(id: Int, reason: String)
+    case error(String)
+}
+
+/// Where events go. Called on the loop thread that produced the event.
+public typealias EventSink = (NetEvent) -> Void

@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+
+/// How a server takes clients: the lab's one-client and one-after-another servers, or many at once.
+public enum ServeMode: String, CaseIterable, Sendable {
+    /// Serve one client, then stop (lab task 1).
+    case once
+    /// Serve clients forever, one at a time; others wait in the listen backlog (lab task 3).
+    case sequential
+    /// Serve clients forever, all at once on the event loop.
+    case concurrent
+}
+
+public struct ServerLimits: Sendable {
+    /// Connections served at once; more are told so and closed.
+    public var maxConnections: Int
+    /// A connection that sends and receives nothing for this long is dropped (nil: never).
+    public var idleTimeout: Double?
+
+    public init(maxConnections: Int = 10_000, idleTimeout: Double? = nil) {
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// A listening socket on an event loop that accepts connections and gives each a fresh handler.
+public final class TCPServer: EventHandler {
+    public let service: String
+    public let loop: EventLoop
+    public let mode: ServeMode
+    public let limits: ServerLimits
+    public private(set) var localAddress: SocketAddress?
+    /// Called once when the server stops by itself (`once` mode) or by `stop()`.
+    public var onStopped: (() -> Void)?
+
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// Whether connections emit `bytesReceived`/`bytesSent` for every read and write.
+    let reportsBytes: Bool
+    private let makeHandler: () -> ConnectionHandler
+    private let sink: EventSink?
+    private var listener: Socket?
+    private var connections: [Int: Connection] = [:]
+    private var acceptPaused = false
+    private var servedCount = 0
+    private var idleTimer: EventLoop.TimerToken?
+
+    public init(service: String, loop: EventLoop, mode: ServeMode = .concurrent, limits: ServerLimits = ServerLimits(),
+                readBufferSize: Int = 64 * 1024, reportsBytes: Bool = true, sink: EventSink?, makeHandler: @escaping () -> ConnectionHandler) {
+        self.service = service
+        self.loop = loop
+        self.mode = mode
+        self.limits = limits
+        self.sink = sink
+        self.reportsBytes = reportsBytes && sink != nil
+        self.makeHandler = makeHandler
+        readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    public var isListening: Bool { listener != nil }
+    public var openConnections: [Connection] { connections.values.sorted { $0.id < $1.id } }
+    public var connectionCount: Int { connections.count }
+
+    @inline(__always)
+    func emit(_ event: NetEvent) {
+        sink?(event)
+    }
+
+    // MARK: Starting and stopping
+
+    /// Binds and listens on `address` (port 0 picks a free port: read `localAddress`).
+    public func start(at address: SocketAddress, reusePort: Bool = false) throws {
+        let socket = try Socket.listening(on: address, reusePort: reusePort)
+        try socket.setNonBlocking(true)
+        try loop.register(socket.descriptor, handler: self)
+        listener = socket
+        localAddress = socket.localAddress ?? address
+        if let timeout = limits.idleTimeout {
+            idleTimer = loop.schedule(after: max(0.05, min(1, timeout / 4)), repeating: true) { [weak self] in
+                self?.dropIdleConnections(olderThan: timeout)
+            }
+        }
+        emit(.listening(service: service, address: localAddress!))
+    }
+
+    /// Stops listening and closes every connection.
+    public func stop() {
+        guard let socket = listener else { return }
+        loop.unregister(socket.descriptor)
+        socket.close()
+        listener = nil
+        if let timer = idleTimer { loop.cancel(timer) }
+        for connection in openConnections { connection.close() }
+        if let address = localAddress { emit(.stoppedListening(service: service, address: address)) }
+        onStopped?()
+    }
+
+    // MARK: Accepting
+
+    public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
+        guard let socket = listener else { return }
+        for _ in 0..<64 {
+            if mode != .concurrent && (!connections.isEmpty || acceptPaused) { break }
+            let accepted: (Socket, SocketAddress)?
+            do {
+                accepted = try socket.accept()
+            } catch let error as SocketError {
+                emit(.error("\(service): cannot accept: \(error.message); pausing accepts for 100 ms"))
+                pauseAccepting(for: 0.1)
+                return
+            } catch { return }
+            guard let (client, peer) = accepted else { return }
+            admit(client, peer: peer)
+        }
+    }
+
+    private func admit(_ client: Socket, peer: SocketAddress) {
+        if connections.count >= limits.maxConnections {
+            let reason = "server busy: at its limit of \(limits.maxConnections) connections"
+            _ = try? Array("ERR 503 \(reason)\n".utf8).withUnsafeBytes { try client.send($0) }
+            client.close()
+            emit(.connectionRefused(peer: peer, reason: reason))
+            return
+        }
+        try? client.setNoDelay(true)
+        let connection = Connection(id: ConnectionIDs.next(), socket: client, peer: peer, server: self, handler: makeHandler())
+        do {
+            try loop.register(client.descriptor, handler: connection)
+        } catch {
+            emit(.error("\(service): cannot watch connection from \(peer): \(error)"))
+            return
+        }
+        connections[connection.id] = connection
+        servedCount += 1
+        if mode != .concurrent { updateListenerInterest() }
+        emit(.connectionOpened(id: connection.id, service: service, peer: peer))
+        connection.start()
+    }
+
+    private func pauseAccepting(for seconds: Double) {
+        acceptPaused = true
+        updateListenerInterest()
+        loop.schedule(after: seconds) { [weak self] in
+            guard let self else { return }
+            self.acceptPaused = false
+            self.updateListenerInterest()
+        }
+    }
+
+    private func updateListenerInterest() {
+        guard let socket = listener else { return }
+        let busy = mode != .concurrent && !connections.isEmpty
+        loop.setInterest(socket.descriptor, read: !acceptPaused && !busy, write: false)
+    }
+
+    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+        connections[connection.id] = nil
+        emit(.connectionClosed(id: connection.id, peer: connection.peer, bytesIn: connection.bytesIn,
+                               bytesOut: connection.bytesOut, reason: error?.message))
+        switch mode {
+        case .concurrent: break
+        case .sequential: updateListenerInterest()
+        case .once: if servedCount > 0 { stop() }
+        }
+    }
+
+    private func dropIdleConnections(olderThan timeout: Double) {
+        let now = MonotonicClock.now()
+        for connection in openConnections where now - connection.lastActivity > timeout {
+            connection.fail(SocketError(code: ETIMEDOUT, message: "idle for more than \(formatSeconds(timeout)), dropped"))
+        }
+    }
+}
+
+/// Connection ids unique across every server in the process, so one event stream can mix services.
+enum ConnectionIDs {
+    private static let lock = Mutex()
+    nonisolated(unsafe) private static var last = 0
+    static func next() -> Int {
+        lock.withLock {
+            last += 1
+            return last
+        }
+    }
+}
+
+func formatSeconds(_ seconds: Double) -> String {
+    seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import NetEngine
+
+/// Prints "netconsole: MESSAGE" to stderr and ends the command with a non-zero status.
+func failure(_ message: String, code: Int32 = 1) -> ExitCode {
+    printError("netconsole: \(message)")
+    return ExitCode(code)
+}
+
+func printError(_ message: String) {
+    var line = message
+    line += "\n"
+    fputs(line, stderr)
+}
+
+/// Prints to stdout and flushes at once, so scripts and tests reading a pipe see it immediately.
+func printNow(_ message: String) {
+    print(message)
+    fflush(stdout)
+}
+
+/// Parses "HOST:PORT" for a command-line argument.
+func parseEndpoint(_ text: String) throws -> Endpoint {
+    do { return try Endpoint(parsing: text) } catch let error as SocketError { throw ValidationError(error.message) }
+}
+
+/// Resolves a host for binding; the first address wins.
+func bindAddress(host: String, port: UInt16) throws -> SocketAddress {
+    guard let address = try SocketAddress.resolve(host: host, port: port, passive: true).first else {
+        throw SocketError(code: -1, message: "cannot resolve host '\(host)'")
+    }
+    return address
+}
+
+extension ServeMode: ExpressibleByArgument {}
