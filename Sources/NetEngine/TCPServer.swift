@@ -121,7 +121,7 @@ public final class TCPServer: EventHandler {
 
     private func admit(_ client: Socket, peer: SocketAddress) {
         if connections.count >= limits.maxConnections {
-            let reason = "server busy: at its limit of \(limits.maxConnections) connections"
+            let reason = "server busy: at its limit of \(limits.maxConnections) connection\(limits.maxConnections == 1 ? "" : "s")"
             _ = try? Array("ERR 503 \(reason)\n".utf8).withUnsafeBytes { try client.send($0) }
             client.close()
             emit(.connectionRefused(peer: peer, reason: reason))
