@@ -15,6 +15,8 @@ public final class Connection: EventHandler {
     public let openedAt: Double
     public private(set) var lastActivity: Double
     public private(set) var isClosed = false
+    /// When set, the connection is dropped with `reason` if still open at this monotonic time.
+    private(set) var deadline: (at: Double, reason: String)?
 
     let socket: Socket
     private unowned let server: TCPServer
@@ -84,6 +86,20 @@ public final class Connection: EventHandler {
     }
 
     public var pendingOutputCount: Int { pending.count }
+
+    /// The limits of the server this connection belongs to (handlers read their timeouts here).
+    public var limits: ServerLimits { server.limits }
+
+    /// Drops the connection with `reason` unless `clearDeadline()` comes first, e.g. a header that must arrive in
+    /// time however slowly its bytes trickle in (idle timeouts cannot catch that).
+    public func setDeadline(after seconds: Double, reason: String) {
+        deadline = (MonotonicClock.now() + seconds, reason)
+        server.watchDeadlines()
+    }
+
+    public func clearDeadline() {
+        deadline = nil
+    }
 
     /// Reports `event` on the server's event stream.
     public func emit(_ event: NetEvent) {

@@ -18,10 +18,13 @@ public struct ServerLimits: Sendable {
     public var maxConnections: Int
     /// A connection that sends and receives nothing for this long is dropped (nil: never).
     public var idleTimeout: Double?
+    /// Time a client has to send a complete request header (protocols with headers; defeats slow trickling).
+    public var headerTimeout: Double
 
-    public init(maxConnections: Int = 10_000, idleTimeout: Double? = nil) {
+    public init(maxConnections: Int = 10_000, idleTimeout: Double? = nil, headerTimeout: Double = 30) {
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
     }
 }
 
@@ -44,7 +47,7 @@ public final class TCPServer: EventHandler {
     private var connections: [Int: Connection] = [:]
     private var acceptPaused = false
     private var servedCount = 0
-    private var idleTimer: EventLoop.TimerToken?
+    private var sweepTimer: EventLoop.TimerToken?
 
     public init(service: String, loop: EventLoop, mode: ServeMode = .concurrent, limits: ServerLimits = ServerLimits(),
                 readBufferSize: Int = 64 * 1024, reportsBytes: Bool = true, sink: EventSink?, makeHandler: @escaping () -> ConnectionHandler) {
@@ -80,11 +83,7 @@ public final class TCPServer: EventHandler {
         try loop.register(socket.descriptor, handler: self)
         listener = socket
         localAddress = socket.localAddress ?? address
-        if let timeout = limits.idleTimeout {
-            idleTimer = loop.schedule(after: max(0.05, min(1, timeout / 4)), repeating: true) { [weak self] in
-                self?.dropIdleConnections(olderThan: timeout)
-            }
-        }
+        if limits.idleTimeout != nil { watchDeadlines() }
         emit(.listening(service: service, address: localAddress!))
     }
 
@@ -94,7 +93,8 @@ public final class TCPServer: EventHandler {
         loop.unregister(socket.descriptor)
         socket.close()
         listener = nil
-        if let timer = idleTimer { loop.cancel(timer) }
+        if let timer = sweepTimer { loop.cancel(timer) }
+        sweepTimer = nil
         for connection in openConnections { connection.close() }
         if let address = localAddress { emit(.stoppedListening(service: service, address: address)) }
         onStopped?()
@@ -169,10 +169,23 @@ public final class TCPServer: EventHandler {
         }
     }
 
-    private func dropIdleConnections(olderThan timeout: Double) {
+    /// Starts the periodic sweep for idle connections and deadlines, if it is not running yet.
+    func watchDeadlines() {
+        guard sweepTimer == nil, listener != nil else { return }
+        let shortest = min(limits.idleTimeout ?? 1, limits.headerTimeout, 1)
+        sweepTimer = loop.schedule(after: max(0.05, shortest / 4), repeating: true) { [weak self] in
+            self?.dropOverdueConnections()
+        }
+    }
+
+    private func dropOverdueConnections() {
         let now = MonotonicClock.now()
-        for connection in openConnections where now - connection.lastActivity > timeout {
-            connection.fail(SocketError(code: ETIMEDOUT, message: "idle for more than \(formatSeconds(timeout)), dropped"))
+        for connection in connections.values {
+            if let (at, reason) = connection.deadline, now >= at {
+                connection.fail(SocketError(code: ETIMEDOUT, message: reason))
+            } else if let timeout = limits.idleTimeout, now - connection.lastActivity > timeout {
+                connection.fail(SocketError(code: ETIMEDOUT, message: "idle for more than \(formatSeconds(timeout)), dropped"))
+            }
         }
     }
 }

@@ -91,3 +91,49 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// A handler that demands a header line within the server's header timeout, to test connection deadlines.
+private final class HeaderLineHandler: ConnectionHandler {
+    func connectionStarted(_ connection: Connection) {
+        connection.setDeadline(after: connection.limits.headerTimeout, reason: "header not complete in time")
+    }
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        if bytes.contains(0x0A) {
+            connection.clearDeadline()
+            connection.write("OK\n")
+        }
+    }
+}
+
+final class ConnectionDeadlineTests: XCTestCase {
+    func testSlowlorisTricklingAHeaderIsDroppedAtTheDeadline() throws {
+        let fixture = try ServerFixture(limits: ServerLimits(idleTimeout: 5, headerTimeout: 0.5), makeHandler: { HeaderLineHandler() })
+        defer { fixture.shutdown() }
+        let slow = try fixture.connect()
+        let started = Date()
+        var dropped = false
+        // One byte every 100 ms keeps the connection far from idle, but the header never completes.
+        for _ in 0..<30 {
+            do { try slow.sendAll([0x41]) } catch { dropped = true; break }
+            if (try? slow.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 100)) != nil {
+                if (try? receiveUntilEnd(slow, timeout: 1)) != nil { dropped = true; break }
+            }
+        }
+        XCTAssertTrue(dropped, "the trickling client was never dropped")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2.5)
+        XCTAssertTrue(fixture.recorder.wait { events in
+            events.contains { if case let .connectionClosed(_, _, _, _, reason) = $0 { return reason == "header not complete in time" } else { return false } }
+        })
+    }
+
+    func testAHeaderInTimeClearsTheDeadline() throws {
+        let fixture = try ServerFixture(limits: ServerLimits(headerTimeout: 0.3), makeHandler: { HeaderLineHandler() })
+        defer { fixture.shutdown() }
+        let client = try fixture.connect()
+        try client.sendAll("hello\n")
+        XCTAssertEqual(try receiveExactly(client, count: 3), Array("OK\n".utf8))
+        usleep(600_000)
+        try client.sendAll("more\n")
+        XCTAssertEqual(try receiveExactly(client, count: 3), Array("OK\n".utf8), "a client past its header must not be dropped")
+    }
+}
