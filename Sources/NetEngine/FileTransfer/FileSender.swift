@@ -1,0 +1,503 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+
+/// What a `FileSender` reports, on its loop's thread.
+public enum FileSendEvent {
+    case connected(SocketAddress)
+    case fileStarted(index: Int, path: String, size: Int64)
+    case progress(index: Int, sent: Int64, size: Int64)
+    /// The server saved the file. In raw mode `savedAs` is the name from the peer's `OK` line, or "" when the peer
+    /// only closed the connection (all bytes were delivered, nothing more is known).
+    case fileConfirmed(index: Int, savedAs: String, sha256: String)
+    case fileRefused(index: Int, reason: String)
+    /// A connection-level error; the session ends.
+    case failed(String)
+    case finished(allConfirmed: Bool)
+}
+
+/// A file that cannot be sent (missing, a folder, unreadable), with a message that says which and why.
+public struct FileSendError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Sends files to a file server without ever blocking its event loop: header, wait for `READY`, the bytes in
+/// 256 KiB blocks (hashed as they are read, sent as fast as the socket takes them), trailer, wait for `OK`/`ERR`;
+/// then the next file on the same connection. Raw mode sends each file's bytes on a connection of its own and
+/// closes its write side, like `nc -N`. Create, `start()` and `cancel()` on the loop's thread.
+public final class FileSender: EventHandler {
+    public let endpoint: Endpoint
+    public let files: [String]
+    public let raw: Bool
+    /// Seconds to wait for a connection to be accepted.
+    public var connectTimeout: Double = 10
+    /// Seconds without a reply or progress after which the server is considered gone.
+    public var replyTimeout: Double = 60
+
+    public static let blockSize = 256 * 1024
+    /// Most bytes sent per readiness callback, so a big file leaves the loop time for everything else on it.
+    static let bytesPerTurn = 4 * 1024 * 1024
+
+    private enum Phase: Equatable {
+        case idle, connecting, awaitingReady, streaming, awaitingResult, awaitingClose, done
+    }
+
+    private let loop: EventLoop
+    private let onEvent: (FileSendEvent) -> Void
+    private var phase = Phase.idle
+    private var addresses: [SocketAddress] = []
+    private var addressIndex = 0
+    private var connectedAddress: SocketAddress?
+    private var lastConnectError: String?
+    private var socket: Socket?
+    private var registered = false
+    private var watchdog: EventLoop.TimerToken?
+    private var deadline: (at: Double, message: String)?
+
+    private var fileIndex = 0
+    private var fileDescriptor: Int32 = -1
+    private var fileSize: Int64 = 0
+    private var fileRead: Int64 = 0
+    private var fileSent: Int64 = 0
+    private var hasher = SHA256()
+    private var digestHex = ""
+    private var progress = ProgressThrottle()
+    private var allConfirmed = true
+
+    private let block: UnsafeMutableRawBufferPointer
+    private var blockStart = 0
+    private var blockEnd = 0
+    private var control: [UInt8] = []
+    private var controlSent = 0
+    private var replyBytes: [UInt8] = []
+    private var rawReply: FileTransferReply?
+
+    public init(loop: EventLoop, endpoint: Endpoint, files: [String], raw: Bool = false,
+                onEvent: @escaping (FileSendEvent) -> Void) {
+        self.loop = loop
+        self.endpoint = endpoint
+        self.files = files
+        self.raw = raw
+        self.onEvent = onEvent
+        block = .allocate(byteCount: Self.blockSize, alignment: 16)
+    }
+
+    deinit {
+        closeFile()
+        block.deallocate()
+    }
+
+    /// Whether the session has ended (finished, failed or cancelled).
+    public var isFinished: Bool { phase == .done }
+
+    // MARK: Checking files
+
+    /// The size of the regular, readable file at `path`, or an error that says what is wrong with it.
+    public static func inspect(_ path: String) throws -> Int64 {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            throw FileSendError(message: "\(path): \(describe(errno))")
+        }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            throw FileSendError(message: "\(path): is a folder, not a file")
+        }
+        if info.st_mode & S_IFMT != S_IFREG {
+            throw FileSendError(message: "\(path): not a regular file")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw FileSendError(message: "\(path): \(describe(errno))") }
+        close(fd)
+        return Int64(info.st_size)
+    }
+
+    private static func describe(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "no such file"
+        case EACCES: return "permission denied"
+        case ENOTDIR: return "a part of the path is not a folder"
+        default: return String(cString: strerror(code)).lowercased()
+        }
+    }
+
+    // MARK: Starting and ending
+
+    /// Checks every file, then connects. A file that cannot be sent ends the session before any connection.
+    public func start() {
+        guard phase == .idle else { return }
+        if files.isEmpty { return end(failure: "no files to send") }
+        for path in files {
+            do { _ = try Self.inspect(path) } catch { return end(failure: "\(error)") }
+        }
+        do {
+            addresses = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+        } catch {
+            return end(failure: "\(error)")
+        }
+        watchdog = loop.schedule(after: 0.25, repeating: true) { [weak self] in self?.checkDeadline() }
+        connect(from: 0)
+    }
+
+    /// Stops at once: closes the connection and the file, reports `failed("cancelled")` and `finished`.
+    public func cancel() {
+        guard phase != .done else { return }
+        end(failure: "cancelled")
+    }
+
+    private func end(failure: String?) {
+        guard phase != .done else { return }
+        phase = .done
+        closeSocket()
+        closeFile()
+        if let watchdog { loop.cancel(watchdog) }
+        watchdog = nil
+        deadline = nil
+        if let failure {
+            allConfirmed = false
+            onEvent(.failed(failure))
+        }
+        onEvent(.finished(allConfirmed: allConfirmed))
+    }
+
+    private func fail(_ message: String) {
+        end(failure: message)
+    }
+
+    // MARK: Connecting
+
+    private func connect(from index: Int) {
+        addressIndex = index
+        guard index < addresses.count else {
+            return fail(lastConnectError ?? "cannot connect to \(endpoint)")
+        }
+        let address = addresses[index]
+        do {
+            let socket = try Socket.startConnect(to: address)
+            try loop.register(socket.descriptor, handler: self, read: false, write: true)
+            self.socket = socket
+            registered = true
+        } catch {
+            lastConnectError = "\(error)"
+            return connect(from: index + 1)
+        }
+        phase = .connecting
+        setDeadline(after: connectTimeout, "connection to \(address) timed out after \(formatSeconds(connectTimeout))")
+    }
+
+    private func finishConnecting() {
+        guard let socket else { return }
+        let address = addresses[addressIndex]
+        do {
+            try socket.finishConnect(to: address)
+        } catch {
+            lastConnectError = "\(error)"
+            closeSocket()
+            return connect(from: addressIndex + 1)
+        }
+        connectedAddress = address
+        onEvent(.connected(address))
+        replyBytes.removeAll()
+        rawReply = nil
+        startFile()
+    }
+
+    private func closeSocket() {
+        if let socket {
+            if registered { loop.unregister(socket.descriptor) }
+            socket.close()
+        }
+        socket = nil
+        registered = false
+    }
+
+    // MARK: One file
+
+    private func startFile() {
+        let path = files[fileIndex]
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var info = stat()
+        if fd < 0 || fstat(fd, &info) != 0 {
+            let reason = Self.describe(errno)
+            if fd >= 0 { close(fd) }
+            onEvent(.fileRefused(index: fileIndex, reason: "\(path): \(reason)"))
+            allConfirmed = false
+            return nextFile()
+        }
+        fileDescriptor = fd
+        fileSize = Int64(info.st_size)
+        fileRead = 0
+        fileSent = 0
+        hasher = SHA256()
+        blockStart = 0
+        blockEnd = 0
+        progress = ProgressThrottle()
+        onEvent(.fileStarted(index: fileIndex, path: path, size: fileSize))
+        if raw {
+            phase = .streaming
+            setDeadline(after: replyTimeout, stallMessage)
+        } else {
+            queueControl(FileTransferEncoder.header(name: Self.baseName(path), size: fileSize))
+            phase = .awaitingReady
+            setDeadline(after: replyTimeout, "no answer to the header of \(path) within \(formatSeconds(replyTimeout))")
+        }
+        pump()
+    }
+
+    private var stallMessage: String {
+        "the server took no data for \(formatSeconds(replyTimeout)) while sending \(files[fileIndex])"
+    }
+
+    private func nextFile() {
+        closeFile()
+        fileIndex += 1
+        if raw {
+            closeSocket()
+            if fileIndex < files.count { return connect(from: 0) }
+            return end(failure: nil)
+        }
+        if fileIndex < files.count { return startFile() }
+        socket?.shutdown(.write)
+        end(failure: nil)
+    }
+
+    private func closeFile() {
+        if fileDescriptor >= 0 { close(fileDescriptor) }
+        fileDescriptor = -1
+    }
+
+    static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    // MARK: Readiness
+
+    public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
+        if phase == .connecting {
+            if writable || hangup || readable { finishConnecting() }
+            return
+        }
+        let current = socket
+        if readable { readReplies() }
+        // Handling a reply may have moved on to a new connection (raw mode), which has its own readiness.
+        if writable && socket === current && phase != .done && phase != .connecting { pump() }
+    }
+
+    private func updateInterest() {
+        guard let socket, registered, phase != .done, phase != .connecting else { return }
+        loop.setInterest(socket.descriptor, read: true, write: hasOutput)
+    }
+
+    private var hasOutput: Bool {
+        controlSent < control.count || (phase == .streaming && (blockStart < blockEnd || fileRead < fileSize))
+    }
+
+    private func queueControl(_ bytes: [UInt8]) {
+        control = bytes
+        controlSent = 0
+    }
+
+    /// Sends what is queued (header or trailer, then file blocks) until the socket is full or this turn's share is
+    /// used, then waits for writability.
+    private func pump() {
+        guard let socket, phase != .done else { return }
+        var budget = Self.bytesPerTurn
+        do {
+            while budget > 0 {
+                if controlSent < control.count {
+                    let sent = try control.withUnsafeBytes { try socket.send(UnsafeRawBufferPointer(rebasing: $0[controlSent...])) }
+                    if sent == 0 { break }
+                    controlSent += sent
+                    continue
+                }
+                guard phase == .streaming else { break }
+                if blockStart == blockEnd {
+                    if fileRead == fileSize {
+                        finishPayload()
+                        if phase != .streaming && phase != .awaitingResult { return }
+                        continue
+                    }
+                    guard try readBlock() else { return }
+                }
+                let sent = try socket.send(UnsafeRawBufferPointer(rebasing: block[blockStart..<blockEnd]))
+                if sent == 0 { break }
+                blockStart += sent
+                fileSent += Int64(sent)
+                budget -= sent
+                setDeadline(after: replyTimeout, stallMessage)
+                if progress.shouldReport(received: fileSent, total: fileSize) {
+                    onEvent(.progress(index: fileIndex, sent: fileSent, size: fileSize))
+                }
+            }
+        } catch let error as SocketError {
+            return connectionLost(error.message)
+        } catch {
+            return fail("\(error)")
+        }
+        updateInterest()
+    }
+
+    /// Reads the next block of the file and hashes it. False when the session had to end.
+    private func readBlock() throws -> Bool {
+        let wanted = Int(min(Int64(Self.blockSize), fileSize - fileRead))
+        while true {
+            let n = read(fileDescriptor, block.baseAddress, wanted)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 {
+                fail("cannot read \(files[fileIndex]): \(Self.describe(errno))")
+                return false
+            }
+            if n == 0 {
+                fail("\(files[fileIndex]) shrank while being sent: it ended after \(fileRead) of \(fileSize) bytes")
+                return false
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<n]))
+            fileRead += Int64(n)
+            blockStart = 0
+            blockEnd = n
+            return true
+        }
+    }
+
+    /// Every payload byte is out: send the trailer (framed) or close our side and wait for the peer to close (raw).
+    private func finishPayload() {
+        let digest = Array(hasher.finalize())
+        digestHex = hexString(digest)
+        if progress.shouldReport(received: fileSent, total: fileSize) || fileSize == 0 {
+            onEvent(.progress(index: fileIndex, sent: fileSent, size: fileSize))
+        }
+        if raw {
+            socket?.shutdown(.write)
+            phase = .awaitingClose
+            setDeadline(after: replyTimeout, "\(connectedAddress?.description ?? "\(endpoint)") did not close the connection within \(formatSeconds(replyTimeout)) after \(files[fileIndex]) was sent")
+            updateInterest()
+        } else {
+            queueControl(FileTransferEncoder.trailer(sha256: digest))
+            phase = .awaitingResult
+            setDeadline(after: replyTimeout, "no answer after \(files[fileIndex]) was sent within \(formatSeconds(replyTimeout))")
+        }
+    }
+
+    // MARK: Replies
+
+    private func readReplies() {
+        guard let socket else { return }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while phase != .done && self.socket === socket {
+            let count: Int?
+            do {
+                count = try chunk.withUnsafeMutableBytes { try socket.receive(into: $0) }
+            } catch let error as SocketError {
+                return connectionLost(error.message)
+            } catch { return }
+            guard let count else { return }
+            if count == 0 { return peerClosed() }
+            replyBytes.append(contentsOf: chunk[0..<count])
+            while phase != .done && self.socket === socket, let newline = replyBytes.firstIndex(of: 0x0A) {
+                let line = String(decoding: replyBytes[..<newline], as: UTF8.self)
+                replyBytes.removeSubrange(...newline)
+                handle(line: line)
+            }
+            guard self.socket === socket else { return }
+            if raw {
+                if replyBytes.count > FileTransferProtocol.maxReplyLength { replyBytes.removeAll() }
+            } else if replyBytes.count > FileTransferProtocol.maxReplyLength || !Self.mayStartReply(replyBytes) {
+                let shown = String(decoding: replyBytes.prefix(40), as: UTF8.self).sanitizedForDisplay
+                return fail("unexpected reply from the server: '\(shown)'; is it a netconsole file server (try --raw)?")
+            }
+        }
+    }
+
+    /// Whether `bytes` can be the start of a reply line, so a peer speaking something else is caught at once
+    /// instead of after the reply timeout.
+    static func mayStartReply(_ bytes: [UInt8]) -> Bool {
+        ["READY", "OK ", "ERR "].contains { keyword in
+            let word = Array(keyword.utf8)
+            let common = min(word.count, bytes.count)
+            return bytes.prefix(common).elementsEqual(word.prefix(common))
+        }
+    }
+
+    private func handle(line: String) {
+        let reply = FileTransferReply(line: line)
+        if raw {
+            // Whatever a raw peer says is only news if it is our server's verdict.
+            if rawReply == nil, let reply, reply != .ready { rawReply = reply }
+            if case let .error(code, message)? = reply {
+                onEvent(.fileRefused(index: fileIndex, reason: "\(code) \(message)"))
+                allConfirmed = false
+                nextFile()
+            }
+            return
+        }
+        switch (phase, reply) {
+        case (.awaitingReady, .ready?):
+            phase = .streaming
+            setDeadline(after: replyTimeout, stallMessage)
+            pump()
+        case (.awaitingResult, .saved(let name)?) where controlSent == control.count:
+            onEvent(.fileConfirmed(index: fileIndex, savedAs: name, sha256: digestHex))
+            nextFile()
+        case (.awaitingReady, .error(let code, let message)?), (.awaitingResult, .error(let code, let message)?):
+            onEvent(.fileRefused(index: fileIndex, reason: "\(code) \(message)"))
+            allConfirmed = false
+            nextFile()
+        case (.streaming, .error(let code, let message)?):
+            onEvent(.fileRefused(index: fileIndex, reason: "\(code) \(message)"))
+            fail("the server stopped \(files[fileIndex]) part way")
+        default:
+            fail("unexpected reply from the server: '\(line.sanitizedForDisplay)'; is it a netconsole file server (try --raw)?")
+        }
+    }
+
+    private func peerClosed() {
+        if raw && phase == .awaitingClose {
+            if case let .saved(name)? = rawReply {
+                onEvent(.fileConfirmed(index: fileIndex, savedAs: name, sha256: digestHex))
+            } else {
+                onEvent(.fileConfirmed(index: fileIndex, savedAs: "", sha256: digestHex))
+            }
+            return nextFile()
+        }
+        connectionLost("the server closed the connection")
+    }
+
+    /// Ends the session for a dead connection; a last `ERR` line the server managed to send first is the better reason.
+    private func connectionLost(_ message: String) {
+        guard phase != .done else { return }
+        salvageReply()
+        if let line = replyBytes.split(separator: 0x0A).first,
+           case let .error(code, reason)? = FileTransferReply(line: String(decoding: line, as: UTF8.self)) {
+            onEvent(.fileRefused(index: fileIndex, reason: "\(code) \(reason)"))
+            return fail("the server closed the connection: \(code) \(reason)")
+        }
+        let context = fileIndex < files.count && phase != .connecting ? " while sending \(files[fileIndex])" : ""
+        fail("\(message)\(context)")
+    }
+
+    /// Reads whatever the server sent before the connection broke, without waiting.
+    private func salvageReply() {
+        guard let socket else { return }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while replyBytes.count <= FileTransferProtocol.maxReplyLength,
+              let count = try? chunk.withUnsafeMutableBytes({ try socket.receive(into: $0) }), count > 0 {
+            replyBytes.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    // MARK: Deadlines
+
+    private func setDeadline(after seconds: Double, _ message: String) {
+        deadline = (MonotonicClock.now() + seconds, message)
+    }
+
+    private func checkDeadline() {
+        guard let deadline, MonotonicClock.now() >= deadline.at, phase != .done else { return }
+        if phase == .connecting {
+            lastConnectError = deadline.message
+            closeSocket()
+            return connect(from: addressIndex + 1)
+        }
+        fail(deadline.message)
+    }
+}

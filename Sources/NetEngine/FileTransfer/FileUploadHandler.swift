@@ -1,0 +1,189 @@
+/// Serves the framed protocol on one connection: for each file, header → `READY` (or `ERR`), payload streamed to a
+/// temporary file while hashing, trailer → `OK <name>` (or `ERR`). Files may follow each other on one connection.
+public final class FileUploadHandler: ConnectionHandler {
+    private let options: FileServerOptions
+    private let store: UploadStore
+    private var decoder = FileTransferDecoder()
+    private var current: Transfer?
+    private var stopped = false
+
+    private struct Transfer {
+        let header: FileHeader
+        let safeName: String
+        /// nil when the upload failed mid-stream: its bytes are read and dropped so the answer can follow the trailer.
+        var upload: PendingUpload?
+        var failure: String?
+        var progress = ProgressThrottle()
+    }
+
+    public init(options: FileServerOptions) {
+        self.options = options
+        store = UploadStore(options: options)
+    }
+
+    public func connectionStarted(_ connection: Connection) {
+        expectHeader(connection)
+    }
+
+    private func expectHeader(_ connection: Connection) {
+        let timeout = connection.limits.headerTimeout
+        connection.setDeadline(after: timeout, reason: "no complete file header within \(formatSeconds(timeout))")
+    }
+
+    public func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while !stopped && !connection.isClosed {
+            let event: FileTransferDecoder.Event?
+            do {
+                event = try decoder.next(bytes, offset: &offset)
+            } catch let error as FileTransferError {
+                refuseAndClose(connection, code: error.code, message: error.message)
+                return
+            } catch { return }
+            guard let event else { return }
+            switch event {
+            case let .header(header): begin(header, on: connection)
+            case let .data(slice): store(slice, on: connection)
+            case let .trailer(digest): finish(expecting: digest, on: connection)
+            }
+        }
+    }
+
+    // MARK: One file
+
+    private func begin(_ header: FileHeader, on connection: Connection) {
+        connection.clearDeadline()
+        let safeName = SafeFileName.sanitize(header.name)
+        connection.emit(.uploadStarted(id: connection.id, name: safeName, size: header.size))
+        if header.size > options.maxSize {
+            refuse(connection, code: FileTransferStatus.tooLarge,
+                   message: "\(safeName) is \(ByteCount.format(header.size)), larger than this server's limit of \(ByteCount.format(options.maxSize))")
+            return
+        }
+        if let free = store.availableBytes(), header.size > free {
+            refuse(connection, code: FileTransferStatus.cannotWrite,
+                   message: "not enough space for \(safeName): \(ByteCount.format(header.size)) needed, \(ByteCount.format(free)) free")
+            return
+        }
+        let upload: PendingUpload
+        do {
+            upload = try store.begin()
+        } catch {
+            refuse(connection, code: FileTransferStatus.cannotWrite, message: "cannot store \(safeName): \(error)")
+            return
+        }
+        current = Transfer(header: header, safeName: safeName, upload: upload)
+        connection.write(FileTransferReply.ready.line)
+    }
+
+    /// Refuses the file just announced; the client sends nothing more for it, so the connection stays usable.
+    private func refuse(_ connection: Connection, code: Int, message: String) {
+        decoder.skipCurrentFile()
+        connection.emit(.uploadRejected(id: connection.id, reason: "\(code) \(message)"))
+        connection.write(FileTransferReply.error(code: code, message: message).line)
+        expectHeader(connection)
+    }
+
+    private func store(_ slice: UnsafeRawBufferPointer, on connection: Connection) {
+        guard var transfer = current else { return }
+        if let upload = transfer.upload {
+            do {
+                try upload.write(slice)
+            } catch {
+                upload.discard()
+                transfer.upload = nil
+                transfer.failure = "cannot write \(transfer.safeName): \(error)"
+            }
+        }
+        let received = transfer.header.size - decoder.remainingPayload
+        if transfer.progress.shouldReport(received: received, total: transfer.header.size) {
+            connection.emit(.uploadProgress(id: connection.id, received: received, size: transfer.header.size))
+        }
+        current = transfer
+    }
+
+    private func finish(expecting digest: [UInt8], on connection: Connection) {
+        guard let transfer = current else { return }
+        current = nil
+        let reply: FileTransferReply
+        if let upload = transfer.upload {
+            do {
+                let saved = try upload.publish(as: transfer.safeName, expectedSHA256: digest)
+                connection.emit(.fileSaved(id: connection.id, path: saved.path, size: saved.size, sha256: saved.sha256))
+                reply = .saved(name: saved.name)
+            } catch let error as FileTransferError {
+                connection.emit(.uploadRejected(id: connection.id, reason: "\(transfer.safeName): \(error.message)"))
+                reply = .error(code: error.code, message: error.message)
+            } catch {
+                let message = "cannot save \(transfer.safeName): \(error)"
+                connection.emit(.uploadRejected(id: connection.id, reason: message))
+                reply = .error(code: FileTransferStatus.cannotWrite, message: message)
+            }
+        } else {
+            let message = transfer.failure ?? "cannot write \(transfer.safeName)"
+            connection.emit(.uploadRejected(id: connection.id, reason: message))
+            reply = .error(code: FileTransferStatus.cannotWrite, message: message)
+        }
+        connection.write(reply.line)
+        expectHeader(connection)
+    }
+
+    // MARK: Ending
+
+    private func refuseAndClose(_ connection: Connection, code: Int, message: String) {
+        abandonCurrent(connection, reason: nil)
+        stopped = true
+        connection.emit(.uploadRejected(id: connection.id, reason: "\(code) \(message)"))
+        connection.write(FileTransferReply.error(code: code, message: message).line)
+        connection.closeWhenFlushed()
+    }
+
+    public func connectionReachedEnd(_ connection: Connection) {
+        if current != nil || !decoder.isBetweenFiles {
+            let message: String
+            if let transfer = current {
+                let received = transfer.header.size - decoder.remainingPayload
+                message = received < transfer.header.size
+                    ? "connection ended after \(received) of \(transfer.header.size) bytes of \(transfer.safeName)"
+                    : "connection ended before the trailer of \(transfer.safeName)"
+            } else {
+                message = "connection ended in the middle of a file header"
+            }
+            abandonCurrent(connection, reason: nil)
+            connection.emit(.uploadRejected(id: connection.id, reason: message))
+            connection.write(FileTransferReply.error(code: FileTransferStatus.incomplete, message: message).line)
+        }
+        stopped = true
+        connection.closeWhenFlushed()
+    }
+
+    public func connectionClosed(_ connection: Connection, error: SocketError?) {
+        if let transfer = current {
+            let why = error?.message ?? "connection closed"
+            abandonCurrent(connection, reason: "\(transfer.safeName): \(why) before the upload finished")
+        }
+        stopped = true
+    }
+
+    /// Removes the temporary file of the upload in progress, if any, and reports why (when `reason` is given).
+    private func abandonCurrent(_ connection: Connection, reason: String?) {
+        guard let transfer = current else { return }
+        current = nil
+        transfer.upload?.discard()
+        if let reason { connection.emit(.uploadRejected(id: connection.id, reason: reason)) }
+    }
+}
+
+/// Decides when a transfer is worth a progress report: at most every 100 ms, and at the end.
+struct ProgressThrottle {
+    private var lastReport = 0.0
+
+    mutating func shouldReport(received: Int64, total: Int64?) -> Bool {
+        let now = MonotonicClock.now()
+        if received == total || now - lastReport >= 0.1 {
+            lastReport = now
+            return true
+        }
+        return false
+    }
+}
