@@ -1,6 +1,107 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import NetEngine
 
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Load generator (in progress).")
-    func run() throws { throw failure("bench: not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load generators for measuring servers.",
+        subcommands: [BenchEchoCommand.self]
+    )
+}
+
+struct BenchEchoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "echo",
+        abstract: "Drive an echo server with many connections and report requests/s, MB/s and latency.",
+        discussion: """
+        Each connection sends requests of --size bytes from its own pseudo-random stream, keeps --pipeline of them
+        in flight, and checks every byte that comes back. The last line is for scripts:
+        result requests_per_s=N mb_per_s=N p50_us=N p99_us=N requests=N mismatches=N errors=N
+        Exits non-zero when any byte came back wrong or any connection failed.
+        """
+    )
+
+    @Argument(help: "Echo server address, HOST:PORT.")
+    var address: String
+
+    @Option(name: .shortAndLong, help: "Connections, all on one event loop.")
+    var connections = 1
+
+    @Option(name: .shortAndLong, help: "Bytes per request (64, 1K, 64K, ...).")
+    var size = "64"
+
+    @Option(name: .shortAndLong, help: "Seconds to measure.")
+    var duration: Double = 5
+
+    @Option(name: .long, help: "Seconds to run before measuring.")
+    var warmup: Double = 0
+
+    @Option(name: .long, help: "Requests each connection keeps in flight.")
+    var pipeline = 1
+
+    func validate() throws {
+        if connections < 1 { throw ValidationError("--connections must be at least 1") }
+        if pipeline < 1 { throw ValidationError("--pipeline must be at least 1") }
+        if !(duration > 0) { throw ValidationError("--duration must be positive") }
+        if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
+        guard let bytes = ByteCount.parse(size), bytes >= 1, bytes <= 64 * 1024 * 1024 else {
+            throw ValidationError("--size must be a byte count from 1 to 64M, like 64, 1K or 64K")
+        }
+    }
+
+    func run() throws {
+        ignoreBrokenPipeSignal()
+        let endpoint = try parseEndpoint(address)
+        let requestSize = Int(ByteCount.parse(size)!)
+        raiseDescriptorLimit(toAtLeast: connections + 64)
+        let configuration = EchoLoadConfiguration(host: endpoint.host, port: endpoint.port, connections: connections,
+                                                  requestSize: requestSize, pipeline: pipeline,
+                                                  duration: duration, warmup: warmup)
+        let report: EchoLoadReport
+        do {
+            report = try EchoLoadGenerator(configuration: configuration).run()
+        } catch let error as SocketError {
+            throw failure(error.message)
+        }
+        printNow("bench echo \(endpoint): \(connections) connection\(connections == 1 ? "" : "s") × \(requestSize) B, "
+                 + "pipeline \(pipeline), \(fixed(report.seconds, 2)) s measured")
+        printNow("\(Int(report.requestsPerSecond.rounded())) requests/s, \(fixed(report.megabytesPerSecond, 1)) MB/s, "
+                 + "latency p50 \(micros(report.p50Nanoseconds)) p99 \(micros(report.p99Nanoseconds)) "
+                 + "max \(micros(report.maxNanoseconds)), \(report.requests) requests, "
+                 + "\(report.mismatchedBytes) mismatched bytes, \(report.errors) errors")
+        for problem in report.problems { printError("netconsole: bench: \(problem.sanitizedForDisplay)") }
+        printNow("result requests_per_s=\(Int(report.requestsPerSecond.rounded())) mb_per_s=\(fixed(report.megabytesPerSecond, 1)) "
+                 + "p50_us=\(fixed(Double(report.p50Nanoseconds) / 1000, 1)) p99_us=\(fixed(Double(report.p99Nanoseconds) / 1000, 1)) "
+                 + "requests=\(report.requests) mismatches=\(report.mismatchedBytes) errors=\(report.errors)")
+        if report.mismatchedBytes > 0 { throw failure("bench: \(report.mismatchedBytes) echoed bytes were wrong") }
+        if report.errors > 0 { throw failure("bench: \(report.errors) connection\(report.errors == 1 ? "" : "s") failed") }
+        if report.requests == 0 { throw failure("bench: no request completed") }
+    }
+
+    private func micros(_ nanoseconds: UInt64) -> String {
+        "\(fixed(Double(nanoseconds) / 1000, 1)) µs"
+    }
+}
+
+/// `value` with `digits` decimals, without Foundation.
+private func fixed(_ value: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = Int64((value * scale).rounded())
+    let whole = scaled / Int64(scale)
+    guard digits > 0 else { return "\(whole)" }
+    var fraction = String(abs(scaled) % Int64(scale))
+    while fraction.count < digits { fraction = "0" + fraction }
+    return "\(whole).\(fraction)"
+}
+
+/// Lifts the soft RLIMIT_NOFILE so many connections fit (up to the hard limit).
+private func raiseDescriptorLimit(toAtLeast wanted: Int) {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
+    limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }
