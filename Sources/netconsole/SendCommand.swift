@@ -1,6 +1,145 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import NetEngine
 
 struct SendCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "send", abstract: "Send files to a file server (in progress).")
-    func run() throws { throw failure("send: not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send files to a file server (netconsole serve --files DIR), or plain bytes with --raw.",
+        discussion: """
+        Each file is announced with its name and size, streamed, and checked by the server against its SHA-256; \
+        the exit status is 0 only when the server confirmed every file. On a terminal a progress bar shows bytes, \
+        rate and time left on stderr; otherwise plain lines. One line per saved file goes to stdout.
+        --raw sends just the bytes of each file on a connection of its own and closes its side, like \
+        `nc -N HOST PORT < FILE` (for `nc -l` or `serve --files DIR --raw`).
+        Example: netconsole send notes.txt photo.jpg --to 127.0.0.1:12346
+        """
+    )
+
+    @Argument(help: "Files to send.")
+    var files: [String]
+
+    @Option(name: .long, help: "Server address, HOST:PORT.")
+    var to: String
+
+    @Flag(name: .long, help: "Send plain bytes (no header, no checksum), one connection per file, like netcat.")
+    var raw = false
+
+    @Option(name: .long, help: "Seconds to wait for the server to answer or to take more data.")
+    var timeout: Double = 60
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one file to send") }
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() throws {
+        ignoreBrokenPipeSignal()
+        let endpoint = try parseEndpoint(to)
+        var problems: [String] = []
+        for path in files {
+            do { _ = try FileSender.inspect(path) } catch { problems.append("\(error)".sanitizedForDisplay) }
+        }
+        if !problems.isEmpty {
+            for problem in problems.dropLast() { printError("netconsole: \(problem)") }
+            throw failure(problems.last! + (files.count > 1 ? " (nothing was sent)" : ""))
+        }
+
+        let loop = try EventLoop()
+        let display = SendProgressDisplay(files: files, onTerminal: isatty(2) == 1)
+        var outcome = false
+        let sender = FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw) { event in
+            display.show(event)
+            if case let .finished(allConfirmed) = event {
+                outcome = allConfirmed
+                loop.stop()
+            }
+        }
+        sender.replyTimeout = timeout
+        let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender.cancel() }
+        _ = signals
+        sender.start()
+        loop.run()
+        if !outcome { throw ExitCode(1) }
+    }
+}
+
+/// What `send` shows: a redrawn progress line on a terminal, plain lines otherwise; results on stdout.
+final class SendProgressDisplay {
+    private let files: [String]
+    private let onTerminal: Bool
+    private var meter: TransferMeter?
+    private var lastDrawn = 0.0
+    private var lineShown = false
+    private var confirmed = 0
+
+    init(files: [String], onTerminal: Bool) {
+        self.files = files
+        self.onTerminal = onTerminal
+    }
+
+    func show(_ event: FileSendEvent) {
+        switch event {
+        case let .connected(address):
+            note("connected to \(address)")
+        case let .fileStarted(index, path, size):
+            meter = TransferMeter(total: size)
+            lastDrawn = 0
+            if !onTerminal { note("sending \(display(path)) (\(ByteCount.format(size)))") }
+            draw(index: index, force: true)
+        case let .progress(index, sent, _):
+            meter?.update(done: sent)
+            draw(index: index, force: false)
+        case let .fileConfirmed(index, savedAs, sha256):
+            confirmed += 1
+            clearLine()
+            let size = meter.map { ByteCount.format($0.total) } ?? "?"
+            let target = savedAs.isEmpty ? "delivered" : "saved as \(savedAs.sanitizedForDisplay)"
+            printNow("\(display(files[index])): \(target) (\(size), sha256 \(sha256))")
+        case let .fileRefused(index, reason):
+            clearLine()
+            printError("netconsole: \(display(files[index])) refused: \(reason.sanitizedForDisplay)")
+        case let .failed(message):
+            clearLine()
+            printError("netconsole: \(message.sanitizedForDisplay)")
+        case let .finished(allConfirmed):
+            clearLine()
+            if !allConfirmed && files.count > 1 { note("\(confirmed) of \(files.count) files confirmed") }
+        }
+    }
+
+    private func display(_ path: String) -> String { path.sanitizedForDisplay }
+
+    private func note(_ message: String) {
+        clearLine()
+        printError(message)
+    }
+
+    /// On a terminal, redraws at most ten times a second; otherwise prints a line at most every two seconds.
+    private func draw(index: Int, force: Bool) {
+        guard let meter else { return }
+        let now = MonotonicClock.now()
+        let interval = onTerminal ? 0.1 : 2.0
+        guard force || now - lastDrawn >= interval || (meter.done == meter.total && onTerminal) else { return }
+        lastDrawn = now
+        let name = display(files[index])
+        if onTerminal {
+            let base = display(String(files[index].split(separator: "/").last ?? Substring(files[index])))
+            let label = base.count > 24 ? base.prefix(23) + "…" : base
+            fputs("\r\u{1B}[K\(label) \(meter.bar(width: 20)) \(meter.summary)", stderr)
+            fflush(stderr)
+            lineShown = true
+        } else if !force {
+            printError("\(name): \(meter.summary)")
+        }
+    }
+
+    private func clearLine() {
+        guard lineShown else { return }
+        fputs("\r\u{1B}[K", stderr)
+        fflush(stderr)
+        lineShown = false
+    }
 }

@@ -7,15 +7,35 @@ import NetEngine
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the echo server headless (logs one line per event to stderr).",
+        abstract: "Run the echo server and/or the file server headless (logs one line per event to stderr).",
         discussion: """
-        Prints "echo server listening on HOST:PORT" on stdout once it listens (useful with --port 0).
-        Ctrl-C or SIGTERM stops accepting, closes clients and exits 0.
+        With no --files, runs the echo server. --files DIR runs the file server (framed protocol, see \
+        docs/PROTOCOL.md; uploads come from `netconsole send`): alone on --port, or beside the echo server when \
+        --echo is given too (echo on --port, files on --files-port, default --port + 1). With --raw the file server \
+        saves each connection's bytes until EOF as a new file, for `nc -N HOST PORT < file`.
+        Prints "echo server listening on HOST:PORT" and/or "files server listening on HOST:PORT" on stdout once \
+        it listens (useful with --port 0).
+        Ctrl-C or SIGTERM stops accepting, closes clients (unfinished uploads are removed) and exits 0.
         """
     )
 
-    @Flag(name: .long, help: "Run the echo server (the default).")
+    @Flag(name: .long, help: "Run the echo server (the default when --files is not given).")
     var echo = false
+
+    @Option(name: .long, help: "Run the file server, saving uploads into this folder (created if missing).")
+    var files: String?
+
+    @Option(name: .long, help: "Port of the file server when --echo runs too (default: --port + 1, or 0 with --port 0).")
+    var filesPort: UInt16?
+
+    @Flag(name: .long, help: "File server in raw mode: every connection's bytes until EOF become one new file.")
+    var raw = false
+
+    @Option(name: .long, help: "Largest upload accepted, e.g. 500M, 2G.")
+    var maxSize = "1G"
+
+    @Flag(name: .long, help: "Do not fsync uploads before reporting them saved (faster, less safe on power loss).")
+    var noFsync = false
 
     @Option(name: .long, help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -46,12 +66,51 @@ struct ServeCommand: ParsableCommand {
         if threads > 1 && mode != .concurrent { throw ValidationError("--threads needs --mode concurrent") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if let idleTimeout, idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive") }
+        if files == nil {
+            if raw { throw ValidationError("--raw needs --files DIR") }
+            if filesPort != nil { throw ValidationError("--files-port needs --files DIR") }
+            if noFsync { throw ValidationError("--no-fsync needs --files DIR") }
+        } else if filesPort != nil && !echo {
+            throw ValidationError("--files-port is for running beside --echo; without --echo the file server uses --port")
+        }
+        if ByteCount.parse(maxSize) == nil {
+            throw ValidationError("--max-size '\(maxSize)' is not a size (examples: 1048576, 64K, 500M, 2G)")
+        }
+        if let files, files.isEmpty { throw ValidationError("--files needs a folder") }
+    }
+
+    /// The services asked for: echo alone (default), files alone, or both on two ports.
+    func services() throws -> [ServiceSpec] {
+        guard let files else { return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() })] }
+        let options = FileServerOptions(directory: files, maxSize: ByteCount.parse(maxSize) ?? FileServerOptions.defaultMaxSize,
+                                        fsync: !noFsync, raw: raw)
+        let makeFileHandler: () -> ConnectionHandler = raw
+            ? { RawUploadHandler(options: options) }
+            : { FileUploadHandler(options: options) }
+        guard echo else { return [ServiceSpec(name: "files", port: port, makeHandler: makeFileHandler)] }
+        let secondPort: UInt16
+        if let filesPort {
+            secondPort = filesPort
+        } else if port == 0 {
+            secondPort = 0
+        } else if port == UInt16.max {
+            throw ValidationError("--port 65535 leaves no next port for the file server; give --files-port")
+        } else {
+            secondPort = port + 1
+        }
+        return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() }),
+                ServiceSpec(name: "files", port: secondPort, makeHandler: makeFileHandler)]
     }
 
     func run() throws {
         let log = HeadlessLog(quiet: quiet, includeBytes: !noByteLog)
         let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout)
-        let services = [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() })]
+        let services = try self.services()
+        if let files {
+            do { try UploadStore.prepare(directory: files) } catch let error as SocketError {
+                throw failure("cannot use \(files) for uploads: \(error.message)")
+            }
+        }
         do {
             try runServers(services, host: host, mode: mode, limits: limits, threads: threads, log: log)
         } catch let error as SocketError {

@@ -1,3 +1,5 @@
+import Crypto
+
 /// The framed file-transfer protocol (docs/PROTOCOL.md): constants, the header, the encoder and the server's replies.
 /// Pure Swift with no I/O, so it can be tested and fuzzed without sockets.
 public enum FileTransferProtocol {
@@ -73,6 +75,11 @@ public enum FileTransferEncoder {
         appendBigEndian(UInt64(size), byteCount: 8, to: &bytes)
         bytes.append(contentsOf: nameBytes)
         return bytes
+    }
+
+    /// The SHA-256 of `bytes`, for callers that hold a whole (small) payload in memory.
+    public static func sha256(of bytes: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
     }
 
     /// The trailer carrying the SHA-256 of the payload just sent.

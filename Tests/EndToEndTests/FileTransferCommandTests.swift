@@ -1,0 +1,262 @@
+import Foundation
+import NetEngine
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `netconsole serve --files` and `netconsole send` as a user runs them, plus netcat on either side.
+final class FileTransferCommandTests: XCTestCase {
+    override func setUp() { ignoreBrokenPipeSignal() }
+
+    private func startFileServer(_ folder: URL, _ extra: [String] = []) throws -> (RunningProcess, UInt16) {
+        let server = try RunningProcess(["serve", "--files", folder.path, "--port", "0", "--no-byte-log"] + extra)
+        addTeardownBlock { server.interrupt(); server.waitForExit() }
+        return (server, server.listeningPort(service: "files"))
+    }
+
+    private func entries(_ folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+    }
+
+    private func write(_ data: Data, _ folder: URL, _ name: String) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try data.write(to: url)
+        return url.path
+    }
+
+    private func randomData(_ count: Int) throws -> Data {
+        let source = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom"))
+        defer { try? source.close() }
+        return source.readData(ofLength: count)
+    }
+
+    private func readLine(_ socket: Socket, timeout: Double = 10) throws -> String {
+        var line: [UInt8] = []
+        var byte = [UInt8](repeating: 0, count: 1)
+        while true {
+            try socket.waitFor(events: Int16(POLLIN), timeoutMilliseconds: Int32(timeout * 1000))
+            guard let n = try byte.withUnsafeMutableBytes({ try socket.receive(into: $0) }) else { continue }
+            if n == 0 || byte[0] == 0x0A { return String(decoding: line, as: UTF8.self) }
+            line.append(byte[0])
+        }
+    }
+
+    /// Uploads `payload` as `name` by hand over the framed protocol; returns the server's verdict line.
+    private func upload(_ payload: [UInt8], as name: String, port: UInt16, digest: [UInt8]? = nil) throws -> String {
+        let socket = try Socket.connect(host: "127.0.0.1", port: port)
+        try socket.sendAll(FileTransferEncoder.header(name: name, size: Int64(payload.count)))
+        let ready = try readLine(socket)
+        guard ready == "READY" else { return ready }
+        try socket.sendAll(payload + FileTransferEncoder.trailer(sha256: digest ?? FileTransferEncoder.sha256(of: payload)))
+        return try readLine(socket)
+    }
+
+    // MARK: Round trips
+
+    func testEmptyOneByteUTF8NamedAndFiftyMiBFilesArriveByteForByte() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self).appendingPathComponent("new folder")
+        let (server, port) = try startFileServer(target)
+        let big = try randomData(50 * 1024 * 1024)
+        let files: [(String, Data)] = [("empty", Data()), ("one.bin", Data([0xFF])),
+                                       ("Grüße, 世界 ✓.txt", Data("ünïcødé\nlines\n".utf8)), ("random.bin", big)]
+        let paths = try files.map { try write($0.1, source, $0.0) }
+        let result = try runToCompletion(["send"] + paths + ["--to", "127.0.0.1:\(port)"], timeout: 120)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(entries(target), files.map(\.0).sorted())
+        for (name, data) in files {
+            let saved = try Data(contentsOf: target.appendingPathComponent(name))
+            XCTAssertEqual(saved.count, data.count, name)
+            XCTAssertTrue(saved == data, "\(name) differs")
+        }
+        let stdout = String(decoding: result.stdout, as: UTF8.self)
+        XCTAssertEqual(stdout.split(separator: "\n").count, 4, stdout)
+        XCTAssertTrue(stdout.contains("saved as Grüße, 世界 ✓.txt"), stdout)
+        XCTAssertTrue(stdout.contains("saved as random.bin (50.0 MiB, sha256 "), stdout)
+        XCTAssertTrue(server.waitForStderr { $0.contains("saved \(target.path)/random.bin (52428800 bytes, sha256 ") }, server.stderr)
+    }
+
+    func testSecondUploadOfTheSameNameGetsASuffix() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let (_, port) = try startFileServer(target)
+        let path = try write(Data("v1".utf8), source, "notes.txt")
+        XCTAssertEqual(try runToCompletion(["send", path, "--to", "127.0.0.1:\(port)"]).status, 0)
+        try Data("v2".utf8).write(to: URL(fileURLWithPath: path))
+        let second = try runToCompletion(["send", path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(String(decoding: second.stdout, as: UTF8.self).contains("saved as notes (1).txt"))
+        XCTAssertEqual(try String(contentsOf: target.appendingPathComponent("notes.txt"), encoding: .utf8), "v1")
+        XCTAssertEqual(try String(contentsOf: target.appendingPathComponent("notes (1).txt"), encoding: .utf8), "v2")
+    }
+
+    // MARK: Hostile clients
+
+    func testTraversalAndAbsoluteNamesLandInsideTheFolder() throws {
+        let sandbox = try makeTemporaryDirectory(self)
+        let target = sandbox.appendingPathComponent("a/b/uploads")
+        let (_, port) = try startFileServer(target)
+        XCTAssertEqual(try upload(Array("x".utf8), as: "../../etc/passwd", port: port), "OK passwd")
+        XCTAssertEqual(try upload(Array("y".utf8), as: "/etc/passwd", port: port), "OK passwd (1)")
+        XCTAssertEqual(try upload(Array("z".utf8), as: "../../../.ssh/authorized_keys", port: port), "OK authorized_keys")
+        XCTAssertEqual(entries(target), ["authorized_keys", "passwd", "passwd (1)"])
+        XCTAssertEqual(entries(sandbox), ["a"], "nothing written above the folder")
+        XCTAssertEqual(entries(sandbox.appendingPathComponent("a")), ["b"])
+    }
+
+    func testOversizeFileIsRefusedWithTheServersReason() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let (server, port) = try startFileServer(target, ["--max-size", "1K"])
+        let path = try write(Data(count: 2048), source, "big.bin")
+        let result = try runToCompletion(["send", path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("big.bin refused: 413 "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("limit of 1.0 KiB"), result.stderr)
+        XCTAssertEqual(entries(target), [])
+        XCTAssertTrue(server.waitForStderr { $0.contains("upload rejected: 413") }, server.stderr)
+    }
+
+    func testClientThatDisconnectsHalfWayLeavesNothingAndTheServerGoesOn() throws {
+        let target = try makeTemporaryDirectory(self)
+        let (server, port) = try startFileServer(target)
+        let socket = try Socket.connect(host: "127.0.0.1", port: port)
+        try socket.sendAll(FileTransferEncoder.header(name: "half.bin", size: 1_000_000))
+        XCTAssertEqual(try readLine(socket), "READY")
+        try socket.sendAll([UInt8](repeating: 0x42, count: 500_000))
+        socket.close()
+        XCTAssertTrue(server.waitForStderr { $0.contains("upload rejected") && $0.contains("of 1000000 bytes") }, server.stderr)
+        XCTAssertEqual(entries(target), [], "no file and no temporary file")
+        XCTAssertEqual(try upload(Array("next".utf8), as: "next.txt", port: port), "OK next.txt")
+    }
+
+    func testWrongChecksumIsRefusedAndNothingIsSaved() throws {
+        let target = try makeTemporaryDirectory(self)
+        let (_, port) = try startFileServer(target)
+        let verdict = try upload(Array("payload".utf8), as: "bad.txt", port: port, digest: [UInt8](repeating: 0, count: 32))
+        XCTAssertTrue(verdict.hasPrefix("ERR 422 checksum mismatch"), verdict)
+        XCTAssertEqual(entries(target), [])
+    }
+
+    func testGarbageHeaderIsAnsweredAndTheNextClientIsServed() throws {
+        let target = try makeTemporaryDirectory(self)
+        let (server, port) = try startFileServer(target)
+        let socket = try Socket.connect(host: "127.0.0.1", port: port)
+        try socket.sendAll(Array("hello there\n".utf8))
+        let answer = try readLine(socket)
+        XCTAssertTrue(answer.hasPrefix("ERR 400 not a netconsole file header"), answer)
+        XCTAssertEqual(try upload([1, 2, 3], as: "after.bin", port: port), "OK after.bin")
+        XCTAssertTrue(server.process.isRunning)
+    }
+
+    // MARK: Netcat on either side
+
+    func testNetcatSendsAFileToTheRawServer() throws {
+        guard let nc = which("nc") else { throw XCTSkip("nc (netcat-openbsd) is not installed") }
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let (_, port) = try startFileServer(target, ["--raw"])
+        var notes = Data()
+        for index in 0..<5000 { notes.append(contentsOf: Array("note \(index): ünïcødé \u{1}\n".utf8)) }
+        notes.append(try randomData(100_000))
+        let path = try write(notes, source, "notes.txt")
+        let input = try Data(contentsOf: URL(fileURLWithPath: path))
+        let result = try runToCompletion(executable: nc, ["-N", "127.0.0.1", "\(port)"], input: input)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let reply = String(decoding: result.stdout, as: UTF8.self)
+        XCTAssertTrue(reply.hasPrefix("OK upload-"), reply)
+        let name = reply.dropFirst(3).trimmingCharacters(in: .newlines)
+        XCTAssertEqual(entries(target), [name])
+        XCTAssertTrue(try Data(contentsOf: target.appendingPathComponent(name)) == notes)
+    }
+
+    func testSendRawDeliversToANetcatListener() throws {
+        guard let nc = which("nc") else { throw XCTSkip("nc (netcat-openbsd) is not installed") }
+        let source = try makeTemporaryDirectory(self)
+        let payload = try randomData(3 * 1024 * 1024)
+        let path = try write(payload, source, "blob.bin")
+        let port = try freePort()
+        let listener = try RunningProcess(executable: nc, ["-l", "127.0.0.1", "\(port)"])
+        defer { listener.waitForExit(timeout: 5) }
+        XCTAssertTrue(waitUntilListening(port: port), "nc -l never listened on \(port)")
+        let result = try runToCompletion(["send", "--raw", path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(String(decoding: result.stdout, as: UTF8.self).contains("blob.bin: delivered"))
+        XCTAssertEqual(listener.waitForExit(timeout: 10), 0, "nc -l ends when the sender closes")
+        XCTAssertTrue(listener.stdoutData == payload, "nc received \(listener.stdoutData.count) of \(payload.count) bytes")
+    }
+
+    /// A port nothing listens on right now (the kernel's pick, released at once).
+    private func freePort() throws -> UInt16 {
+        let socket = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+        defer { socket.close() }
+        return try XCTUnwrap(socket.localAddress?.port)
+    }
+
+    /// Watches /proc/net/tcp for a listener on 127.0.0.1:`port`, without connecting to it (nc -l takes one client).
+    private func waitUntilListening(port: UInt16, timeout: Double = 5) -> Bool {
+        let needle = String(format: "0100007F:%04X 00000000:0000 0A", port)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8), table.contains(needle) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    // MARK: Clear errors
+
+    func testMissingFileFolderAndRefusedConnectionAreClearErrors() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let (server, port) = try startFileServer(target)
+        let good = try write(Data("ok".utf8), source, "good.txt")
+
+        let missing = try runToCompletion(["send", good, source.appendingPathComponent("nope.txt").path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("nope.txt: no such file"), missing.stderr)
+        let folder = try runToCompletion(["send", source.path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(folder.status, 1)
+        XCTAssertTrue(folder.stderr.contains("is a folder, not a file"), folder.stderr)
+        XCTAssertEqual(entries(target), [], "nothing is sent when a file is wrong")
+        XCTAssertFalse(server.stderr.contains("connected (files)"), "no connection was even opened")
+
+        if getuid() != 0 {
+            let locked = try write(Data("secret".utf8), source, "locked.txt")
+            chmod(locked, 0)
+            let denied = try runToCompletion(["send", locked, "--to", "127.0.0.1:\(port)"])
+            XCTAssertEqual(denied.status, 1)
+            XCTAssertTrue(denied.stderr.contains("locked.txt: permission denied"), denied.stderr)
+        }
+
+        let closedPort = try freePort()
+        let refused = try runToCompletion(["send", good, "--to", "127.0.0.1:\(closedPort)"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("connection refused: 127.0.0.1:\(closedPort)"), refused.stderr)
+    }
+
+    func testUnusableFolderIsAClearErrorAtStart() throws {
+        let base = try makeTemporaryDirectory(self)
+        let file = try write(Data(), base, "plain-file")
+        let result = try runToCompletion(["serve", "--files", file, "--port", "0"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("cannot use \(file) for uploads"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("not a folder"), result.stderr)
+    }
+
+    func testEchoAndFilesRunSideBySide() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let server = try RunningProcess(["serve", "--echo", "--files", target.path, "--port", "0", "--quiet"])
+        defer { server.interrupt(); server.waitForExit() }
+        let echoPort = server.listeningPort(service: "echo")
+        let filesPort = server.listeningPort(service: "files")
+        XCTAssertNotEqual(echoPort, filesPort)
+        let echo = try runToCompletion(["echo", "127.0.0.1:\(echoPort)"], input: Data("ping\n".utf8))
+        XCTAssertEqual(String(decoding: echo.stdout, as: UTF8.self), "ping\n")
+        let sent = try runToCompletion(["send", try write(Data("file".utf8), source, "f.txt"), "--to", "127.0.0.1:\(filesPort)"])
+        XCTAssertEqual(sent.status, 0, sent.stderr)
+        XCTAssertEqual(entries(target), ["f.txt"])
+    }
+}
