@@ -236,6 +236,32 @@ final class FileTransferCommandTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("connection refused: 127.0.0.1:\(closedPort)"), refused.stderr)
     }
 
+    func testSilentServerIsGivenUpOnAfterTheTimeout() throws {
+        let source = try makeTemporaryDirectory(self)
+        // The kernel completes the handshake for a listener nobody accepts on: connected, but never an answer.
+        let silent = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+        defer { silent.close() }
+        let port = try XCTUnwrap(silent.localAddress?.port)
+        let started = Date()
+        let result = try runToCompletion(["send", try write(Data("x".utf8), source, "x.txt"), "--to", "127.0.0.1:\(port)", "--timeout", "0.5"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("no answer to the header of"), result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+    }
+
+    func testStoppingTheServerMidUploadLeavesNoTemporaryFile() throws {
+        let target = try makeTemporaryDirectory(self)
+        let (server, port) = try startFileServer(target)
+        let socket = try Socket.connect(host: "127.0.0.1", port: port)
+        try socket.sendAll(FileTransferEncoder.header(name: "cut.bin", size: 10_000_000))
+        XCTAssertEqual(try readLine(socket), "READY")
+        try socket.sendAll([UInt8](repeating: 7, count: 100_000))
+        XCTAssertEqual(entries(target).count, 1, "the hidden temporary file exists during the upload")
+        server.interrupt()
+        XCTAssertEqual(server.waitForExit(), 0, server.stderr)
+        XCTAssertEqual(entries(target), [])
+    }
+
     func testUnusableFolderIsAClearErrorAtStart() throws {
         let base = try makeTemporaryDirectory(self)
         let file = try write(Data(), base, "plain-file")

@@ -294,6 +294,20 @@ final class FileTransferServerTests: XCTestCase {
         XCTAssertTrue(failure(events)?.contains("is it a netconsole file server") ?? false, "\(events)")
     }
 
+    func testBusyServerEndsTheSessionWithItsReason() throws {
+        let source = try makeFolder("source")
+        let target = try makeFolder()
+        let server = try startServer(in: target, limits: ServerLimits(maxConnections: 1))
+        let occupant = try server.connect()
+        XCTAssertTrue(server.recorder.wait { _ in server.recorder.openedCount == 1 })
+        let events = try send([write([1], to: source, as: "a.bin"), write([2], to: source, as: "b.bin")], to: server.port)
+        XCTAssertEqual(refusals(events).count, 1, "\(events)")
+        XCTAssertTrue(refusals(events).first?.hasPrefix("503 server busy") ?? false, "\(events)")
+        XCTAssertTrue(failure(events)?.contains("503 server busy") ?? false, "\(events)")
+        XCTAssertEqual(finished(events), false)
+        occupant.close()
+    }
+
     // MARK: Raw mode
 
     func testRawServerSavesEachConnectionUntilEOF() throws {

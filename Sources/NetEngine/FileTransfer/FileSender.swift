@@ -408,6 +408,11 @@ public final class FileSender: EventHandler {
         }
     }
 
+    /// Codes after which the server closes the connection (bad request, incomplete stream, busy).
+    static func endsConnection(_ code: Int) -> Bool {
+        code == FileTransferStatus.badRequest || code == FileTransferStatus.incomplete || code == FileTransferStatus.busy
+    }
+
     /// Whether `bytes` can be the start of a reply line, so a peer speaking something else is caught at once
     /// instead of after the reply timeout.
     static func mayStartReply(_ bytes: [UInt8]) -> Bool {
@@ -441,6 +446,7 @@ public final class FileSender: EventHandler {
         case (.awaitingReady, .error(let code, let message)?), (.awaitingResult, .error(let code, let message)?):
             onEvent(.fileRefused(index: fileIndex, reason: "\(code) \(message)"))
             allConfirmed = false
+            if Self.endsConnection(code) { return fail("the server ended the session: \(code) \(message)") }
             nextFile()
         case (.streaming, .error(let code, let message)?):
             onEvent(.fileRefused(index: fileIndex, reason: "\(code) \(message)"))

@@ -58,6 +58,8 @@ public enum FileTransferStatus {
     public static let tooLarge = 413
     /// The bytes arrived but their SHA-256 is not the one in the trailer.
     public static let checksumMismatch = 422
+    /// The server is at its connection limit (sent by `TCPServer` on accept).
+    public static let busy = 503
     /// The server could not write or publish the file (disk full, permissions).
     public static let cannotWrite = 507
 }
