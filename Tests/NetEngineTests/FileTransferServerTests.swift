@@ -16,9 +16,9 @@ final class FileTransferServerTests: XCTestCase {
         return url
     }
 
-    private func startServer(in folder: URL, maxSize: Int64 = 1 << 30, raw: Bool = false,
+    private func startServer(in folder: URL, maxSize: Int64 = 1 << 30, raw: Bool = false, stallTimeout: Double = 60,
                              limits: ServerLimits = ServerLimits()) throws -> ServerFixture {
-        let options = FileServerOptions(directory: folder.path, maxSize: maxSize, fsync: false, raw: raw)
+        let options = FileServerOptions(directory: folder.path, maxSize: maxSize, fsync: false, raw: raw, stallTimeout: stallTimeout)
         let fixture = try ServerFixture(limits: limits, service: "files") {
             raw ? RawUploadHandler(options: options) as ConnectionHandler : FileUploadHandler(options: options)
         }
@@ -244,6 +244,20 @@ final class FileTransferServerTests: XCTestCase {
         XCTAssertTrue(server.recorder.wait {
             $0.contains { if case let .connectionClosed(_, _, _, _, reason) = $0 { return reason?.contains("file header") ?? false } else { return false } }
         })
+    }
+
+    func testClientThatStallsMidUploadIsDroppedAndItsFileRemoved() throws {
+        let target = try makeFolder()
+        let server = try startServer(in: target, stallTimeout: 0.3)
+        let socket = try server.connect()
+        try socket.sendAll(FileTransferEncoder.header(name: "stalled.bin", size: 1000))
+        XCTAssertEqual(try readLine(socket), "READY")
+        try socket.sendAll([UInt8](repeating: 1, count: 10))
+        XCTAssertEqual(entries(target).count, 1)
+        XCTAssertEqual(try readLine(socket, timeout: 5), "", "the server drops the connection")
+        XCTAssertTrue(server.recorder.wait { _ in self.rejections(server.recorder).contains { $0.contains("no data for 0.3 s") } },
+                      "\(self.rejections(server.recorder))")
+        XCTAssertEqual(entries(target), [])
     }
 
     func testServerStopRemovesAnUnfinishedUpload() throws {

@@ -14,6 +14,7 @@ public final class FileUploadHandler: ConnectionHandler {
         var upload: PendingUpload?
         var failure: String?
         var progress = ProgressThrottle()
+        var stallDeadlineSetAt = 0.0
     }
 
     public init(options: FileServerOptions) {
@@ -73,6 +74,7 @@ public final class FileUploadHandler: ConnectionHandler {
             return
         }
         current = Transfer(header: header, safeName: safeName, upload: upload)
+        watchForStall(&current!, on: connection)
         connection.write(FileTransferReply.ready.line)
     }
 
@@ -95,11 +97,21 @@ public final class FileUploadHandler: ConnectionHandler {
                 transfer.failure = "cannot write \(transfer.safeName): \(error)"
             }
         }
+        watchForStall(&transfer, on: connection)
         let received = transfer.header.size - decoder.remainingPayload
         if transfer.progress.shouldReport(received: received, total: transfer.header.size) {
             connection.emit(.uploadProgress(id: connection.id, received: received, size: transfer.header.size))
         }
         current = transfer
+    }
+
+    /// Pushes the stall deadline forward, at most once a second (it is checked by a sweep, not per byte).
+    private func watchForStall(_ transfer: inout Transfer, on connection: Connection) {
+        let now = MonotonicClock.now()
+        guard now - transfer.stallDeadlineSetAt >= 1 else { return }
+        transfer.stallDeadlineSetAt = now
+        connection.setDeadline(after: options.stallTimeout,
+                               reason: "no data for \(formatSeconds(options.stallTimeout)) during the upload of \(transfer.safeName)")
     }
 
     private func finish(expecting digest: [UInt8], on connection: Connection) {

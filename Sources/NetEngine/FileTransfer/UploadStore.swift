@@ -13,14 +13,18 @@ public struct FileServerOptions: Sendable {
     public var fsync: Bool
     /// Save every connection's bytes until EOF as a file, with no header, size or checksum (like `nc -l > file`).
     public var raw: Bool
+    /// Seconds without a payload byte after which a framed upload is dropped and its partial file removed.
+    public var stallTimeout: Double
 
     public static let defaultMaxSize: Int64 = 1 << 30
 
-    public init(directory: String, maxSize: Int64 = FileServerOptions.defaultMaxSize, fsync: Bool = true, raw: Bool = false) {
+    public init(directory: String, maxSize: Int64 = FileServerOptions.defaultMaxSize, fsync: Bool = true, raw: Bool = false,
+                stallTimeout: Double = 60) {
         self.directory = directory
         self.maxSize = maxSize
         self.fsync = fsync
         self.raw = raw
+        self.stallTimeout = stallTimeout
     }
 }
 
