@@ -107,6 +107,8 @@ struct ServeCommand: ParsableCommand {
         let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout)
         let services = try self.services()
         if let files {
+            // Past a file size limit (ulimit -f) a write should fail with EFBIG, refusing that upload, not kill us.
+            signal(SIGXFSZ, SIG_IGN)
             do { try UploadStore.prepare(directory: files) } catch let error as SocketError {
                 throw failure("cannot use \(files) for uploads: \(error.message)")
             }

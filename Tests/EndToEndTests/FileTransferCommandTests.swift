@@ -249,6 +249,20 @@ final class FileTransferCommandTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
 
+    func testWriteFailureIsRefusedAndTheServerGoesOn() throws {
+        let target = try makeTemporaryDirectory(self)
+        // A file size limit of 200 blocks of 512 bytes (dash's unit) makes write(2) fail past 100 KB, as a full disk would.
+        let server = try RunningProcess(executable: "/bin/sh", ["-c", "ulimit -f 200 && exec \"$0\" \"$@\"", NetconsoleBinary.path,
+                                                               "serve", "--files", target.path, "--port", "0", "--quiet"])
+        defer { server.interrupt(); server.waitForExit() }
+        let port = server.listeningPort(service: "files")
+        let verdict = try upload([UInt8](repeating: 0x5A, count: 300_000), as: "too-big-for-disk.bin", port: port)
+        XCTAssertTrue(verdict.hasPrefix("ERR 507 cannot write too-big-for-disk.bin"), verdict)
+        XCTAssertEqual(entries(target), [], "the partial file is removed")
+        XCTAssertEqual(try upload(Array("fits".utf8), as: "small.txt", port: port), "OK small.txt")
+        XCTAssertTrue(server.process.isRunning, "the server survives the failed write")
+    }
+
     func testStoppingTheServerMidUploadLeavesNoTemporaryFile() throws {
         let target = try makeTemporaryDirectory(self)
         let (server, port) = try startFileServer(target)
