@@ -130,6 +130,10 @@ final class FileTransferServerTests: XCTestCase {
         let digests = events.compactMap { if case let .fileConfirmed(_, _, sha) = $0 { return sha } else { return nil } }
         XCTAssertEqual(digests.last, saved.last?.sha256, "client and server hashed the same bytes")
         XCTAssertTrue(server.recorder.events.contains { if case .uploadProgress = $0 { return true } else { return false } })
+        for index in payloads.indices {
+            let finals = events.filter { if case let .progress(i, sent, size) = $0 { return i == index && sent == size } else { return false } }
+            XCTAssertEqual(finals.count, 1, "exactly one completed-progress report for file \(index)")
+        }
     }
 
     func testAnExistingFileIsNeverOverwritten() throws {
@@ -272,6 +276,38 @@ final class FileTransferServerTests: XCTestCase {
         XCTAssertTrue(entries(target)[0].hasPrefix(".netconsole-upload-"))
         _ = try server.loopThread.sync { server.server.stop() }
         XCTAssertEqual(entries(target), [])
+    }
+
+    func testCancellingFromAnEventCallbackStopsEverythingAtOnce() throws {
+        let source = try makeFolder("source")
+        let target = try makeFolder()
+        let server = try startServer(in: target)
+        let paths = try (0..<3).map { try write(randomBytes(count: 10, seed: UInt64($0)), to: source, as: "\($0).bin") }
+        let client = try LoopThread()
+        defer { client.shutdown() }
+        let lock = NSLock()
+        var events: [FileSendEvent] = []
+        let done = DispatchSemaphore(value: 0)
+        _ = try client.sync { () -> FileSender in
+            var sender: FileSender!
+            sender = FileSender(loop: client.loop, endpoint: server.endpoint, files: paths) { event in
+                lock.lock()
+                events.append(event)
+                lock.unlock()
+                if case .fileConfirmed = event { sender.cancel() }
+                if case .finished = event { done.signal() }
+            }
+            sender.start()
+            return sender
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        usleep(100_000)  // anything reported after finished would show up now
+        lock.lock()
+        defer { lock.unlock() }
+        XCTAssertEqual(confirmed(events), ["0.bin"])
+        XCTAssertEqual(failure(events), "cancelled")
+        guard case .finished(false)? = events.last else { return XCTFail("finished must come last: \(events)") }
+        XCTAssertEqual(events.filter { if case .fileStarted = $0 { return true } else { return false } }.count, 1, "\(events)")
     }
 
     // MARK: The client's own errors

@@ -214,6 +214,7 @@ public final class FileSender: EventHandler {
     // MARK: One file
 
     private func startFile() {
+        guard phase != .done else { return }  // the owner may cancel from inside an event callback
         let path = files[fileIndex]
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         var info = stat()
@@ -249,6 +250,7 @@ public final class FileSender: EventHandler {
     }
 
     private func nextFile() {
+        guard phase != .done else { return }
         closeFile()
         fileIndex += 1
         if raw {
@@ -303,7 +305,7 @@ public final class FileSender: EventHandler {
         guard let socket, phase != .done else { return }
         var budget = Self.bytesPerTurn
         do {
-            while budget > 0 {
+            while budget > 0 && phase != .done {
                 if controlSent < control.count {
                     let sent = try control.withUnsafeBytes { try socket.send(UnsafeRawBufferPointer(rebasing: $0[controlSent...])) }
                     if sent == 0 { break }
@@ -363,9 +365,8 @@ public final class FileSender: EventHandler {
     private func finishPayload() {
         let digest = Array(hasher.finalize())
         digestHex = hexString(digest)
-        if progress.shouldReport(received: fileSent, total: fileSize) || fileSize == 0 {
-            onEvent(.progress(index: fileIndex, sent: fileSent, size: fileSize))
-        }
+        // The last send already reported completion; an empty file had no send to report it.
+        if fileSize == 0 { onEvent(.progress(index: fileIndex, sent: 0, size: 0)) }
         if raw {
             socket?.shutdown(.write)
             phase = .awaitingClose
