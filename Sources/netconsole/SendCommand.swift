@@ -18,16 +18,16 @@ struct SendCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Files to send.")
+    @Argument(help: ArgumentHelp("Files to send.", valueName: "file"))
     var files: [String]
 
-    @Option(name: .long, help: "Server address, HOST:PORT.")
+    @Option(name: .long, help: ArgumentHelp("Server address, HOST:PORT.", valueName: "host:port"))
     var to: String
 
     @Flag(name: .long, help: "Send plain bytes (no header, no checksum), one connection per file, like netcat.")
     var raw = false
 
-    @Option(name: .long, help: "Seconds to wait for the server to answer or to take more data.")
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the server to answer or to take more data.", valueName: "seconds"))
     var timeout: Double = 60
 
     func validate() throws {

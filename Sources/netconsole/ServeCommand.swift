@@ -22,16 +22,16 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Run the echo server (the default when --files is not given).")
     var echo = false
 
-    @Option(name: .long, help: "Run the file server, saving uploads into this folder (created if missing).")
+    @Option(name: .long, help: ArgumentHelp("Run the file server, saving uploads into this folder (created if missing).", valueName: "dir"))
     var files: String?
 
-    @Option(name: .long, help: "Port of the file server when --echo runs too (default: --port + 1, or 0 with --port 0).")
+    @Option(name: .long, help: ArgumentHelp("Port of the file server when --echo runs too (default: --port + 1, or 0 with --port 0).", valueName: "port"))
     var filesPort: UInt16?
 
     @Flag(name: .long, help: "File server in raw mode: every connection's bytes until EOF become one new file.")
     var raw = false
 
-    @Option(name: .long, help: "Largest upload accepted, e.g. 500M, 2G.")
+    @Option(name: .long, help: ArgumentHelp("Largest upload accepted, e.g. 500M, 2G.", valueName: "size"))
     var maxSize = "1G"
 
     @Flag(name: .long, help: "Do not fsync uploads before reporting them saved (faster, less safe on power loss).")
