@@ -5,7 +5,8 @@ import CLinux
 
 /// A TCP socket that owns its descriptor and closes it exactly once.
 public final class Socket {
-    public private(set) var descriptor: Int32
+    /// Unchecked for exclusivity: read on every send and receive, where a dynamic check would be a runtime call.
+    @exclusivity(unchecked) public private(set) var descriptor: Int32
     public let family: Int32
 
     public init(adopting descriptor: Int32, family: Int32) {

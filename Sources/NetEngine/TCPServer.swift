@@ -38,7 +38,7 @@ public final class TCPServer: EventHandler {
     /// Called once when the server stops by itself (`once` mode) or by `stop()`.
     public var onStopped: (() -> Void)?
 
-    let readBuffer: UnsafeMutableRawBufferPointer
+    let sharedReadBuffer: ReadBuffer
     /// Whether connections emit `bytesReceived`/`bytesSent` for every read and write.
     let reportsBytes: Bool
     private let makeHandler: () -> ConnectionHandler
@@ -58,11 +58,7 @@ public final class TCPServer: EventHandler {
         self.sink = sink
         self.reportsBytes = reportsBytes && sink != nil
         self.makeHandler = makeHandler
-        readBuffer = .allocate(byteCount: readBufferSize, alignment: 16)
-    }
-
-    deinit {
-        readBuffer.deallocate()
+        sharedReadBuffer = ReadBuffer(byteCount: readBufferSize)
     }
 
     public var isListening: Bool { listener != nil }
@@ -188,6 +184,18 @@ public final class TCPServer: EventHandler {
             }
         }
     }
+}
+
+/// The one buffer a server's connections read into (they hand the bytes on before the next read), kept alive
+/// by every connection that uses it.
+final class ReadBuffer {
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(byteCount: Int) {
+        bytes = .allocate(byteCount: byteCount, alignment: 64)
+    }
+
+    deinit { bytes.deallocate() }
 }
 
 /// Connection ids unique across every server in the process, so one event stream can mix services.

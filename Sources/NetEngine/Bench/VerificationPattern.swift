@@ -2,7 +2,8 @@
 /// Each connection starts at its own offset, so bytes that come back out of order, twice, or on the wrong
 /// connection do not match. The buffer repeats its first `maxWindow` bytes after the period, so any window
 /// up to that size starting inside the period is contiguous memory (sends and compares need no copying).
-final class VerificationPattern {
+/// A struct (no reference counting on the hot path): its owner calls `deallocate()` once nothing uses it.
+struct VerificationPattern {
     /// A prime, so that no request size divides the period and consecutive requests differ.
     let period: Int
     let maxWindow: Int
@@ -24,7 +25,7 @@ final class VerificationPattern {
         for index in 0..<maxWindow { storage[period + index] = storage[index] }
     }
 
-    deinit { storage.deallocate() }
+    func deallocate() { storage.deallocate() }
 
     /// Where connection number `index` starts in the period.
     func startOffset(forConnection index: Int) -> Int {
