@@ -55,6 +55,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Drop a connection idle for this many seconds (default: never).")
     var idleTimeout: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Drop a file client that has not sent a complete header within this many seconds, however slowly it trickles bytes.", valueName: "seconds"))
+    var headerTimeout: Double = 30
+
     @Flag(name: .long, help: "Log nothing but errors.")
     var quiet = false
 
@@ -66,6 +69,7 @@ struct ServeCommand: ParsableCommand {
         if threads > 1 && mode != .concurrent { throw ValidationError("--threads needs --mode concurrent") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if let idleTimeout, idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive") }
+        if headerTimeout <= 0 { throw ValidationError("--header-timeout must be positive") }
         if files == nil {
             if raw { throw ValidationError("--raw needs --files DIR") }
             if filesPort != nil { throw ValidationError("--files-port needs --files DIR") }
@@ -104,7 +108,7 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let log = HeadlessLog(quiet: quiet, includeBytes: !noByteLog)
-        let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout)
+        let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout, headerTimeout: headerTimeout)
         let services = try self.services()
         if let files {
             // Past a file size limit (ulimit -f) a write should fail with EFBIG, refusing that upload, not kill us.

@@ -48,3 +48,29 @@ final class ServerLimitsTests: XCTestCase {
         _ = holder.waitForExit(timeout: 2)
     }
 }
+
+final class HeaderTimeoutCommandTests: XCTestCase {
+    func testTricklingFileClientIsDroppedAtTheHeaderTimeout() throws {
+        let folder = try makeTemporaryDirectory(self)
+        let server = try RunningProcess(["serve", "--files", folder.path, "--port", "0", "--header-timeout", "0.5", "--no-byte-log"])
+        let port = server.listeningPort(service: "files")
+        defer { server.interrupt() }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let status = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        XCTAssertEqual(status, 0)
+        // "NCFT" one byte every 200 ms: never idle, never a whole header.
+        for byte in Array("NCFT".utf8) {
+            var b = byte
+            _ = send(fd, &b, 1, Int32(MSG_NOSIGNAL))
+            usleep(200_000)
+        }
+        XCTAssertTrue(server.waitForStderr(timeout: 3) { $0.contains("no complete file header within") }, server.stderr)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        XCTAssertEqual(recv(fd, &buffer, buffer.count, 0), 0, "the server closed the trickling connection")
+    }
+}
