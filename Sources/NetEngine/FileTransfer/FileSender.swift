@@ -291,7 +291,9 @@ public final class FileSender: EventHandler {
     }
 
     private var hasOutput: Bool {
-        controlSent < control.count || (phase == .streaming && (blockStart < blockEnd || fileRead < fileSize))
+        // While streaming there is always more: blocks, or the trailer once the last block is out (a turn whose
+        // budget ran out exactly at the end of the file must still come back to send it).
+        controlSent < control.count || phase == .streaming
     }
 
     private func queueControl(_ bytes: [UInt8]) {
