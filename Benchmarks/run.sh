@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks of netconsole's engine against what a user would otherwise pick, on loopback.
+# Servers run pinned to CPU 0, the load generator to CPU 1 (unless --unpinned), every server driven by the same
+# generator (`netconsole bench echo`). Prints one table per case with ratios against ours.
+#
+# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,files,memory]
+#   --quick      1 run of 2 s per case (smoke test of the whole script)
+#   --unpinned   no taskset; our server runs --threads 2 (the `serve --threads` case), NIO uses both cores too
+#   --runs N     runs per case and server (median reported; default 5)
+#   --duration S seconds measured per run (default 5; 0.5 s warmup before each)
+#   --only LIST  sections to run: echo, files, memory (default all)
+#   --servers L  echo servers to run, comma-separated (default: all of ECHO_SERVERS below)
+#   --cases L    echo cases, comma-separated CONNSxSIZE (default: 1x64,100x1K,10x64K)
+# Environment: SCRATCH=.build-xyz builds netconsole in that scratch path (default .build);
+#              FILE_SIZE=1G size of the file-transfer test file.
+# It installs missing Debian packages (apt-get) and builds SwiftNIO's NIOEchoServer from the machine's local
+# swift-nio copy into Benchmarks/.work/ (git-ignored); nothing of NIO is part of the product.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK="$ROOT/Benchmarks/.work"
+PEERS="$ROOT/Benchmarks/peers"
+RUNS=5
+DURATION=5
+WARMUP=0.5
+PINNED=1
+SECTIONS="echo,files,memory"
+SERVERS_OPT=""
+CASES_OPT=""
+FILE_SIZE=${FILE_SIZE:-1G}
+NIO_SOURCE=${NIO_SOURCE:-/opt/swift-packages/apple/swift-nio.git}
+NIO_TAG=${NIO_TAG:-2.101.3}
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) RUNS=1; DURATION=2; WARMUP=0.3 ;;
+        --unpinned) PINNED=0 ;;
+        --runs) RUNS=$2; shift ;;
+        --duration) DURATION=$2; shift ;;
+        --only) SECTIONS=$2; shift ;;
+        --servers) SERVERS_OPT=$2; shift ;;
+        --cases) CASES_OPT=$2; shift ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) echo "unknown option: $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+mkdir -p "$WORK"
+RESULTS="$WORK/results-$(date -u +%Y%m%dT%H%M%SZ).tsv"
+: > "$RESULTS"
+ulimit -n 20000 2>/dev/null || true
+
+STARTED_PIDS=()
+cleanup() {
+    for pid in "${STARTED_PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+log() { echo "== $*" >&2; }
+section() { [[ ",$SECTIONS," == *",$1,"* ]]; }
+
+# CPU placement: servers on CPU 0, load on CPU 1.
+server_cpu() { if [ "$PINNED" = 1 ]; then echo "taskset -c 0"; fi; }
+load_cpu() { if [ "$PINNED" = 1 ]; then echo "taskset -c 1"; fi; }
+
+# MARK: Tools
+
+ensure_packages() {
+    local missing=()
+    command -v ncat >/dev/null || missing+=(ncat)
+    command -v socat >/dev/null || missing+=(socat)
+    nc -h 2>&1 | grep -q -- '-N' || missing+=(netcat-openbsd)
+    command -v taskset >/dev/null || missing+=(util-linux)
+    command -v ss >/dev/null || missing+=(iproute2)
+    command -v gcc >/dev/null || missing+=(gcc)
+    command -v python3 >/dev/null || missing+=(python3)
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing ${missing[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    fi
+}
+
+build_ours() {
+    local scratch=${SCRATCH:-.build}
+    log "building netconsole (release, $scratch)"
+    (cd "$ROOT" && swift build -c release --scratch-path "$scratch" --product netconsole >&2)
+    NETCONSOLE="$ROOT/$scratch/release/netconsole"
+}
+
+# The same sources linked with --static-swift-stdlib: how one would ship it; only touched pages of the runtime
+# and Foundation become resident, which is what the idle-memory comparison is about.
+build_ours_static() {
+    local scratch=${SCRATCH:-.build}-static
+    log "building netconsole (release, --static-swift-stdlib, $scratch)"
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product netconsole >&2)
+    NETCONSOLE_STATIC="$ROOT/$scratch/release/netconsole"
+}
+
+build_nio() {
+    local dir="$WORK/swift-nio"
+    if [ ! -d "$dir/.git" ]; then
+        log "cloning swift-nio $NIO_TAG from $NIO_SOURCE"
+        git clone -q "$NIO_SOURCE" "$dir"
+    fi
+    if [ "$(git -C "$dir" describe --tags --exact-match 2>/dev/null)" != "$NIO_TAG" ]; then
+        git -C "$dir" -c advice.detachedHead=false checkout -q "$NIO_TAG"
+    fi
+    log "building NIOEchoServer (release)"
+    (cd "$dir" && swift build -c release --product NIOEchoServer >&2)
+    NIO_ECHO="$dir/.build/release/NIOEchoServer"
+}
+
+build_c_echo() {
+    C_ECHO="$WORK/epoll_echo"
+    if [ ! -x "$C_ECHO" ] || [ "$PEERS/epoll_echo.c" -nt "$C_ECHO" ]; then
+        gcc -O2 -o "$C_ECHO" "$PEERS/epoll_echo.c"
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for_port() {
+    for _ in $(seq 1 200); do
+        # ss, not a probe connection: one-shot listeners (nc -l, socat without fork) would take it as the transfer.
+        [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ] && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on port $1" >&2
+    return 1
+}
+
+# Starts server NAME (see start_echo_server) and sets SERVER_PID and SERVER_PORT.
+start_echo_server() {
+    local name=$1 port
+    port=$(free_port)
+    local cpu; cpu=$(server_cpu)
+    local threads=1; [ "$PINNED" = 0 ] && threads=2
+    case "$name" in
+        netconsole-static) $cpu "$NETCONSOLE_STATIC" serve --host 127.0.0.1 --port "$port" --quiet >/dev/null & ;;
+        netconsole) $cpu "$NETCONSOLE" serve --host 127.0.0.1 --port "$port" --quiet --threads "$threads" >/dev/null & ;;
+        nio) $cpu "$NIO_ECHO" 127.0.0.1 "$port" >/dev/null & ;;
+        asyncio-protocol) $cpu python3 "$PEERS/asyncio_protocol_echo.py" 127.0.0.1 "$port" & ;;
+        asyncio-streams) $cpu python3 "$PEERS/asyncio_streams_echo.py" 127.0.0.1 "$port" & ;;
+        socat) $cpu socat "TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr,backlog=1024" PIPE & ;;
+        ncat) $cpu ncat -k -m 2000 -l 127.0.0.1 "$port" -e /bin/cat & ;;
+        c-epoll) $cpu "$C_ECHO" 127.0.0.1 "$port" & ;;
+        *) echo "unknown server $name" >&2; return 1 ;;
+    esac
+    SERVER_PID=$!
+    STARTED_PIDS+=("$SERVER_PID")
+    SERVER_PORT=$port
+    wait_for_port "$port"
+}
+
+stop_server() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# MARK: Echo
+
+ECHO_SERVERS=(netconsole nio asyncio-protocol asyncio-streams socat ncat c-epoll)
+ECHO_CASES=("1 64" "100 1K" "10 64K")
+if [ -n "$SERVERS_OPT" ]; then IFS=, read -r -a ECHO_SERVERS <<< "$SERVERS_OPT"; fi
+if [ -n "$CASES_OPT" ]; then
+    ECHO_CASES=()
+    for c in ${CASES_OPT//,/ }; do ECHO_CASES+=("${c%%x*} ${c#*x}"); done
+fi
+
+run_echo() {
+    build_nio
+    build_c_echo
+    declare -A PORTS PIDS
+    for name in "${ECHO_SERVERS[@]}"; do
+        start_echo_server "$name"
+        PORTS[$name]=$SERVER_PORT
+        PIDS[$name]=$SERVER_PID
+    done
+    local load; load=$(load_cpu)
+    for case in "${ECHO_CASES[@]}"; do
+        set -- $case
+        local conns=$1 size=$2
+        for run in $(seq 1 "$RUNS"); do
+            # Servers take turns within each run, so drift on the machine hits all of them alike.
+            for name in "${ECHO_SERVERS[@]}"; do
+                local cmd=($load "$NETCONSOLE" bench echo "127.0.0.1:${PORTS[$name]}" --connections "$conns" --size "$size" --duration "$DURATION" --warmup "$WARMUP")
+                local line status=0
+                line=$("${cmd[@]}" 2>"$WORK/bench-stderr" | grep '^result ') || status=$?
+                if [ $status -ne 0 ] || [ -z "$line" ]; then
+                    log "$name ${conns}x$size run $run failed: $(tr '\n' ' ' < "$WORK/bench-stderr")"
+                    line="result requests_per_s=nan mb_per_s=nan p50_us=nan p99_us=nan requests=0 mismatches=nan errors=nan"
+                fi
+                log "$name ${conns}x$size run $run: ${line#result }"
+                echo -e "echo\t${conns} x $size\t$name\t$line" >> "$RESULTS"
+            done
+        done
+    done
+    for name in "${ECHO_SERVERS[@]}"; do stop_server "${PIDS[$name]}"; done
+    echo "load command: ${load:+$load }netconsole bench echo 127.0.0.1:PORT --connections N --size S --duration $DURATION --warmup $WARMUP ($RUNS runs, median)"
+    if [ "$PINNED" = 1 ]; then echo "servers: taskset -c 0 (NIOEchoServer and netconsole on one loop each)"; else echo "servers: unpinned; netconsole serve --threads 2, NIOEchoServer with its default System.coreCount loops"; fi
+    python3 - "$RESULTS" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+order = []
+for line in open(sys.argv[1]):
+    section, case, name, result = line.rstrip("\n").split("\t")
+    if section != "echo":
+        continue
+    fields = dict(kv.split("=") for kv in result.split()[1:])
+    if (case, name) not in rows:
+        order.append((case, name))
+    rows[(case, name)].append(fields)
+def med(name, case, key):
+    values = [float(r[key]) for r in rows[(case, name)] if r[key] != "nan"]
+    return statistics.median(values) if values else float("nan")
+cases = []
+for case, _ in order:
+    if case not in cases:
+        cases.append(case)
+for case in cases:
+    names = [n for c, n in order if c == case]
+    print(f"\n### echo {case} B")
+    print("| server | req/s | MB/s | p50 µs | p99 µs | mismatches | ours ÷ theirs (req/s) | p50 theirs ÷ ours |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    ours_rps = med("netconsole", case, "requests_per_s")
+    ours_p50 = med("netconsole", case, "p50_us")
+    for name in names:
+        rps = med(name, case, "requests_per_s")
+        mbs = med(name, case, "mb_per_s")
+        p50 = med(name, case, "p50_us")
+        p99 = med(name, case, "p99_us")
+        mism = sum(float(r["mismatches"]) for r in rows[(case, name)] if r["mismatches"] != "nan")
+        ratio = ours_rps / rps if rps and rps == rps else float("nan")
+        lat = p50 / ours_p50 if ours_p50 else float("nan")
+        print(f"| {name} | {rps:,.0f} | {mbs:,.1f} | {p50:,.1f} | {p99:,.1f} | {mism:.0f} | {ratio:.2f}× | {lat:.2f}× |")
+PY
+}
+
+# MARK: Files
+
+FILE_RECEIVERS=(nc socat netconsole netconsole-fsync dd-fsync)
+
+make_test_file() {
+    TEST_FILE="$WORK/random-$FILE_SIZE.bin"
+    if [ ! -f "$TEST_FILE" ]; then
+        log "writing $FILE_SIZE of random bytes to $TEST_FILE"
+        head -c "$FILE_SIZE" /dev/urandom > "$TEST_FILE.tmp" && mv "$TEST_FILE.tmp" "$TEST_FILE"
+    fi
+    TEST_FILE_BYTES=$(stat -c %s "$TEST_FILE")
+    TEST_FILE_SHA=$(sha256sum "$TEST_FILE" | cut -d' ' -f1)
+    cat "$TEST_FILE" > /dev/null  # into the page cache, so every run reads it from memory
+}
+
+now() { date +%s.%N; }
+
+# One transfer of the test file to receiver NAME; prints seconds taken.
+file_transfer() {
+    local name=$1 port dest="$WORK/received"
+    rm -rf "$dest" && mkdir -p "$dest"
+    port=$(free_port)
+    local scpu lcpu; scpu=$(server_cpu); lcpu=$(load_cpu)
+    local start end pid
+    case "$name" in
+        nc)
+            $scpu nc -l 127.0.0.1 "$port" > "$dest/file" & pid=$!
+            wait_for_port "$port"
+            start=$(now)
+            $lcpu nc -N 127.0.0.1 "$port" < "$TEST_FILE"
+            wait "$pid"; end=$(now)
+            check_copy "$dest/file" ;;
+        socat)
+            $scpu socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" "OPEN:$dest/file,creat,trunc" & pid=$!
+            wait_for_port "$port"
+            start=$(now)
+            $lcpu socat -u "OPEN:$TEST_FILE" "TCP:127.0.0.1:$port"
+            wait "$pid"; end=$(now)
+            check_copy "$dest/file" ;;
+        netconsole|netconsole-fsync)
+            local fsync_flag=--no-fsync; [ "$name" = netconsole-fsync ] && fsync_flag=
+            $scpu "$NETCONSOLE" serve --files "$dest" $fsync_flag --max-size 2G --host 127.0.0.1 --port "$port" --quiet > "$WORK/files-server.out" & pid=$!
+            STARTED_PIDS+=("$pid")
+            wait_for_port "$port"
+            start=$(now)
+            $lcpu "$NETCONSOLE" send "$TEST_FILE" --to "127.0.0.1:$port" > "$WORK/send.out" 2>&1
+            end=$(now)
+            local hwm; hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+            echo -e "memory\tupload $FILE_SIZE ($name)\tnetconsole\t$hwm" >> "$RESULTS"
+            stop_server "$pid"
+            check_copy "$dest/$(basename "$TEST_FILE")" ;;
+        dd-fsync)
+            start=$(now)
+            $scpu dd if="$TEST_FILE" of="$dest/file" bs=1M conv=fsync status=none
+            end=$(now) ;;
+    esac
+    rm -rf "$dest"
+    python3 -c "print($end - $start)"
+}
+
+check_copy() {
+    local sum; sum=$(sha256sum "$1" | cut -d' ' -f1)
+    if [ "$sum" != "$TEST_FILE_SHA" ]; then echo "copy $1 differs from the original" >&2; return 1; fi
+}
+
+run_files() {
+    make_test_file
+    for run in $(seq 1 "$RUNS"); do
+        for name in "${FILE_RECEIVERS[@]}"; do
+            local seconds; seconds=$(file_transfer "$name")
+            local mbs; mbs=$(python3 -c "print(round($TEST_FILE_BYTES / $seconds / 1e6, 1))")
+            log "$name run $run: $seconds s, $mbs MB/s"
+            echo -e "files\t$FILE_SIZE\t$name\t$mbs" >> "$RESULTS"
+        done
+    done
+    echo
+    echo "### files: $FILE_SIZE of random bytes, $RUNS runs, median (ours: SHA-256 verified by the send command)"
+    echo "| receiver | MB/s | ours (no fsync) ÷ it |"
+    echo "|---|---:|---:|"
+    python3 - "$RESULTS" <<'PY'
+import sys, statistics, collections
+rates = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    section, case, name, value = line.rstrip("\n").split("\t")
+    if section == "files":
+        rates[name].append(float(value))
+ours = statistics.median(rates["netconsole"]) if rates["netconsole"] else float("nan")
+ours_fsync = statistics.median(rates["netconsole-fsync"]) if rates["netconsole-fsync"] else float("nan")
+for name, values in rates.items():
+    m = statistics.median(values)
+    mine = ours_fsync if name in ("dd-fsync", "netconsole-fsync") else ours
+    print(f"| {name} | {m:,.1f} | {mine / m:.2f}× |")
+PY
+    echo "(fsync rows compare netconsole-fsync with dd-fsync)"
+}
+
+# MARK: Memory
+
+# Peak RSS (VmHWM, KiB) of server NAME after it has held N idle connections.
+idle_rss() {
+    local name=$1 count=$2
+    start_echo_server "$name"
+    local pid=$SERVER_PID
+    # python3 and ncat/socat are wrappers or forking servers: measure the process that serves.
+    local rss_pid=$pid
+    $(load_cpu) python3 - "$SERVER_PORT" "$count" <<'PY'
+import socket, sys, time
+port, count = int(sys.argv[1]), int(sys.argv[2])
+held = []
+for _ in range(count):
+    s = socket.create_connection(("127.0.0.1", port))
+    held.append(s)
+# Make sure the server really serves each one: one byte echoed on every connection.
+for s in held:
+    s.sendall(b"x")
+for s in held:
+    assert s.recv(1) == b"x"
+time.sleep(1)
+PY
+    local hwm; hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$rss_pid/status")
+    stop_server "$pid"
+    echo "$hwm"
+}
+
+run_memory() {
+    build_nio
+    build_c_echo
+    build_ours_static
+    echo
+    echo "### memory: peak RSS (VmHWM) holding 1000 idle connections (each echoed one byte)"
+    echo "| server | MiB |"
+    echo "|---|---:|"
+    for name in netconsole netconsole-static nio asyncio-protocol c-epoll; do
+        local kib; kib=$(idle_rss "$name" 1000)
+        echo -e "memory\tidle 1000\t$name\t$kib" >> "$RESULTS"
+        echo "| $name | $(python3 -c "print(round($kib / 1024, 1))") |"
+    done
+}
+
+# MARK: Main
+
+ensure_packages
+build_ours
+echo "# netconsole benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(uname -r)"
+echo "# Benchmarks/run.sh $([ "$PINNED" = 1 ] && echo pinned || echo --unpinned) --runs $RUNS --duration $DURATION"
+section echo && run_echo
+section files && run_files
+section memory && run_memory
+if section files; then
+    echo
+    echo "### memory: peak RSS (VmHWM) of the file server during one $FILE_SIZE upload"
+    awk -F'\t' '$1 == "memory" && $2 ~ /^upload/ { printf "| %s | %.1f MiB |\n", $2, $4 / 1024 }' "$RESULTS" | sort -u
+fi
+echo
+echo "raw results: $RESULTS"
