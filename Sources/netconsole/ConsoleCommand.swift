@@ -1,9 +1,16 @@
+import NetEngine
+import NetConsoleUI
 import ArgumentParser
+import Foundation
 
 struct ConsoleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console",
-        abstract: "Open the interactive console (the default when no subcommand is given)."
+        abstract: "Open the interactive console (the default when no subcommand is given).",
+        discussion: """
+        The server pane shows the console's echo server (--port) and file server (the next port) live; the client \
+        pane echoes typed messages and sends files picked from the current folder. F1 shows the keys; q quits.
+        """
     )
 
     @Option(name: .long, help: "Host the console's servers listen on.")
@@ -16,6 +23,14 @@ struct ConsoleCommand: ParsableCommand {
     var dir = "received"
 
     func run() throws {
-        throw failure("the interactive console is not built yet")
+        let options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
+                                     pickerDirectory: FileManager.default.currentDirectoryPath)
+        do {
+            try ConsoleApp(options: options).run()
+        } catch let error as SocketError {
+            throw failure(error.message)
+        } catch let error as TerminalError {
+            throw failure(error.message)
+        }
     }
 }

@@ -1,0 +1,235 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NetEngine
+
+/// Where the console listens and saves.
+public struct ConsoleOptions: Sendable {
+    public var host: String
+    /// The echo server's port; the file server takes the next one (both free ports when 0).
+    public var port: UInt16
+    public var saveDirectory: String
+    /// Where the file picker starts.
+    public var pickerDirectory: String
+
+    public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String) {
+        self.host = host
+        self.port = port
+        self.saveDirectory = saveDirectory
+        self.pickerDirectory = pickerDirectory
+    }
+}
+
+/// The interactive console: its servers, its client sessions, the keyboard and the screen, all on one event loop
+/// and one thread, so the servers keep serving while the user types.
+public final class ConsoleApp {
+    public static let framesPerSecond = 30.0
+
+    private let options: ConsoleOptions
+    private let loop: EventLoop
+    private var state: ConsoleState
+    private var terminal: CursesTerminal?
+    private var servers: [String: TCPServer] = [:]
+    /// Ports the servers got the first time, so stopping and starting again keeps their addresses.
+    private var ports: [String: UInt16] = [:]
+    private var echoSessions: [ObjectIdentifier: EchoSession] = [:]
+    private var fileSender: FileSender?
+    private var drawScheduled = false
+    private var lastDrawAt = 0.0
+    private var keyboard: KeyboardInput?
+    private var signals: SignalWatcher?
+
+    public init(options: ConsoleOptions) throws {
+        self.options = options
+        loop = try EventLoop()
+        state = ConsoleState(saveDirectory: options.saveDirectory, pickerDirectory: options.pickerDirectory)
+        ports[ConsoleState.echoService] = options.port
+        ports[ConsoleState.filesService] = options.port == 0 || options.port == UInt16.max ? 0 : options.port + 1
+    }
+
+    /// Starts the servers, then takes over the terminal until the user quits or a signal arrives.
+    /// Server start-up errors are thrown before the screen changes, so they print like any other error.
+    public func run() throws {
+        try UploadStore.prepare(directory: options.saveDirectory)
+        try startServers(throwing: true)
+
+        let terminal = try CursesTerminal()
+        self.terminal = terminal
+        defer {
+            terminal.restore()
+            stopServers()
+        }
+        signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM, SIGHUP, SIGWINCH]) { [unowned self] signo in
+            if signo == SIGWINCH {
+                terminal.refreshSize()
+                self.redrawSoon()
+            } else {
+                self.loop.stop()
+            }
+        }
+        let keyboard = KeyboardInput(terminal: terminal, onKeys: { [unowned self] keys in
+            for key in keys { self.handle(key) }
+            self.redrawSoon()
+        }, onHangup: { [unowned self] in self.loop.stop() })
+        self.keyboard = keyboard
+        try loop.register(STDIN_FILENO, handler: keyboard)
+        // Ages tick and closed connections fade out even when nothing happens.
+        loop.schedule(after: 1, repeating: true) { [unowned self] in
+            self.state.expireClosedConnections(now: MonotonicClock.now())
+            self.redrawSoon()
+        }
+        draw()
+        loop.run()
+        loop.unregister(STDIN_FILENO)
+        for session in echoSessions.values { session.cancel() }
+        fileSender?.cancel()
+    }
+
+    // MARK: Drawing
+
+    /// Draws on the next frame, at most `framesPerSecond` times a second however many events arrive.
+    private func redrawSoon() {
+        guard !drawScheduled else { return }
+        drawScheduled = true
+        let wait = max(0, lastDrawAt + 1 / Self.framesPerSecond - MonotonicClock.now())
+        loop.schedule(after: wait) { [unowned self] in
+            self.drawScheduled = false
+            self.draw()
+        }
+    }
+
+    private func draw() {
+        guard let terminal else { return }
+        let heights = ConsoleRenderer.viewHeights(cols: terminal.cols, rows: terminal.rows)
+        state.logViewHeight = heights.log
+        state.pickerViewHeight = heights.picker
+        lastDrawAt = MonotonicClock.now()
+        terminal.draw(ConsoleRenderer.render(state, cols: terminal.cols, rows: terminal.rows, now: lastDrawAt))
+    }
+
+    // MARK: Servers
+
+    private func record(_ event: NetEvent) {
+        state.apply(event, now: MonotonicClock.now(), clock: Self.clock())
+        redrawSoon()
+    }
+
+    private func startServers(throwing: Bool) throws {
+        for service in [ConsoleState.echoService, ConsoleState.filesService] where state.serviceSelection.includes(service) {
+            guard servers[service] == nil else { continue }
+            let server: TCPServer
+            let sink: EventSink = { [unowned self] event in self.record(event) }
+            if service == ConsoleState.echoService {
+                server = TCPServer(service: service, loop: loop, sink: sink) { EchoHandler() }
+            } else {
+                let fileOptions = FileServerOptions(directory: options.saveDirectory)
+                server = TCPServer(service: service, loop: loop, sink: sink) { FileUploadHandler(options: fileOptions) }
+            }
+            do {
+                try server.start(at: bindAddress(port: ports[service] ?? 0))
+            } catch let error as SocketError {
+                if throwing { throw SocketError(code: error.code, message: "\(service) server: \(error.message)") }
+                state.note("\(service) server cannot start: \(error.message)", clock: Self.clock(), style: .bad)
+                continue
+            }
+            if let port = server.localAddress?.port { ports[service] = port }
+            servers[service] = server
+        }
+    }
+
+    private func stopServers(except kept: ServiceSelection? = nil) {
+        for (service, server) in servers where !(kept?.includes(service) ?? false) {
+            server.stop()
+            servers[service] = nil
+        }
+    }
+
+    private func bindAddress(port: UInt16) throws -> SocketAddress {
+        guard let address = try SocketAddress.resolve(host: options.host, port: port, passive: true).first else {
+            throw SocketError(code: -1, message: "cannot resolve host '\(options.host)'")
+        }
+        return address
+    }
+
+    // MARK: Keys and actions
+
+    private func handle(_ key: Key) {
+        if key == .resize, let terminal {
+            terminal.refreshSize()
+        }
+        guard let action = state.handle(key) else { return }
+        switch action {
+        case .quit:
+            loop.stop()
+        case .setListening(let on):
+            if on { try? startServers(throwing: false) } else { stopServers() }
+        case .selectServices(let selection):
+            let wasListening = !servers.isEmpty
+            stopServers(except: selection)
+            if wasListening { try? startServers(throwing: false) }
+        case let .sendEcho(target, message):
+            sendEcho(message, to: target)
+        case let .sendFile(target, path):
+            sendFile(path, to: target)
+        case .cancelTransfer:
+            fileSender?.cancel()
+            fileSender = nil
+            state.noteTransferCancelled(clock: Self.clock())
+        }
+    }
+
+    private func sendEcho(_ message: String, to target: String) {
+        let endpoint: Endpoint
+        do { endpoint = try Endpoint(parsing: target) } catch {
+            state.noteEchoFailed("\(error)", clock: Self.clock())
+            return
+        }
+        state.noteEchoSent(message, target: endpoint.description, clock: Self.clock())
+        // One line, as a person would type it into nc.
+        var id: ObjectIdentifier?
+        let session = EchoSession(loop: loop, endpoint: endpoint, message: Array((message + "\n").utf8)) { [unowned self] outcome in
+            switch outcome {
+            case let .reply(bytes, roundTrip):
+                var text = String(decoding: bytes, as: UTF8.self)
+                if text.hasSuffix("\n") { text.removeLast() }
+                self.state.noteEchoReply(text, roundTrip: roundTrip, clock: Self.clock())
+            case let .failed(reason):
+                self.state.noteEchoFailed(reason, clock: Self.clock())
+            }
+            if let id { self.echoSessions[id] = nil }
+            self.redrawSoon()
+        }
+        id = ObjectIdentifier(session)
+        echoSessions[id!] = session
+        session.start()
+        if session.isFinished { echoSessions[id!] = nil }
+    }
+
+    private func sendFile(_ path: String, to target: String) {
+        if state.isTransferring {
+            state.noteEchoFailed("a file is already being sent; Ctrl-X cancels it", clock: Self.clock())
+            return
+        }
+        let endpoint: Endpoint
+        do { endpoint = try Endpoint(parsing: target) } catch {
+            state.noteEchoFailed("\(error)", clock: Self.clock())
+            return
+        }
+        state.beginTransfer(name: path.split(separator: "/").last.map(String.init) ?? path)
+        let sender = FileSender(loop: loop, endpoint: endpoint, files: [path]) { [unowned self] event in
+            self.state.apply(event, clock: Self.clock())
+            if case .finished = event { self.fileSender = nil }
+            self.redrawSoon()
+        }
+        fileSender = sender
+        sender.start()
+    }
+
+    /// Local wall-clock time, "HH:MM:SS".
+    static func clock() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        return "\(ConsoleState.pad2(Int(parts.tm_hour))):\(ConsoleState.pad2(Int(parts.tm_min))):\(ConsoleState.pad2(Int(parts.tm_sec)))"
+    }
+}

@@ -1,0 +1,249 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNCurses
+
+/// The only code that talks to ncurses: sets the terminal up, copies `ScreenGrid`s out (only rows that changed;
+/// ncurses then sends only the cells that changed), reads keys without blocking and always puts the terminal back.
+public final class CursesTerminal {
+    public private(set) var rows: Int
+    public private(set) var cols: Int
+    private var previous: ScreenGrid?
+    private var attributes: [CellStyle: Int32] = [:]
+    private var cursorVisible = true
+    private var restored = false
+
+    /// Enters curses mode on the controlling terminal (stdin/stdout). Throws when they are not a terminal.
+    public init() throws {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw TerminalError("the console needs a terminal; use 'netconsole serve' or 'netconsole echo' in scripts")
+        }
+        setlocale(LC_ALL, "")
+        if String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" {
+            // Terminals today speak UTF-8 even when the environment names no locale.
+            setlocale(LC_CTYPE, "C.UTF-8")
+        }
+        installCrashRestore()
+        guard let screen = newterm(nil, stdout, stdin) else {
+            throw TerminalError("cannot use terminal type '\(String(cString: getenv("TERM") ?? strdup("unknown")))'")
+        }
+        set_term(screen)
+        CursesTerminal.active = true
+        atexit { CursesTerminal.endIfActive() }
+        cbreak()
+        noecho()
+        nonl()
+        keypad(nc_stdscr(), true)
+        nodelay(nc_stdscr(), true)
+        set_escdelay(25)
+        curs_set(0)
+        cursorVisible = false
+        rows = Int(nc_lines())
+        cols = Int(nc_cols())
+        setUpStyles()
+    }
+
+    deinit { restore() }
+
+    // MARK: Drawing
+
+    /// Copies `screen` to the terminal and moves the cursor into the focused field (or hides it).
+    public func draw(_ screen: RenderedScreen) {
+        let grid = screen.grid
+        let full = previous.map { $0.rows != grid.rows || $0.cols != grid.cols } ?? true
+        for row in 0..<min(grid.rows, rows) {
+            if !full, let previous, rowEqual(previous, grid, row) { continue }
+            drawRow(grid, row)
+        }
+        previous = grid
+        if let cursor = screen.cursor, cursor.row < rows, cursor.col < cols {
+            if !cursorVisible { curs_set(1); cursorVisible = true }
+            nc_move(Int32(cursor.row), Int32(cursor.col))
+        } else {
+            if cursorVisible { curs_set(0); cursorVisible = false }
+            nc_move(Int32(max(0, rows - 1)), 0)
+        }
+        wnoutrefresh(nc_stdscr())
+        doupdate()
+    }
+
+    private func rowEqual(_ a: ScreenGrid, _ b: ScreenGrid, _ row: Int) -> Bool {
+        for col in 0..<a.cols where a[row, col] != b[row, col] { return false }
+        return true
+    }
+
+    /// Writes a row as runs of one style. A run also ends after a wide character, and each run is placed at its
+    /// own column, so a terminal that measures some character differently cannot shift the rest of the row.
+    private func drawRow(_ grid: ScreenGrid, _ row: Int) {
+        var runStart = 0
+        var runText = ""
+        var runStyle = grid[row, 0].style
+        func flush() {
+            guard !runText.isEmpty else { return }
+            nc_attrset(attributes[runStyle] ?? 0)
+            _ = nc_put(Int32(row), Int32(runStart), runText)
+            runText = ""
+        }
+        for col in 0..<min(grid.cols, cols) {
+            let cell = grid[row, col]
+            if cell.isCovered { continue }
+            if cell.style != runStyle || runText.isEmpty {
+                flush()
+                runStart = col
+                runStyle = cell.style
+            }
+            runText += cell.text
+            if DisplayWidth.of(cell.text) == 2 {
+                flush()
+            }
+        }
+        flush()
+        nc_attrset(0)
+    }
+
+    // MARK: Input
+
+    /// Every key waiting on stdin, decoded; returns at once when there is none.
+    public func readKeys() -> [Key] {
+        var keys: [Key] = []
+        var character: wint_t = 0
+        while true {
+            let status = nc_get_wch(&character)
+            if status == ERR { break }
+            if status == nc_code_yes() {
+                if let key = Self.decodeKeyCode(Int32(character)) { keys.append(key) }
+            } else if let scalar = Unicode.Scalar(UInt32(character)), let key = Key(scalar: scalar) {
+                keys.append(key)
+            }
+            if keys.count > 256 { break }
+        }
+        return keys
+    }
+
+    static func decodeKeyCode(_ code: Int32) -> Key? {
+        switch code {
+        case KEY_UP: return .up
+        case KEY_DOWN: return .down
+        case KEY_LEFT: return .left
+        case KEY_RIGHT: return .right
+        case KEY_HOME: return .home
+        case KEY_END: return .end
+        case KEY_PPAGE: return .pageUp
+        case KEY_NPAGE: return .pageDown
+        case KEY_BACKSPACE: return .backspace
+        case KEY_DC: return .delete
+        case KEY_BTAB: return .backTab
+        case KEY_ENTER: return .enter
+        case KEY_RESIZE: return .resize
+        default:
+            for n in 1...12 where code == nc_key_f(Int32(n)) { return .function(n) }
+            return nil
+        }
+    }
+
+    // MARK: Size
+
+    /// Reads the terminal size again (after SIGWINCH) and tells ncurses; the next draw repaints everything.
+    public func refreshSize() {
+        var newRows: Int32 = 0
+        var newCols: Int32 = 0
+        if nc_window_size(&newRows, &newCols) == 0, newRows > 0, newCols > 0 {
+            resizeterm(newRows, newCols)
+        }
+        rows = Int(nc_lines())
+        cols = Int(nc_cols())
+        previous = nil
+        clearok(nc_curscr(), true)
+    }
+
+    // MARK: Leaving
+
+    /// Leaves curses mode; safe to call more than once.
+    public func restore() {
+        guard !restored else { return }
+        restored = true
+        CursesTerminal.endIfActive()
+    }
+
+    nonisolated(unsafe) private static var active = false
+
+    private static func endIfActive() {
+        guard active else { return }
+        active = false
+        curs_set(1)
+        endwin()
+    }
+
+    // MARK: Styles
+
+    private func setUpStyles() {
+        let bold = nc_attr_bold(), reverse = nc_attr_reverse(), dim = nc_attr_dim(), underline = nc_attr_underline()
+        var plain: [CellStyle: Int32] = [
+            .normal: 0, .muted: dim, .emphasis: bold, .paneTitle: reverse, .focusedPaneTitle: reverse | bold,
+            .columnHeader: underline, .selected: reverse, .good: bold, .bad: bold | underline, .accent: bold,
+            .field: underline, .focusedField: reverse, .footer: reverse, .help: reverse,
+        ]
+        guard has_colors() else {
+            attributes = plain
+            return
+        }
+        start_color()
+        let defaultBackground: Int16 = use_default_colors() == OK ? -1 : Int16(COLOR_BLACK)
+        let defaultForeground: Int16 = defaultBackground == -1 ? -1 : Int16(COLOR_WHITE)
+        let grey: Int16 = nc_colors() >= 16 ? 8 : Int16(COLOR_WHITE)
+        let colours: [(CellStyle, Int16, Int16, Int32)] = [
+            (.muted, grey, defaultBackground, nc_colors() >= 16 ? 0 : dim),
+            (.paneTitle, Int16(COLOR_WHITE), Int16(COLOR_BLUE), 0),
+            (.focusedPaneTitle, Int16(COLOR_BLACK), Int16(COLOR_CYAN), bold),
+            (.columnHeader, Int16(COLOR_YELLOW), defaultBackground, bold),
+            (.selected, Int16(COLOR_BLACK), Int16(COLOR_YELLOW), 0),
+            (.good, Int16(COLOR_GREEN), defaultBackground, 0),
+            (.bad, Int16(COLOR_RED), defaultBackground, bold),
+            (.accent, Int16(COLOR_CYAN), defaultBackground, bold),
+            (.field, defaultForeground, defaultBackground, underline),
+            (.focusedField, Int16(COLOR_BLACK), Int16(COLOR_WHITE), 0),
+            (.footer, Int16(COLOR_BLACK), Int16(COLOR_WHITE), 0),
+            (.help, Int16(COLOR_WHITE), Int16(COLOR_BLUE), 0),
+        ]
+        for (index, (style, foreground, background, extra)) in colours.enumerated() {
+            let pair = Int16(index + 1)
+            init_pair(pair, foreground, background)
+            plain[style] = nc_color_pair(Int32(pair)) | extra
+        }
+        attributes = plain
+    }
+}
+
+public struct TerminalError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+// MARK: Restoring the terminal after a crash
+
+private typealias SignalAction = sigaction
+nonisolated(unsafe) private var savedTerminalModes = termios()
+nonisolated(unsafe) private var haveSavedTerminalModes = false
+/// The handlers that were there before (the Swift runtime's backtracer), indexed by signal number.
+nonisolated(unsafe) private var previousCrashActions : [SignalAction] = Array(repeating: SignalAction(), count: 65)
+
+/// On a fatal signal (a Swift runtime trap, a segfault, abort) puts the terminal modes and the normal screen back
+/// with async-signal-safe calls only, then hands the signal to the handler that was there before.
+private func installCrashRestore() {
+    if tcgetattr(STDIN_FILENO, &savedTerminalModes) == 0 { haveSavedTerminalModes = true }
+    for signo in [SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE, SIGTRAP] {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { signo in
+            if haveSavedTerminalModes { tcsetattr(STDIN_FILENO, TCSANOW, &savedTerminalModes) }
+            // Leave the alternate screen, show the cursor, reset attributes.
+            let reset: StaticString = "\u{1B}[?1049l\u{1B}[?25h\u{1B}[0m\r\n"
+            _ = write(STDOUT_FILENO, reset.utf8Start, reset.utf8CodeUnitCount)
+            sigaction(signo, &previousCrashActions[Int(signo)], nil)
+            raise(signo)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(signo, &action, &previousCrashActions[Int(signo)])
+    }
+}

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One echo exchange that never blocks its event loop: connect, send the message, read until as many bytes came
+/// back as were sent, then report the reply and the round-trip time (from the first byte sent to the last byte
+/// received). The console uses it so that its own echo server, on the same loop, can answer.
+/// Create, `start()` and `cancel()` on the loop's thread; `completion` is called there exactly once.
+public final class EchoSession: EventHandler {
+    public enum Outcome: Equatable {
+        case reply(bytes: [UInt8], roundTrip: Double)
+        case failed(String)
+    }
+
+    public let endpoint: Endpoint
+    public let message: [UInt8]
+    /// Seconds the whole exchange may take, connecting included.
+    public let timeout: Double
+
+    private let loop: EventLoop
+    private var completion: ((Outcome) -> Void)?
+    private var addresses: [SocketAddress] = []
+    private var addressIndex = 0
+    private var socket: Socket?
+    private var connected = false
+    private var sentCount = 0
+    private var reply: [UInt8] = []
+    private var sendStartedAt = 0.0
+    private var timer: EventLoop.TimerToken?
+    private var lastConnectError: String?
+
+    public init(loop: EventLoop, endpoint: Endpoint, message: [UInt8], timeout: Double = 5,
+                completion: @escaping (Outcome) -> Void) {
+        self.loop = loop
+        self.endpoint = endpoint
+        self.message = message
+        self.timeout = timeout
+        self.completion = completion
+    }
+
+    public var isFinished: Bool { completion == nil }
+
+    public func start() {
+        guard !message.isEmpty else { return finish(.failed("nothing to send")) }
+        do {
+            addresses = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+        } catch let error as SocketError {
+            return finish(.failed(error.message))
+        } catch {
+            return finish(.failed("cannot resolve \(endpoint)"))
+        }
+        timer = loop.schedule(after: timeout) { [weak self] in
+            guard let self, !self.isFinished else { return }
+            self.timer = nil
+            let what = self.connected ? "no complete echo (\(self.reply.count) of \(self.message.count) bytes)" : "no connection"
+            self.finish(.failed("\(what) from \(self.endpoint) within \(formatSeconds(self.timeout))"))
+        }
+        connectNext()
+    }
+
+    /// Abandons the exchange without calling `completion`.
+    public func cancel() {
+        completion = nil
+        teardown()
+    }
+
+    private func connectNext() {
+        teardown()
+        guard addressIndex < addresses.count else {
+            return finish(.failed(lastConnectError ?? "cannot connect to \(endpoint)"))
+        }
+        let address = addresses[addressIndex]
+        addressIndex += 1
+        do {
+            let socket = try Socket.startConnect(to: address)
+            try loop.register(socket.descriptor, handler: self, read: false, write: true)
+            self.socket = socket
+        } catch let error as SocketError {
+            lastConnectError = error.message
+            connectNext()
+        } catch {
+            connectNext()
+        }
+    }
+
+    public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
+        guard let socket, !isFinished else { return }
+        do {
+            if !connected {
+                guard writable || hangup else { return }
+                try socket.finishConnect(to: addresses[addressIndex - 1])
+                connected = true
+                sendStartedAt = MonotonicClock.now()
+            }
+            if sentCount < message.count {
+                let n = try message.withUnsafeBytes { try socket.send(UnsafeRawBufferPointer(rebasing: $0[sentCount...])) }
+                sentCount += n
+                if sentCount == message.count { loop.setInterest(socket.descriptor, read: true, write: false) }
+            }
+            if readable || hangup { try readReply(from: socket) }
+        } catch let error as SocketError {
+            if !connected {
+                lastConnectError = error.message
+                connectNext()
+            } else {
+                finish(.failed(error.message))
+            }
+        } catch {}
+    }
+
+    private func readReply(from socket: Socket) throws {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while reply.count < message.count {
+            let wanted = min(buffer.count, message.count - reply.count)
+            guard let n = try buffer.withUnsafeMutableBytes({ try socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<wanted])) }) else { return }
+            if n == 0 {
+                return finish(.failed("\(endpoint) closed the connection after echoing \(reply.count) of \(message.count) bytes"))
+            }
+            reply.append(contentsOf: buffer[0..<n])
+        }
+        finish(.reply(bytes: reply, roundTrip: MonotonicClock.now() - sendStartedAt))
+    }
+
+    private func finish(_ outcome: Outcome) {
+        let done = completion
+        completion = nil
+        teardown()
+        if let timer { loop.cancel(timer) }
+        timer = nil
+        done?(outcome)
+    }
+
+    private func teardown() {
+        guard let socket else { return }
+        loop.unregister(socket.descriptor)
+        socket.close()
+        self.socket = nil
+    }
+}

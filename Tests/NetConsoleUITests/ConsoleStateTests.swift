@@ -1,0 +1,98 @@
+import Foundation
+import NetConsoleUI
+import NetEngine
+import XCTest
+
+final class ConsoleStateTests: XCTestCase {
+    func testLogFollowsTheNewestLineAndScrollsBack() {
+        var log = ActivityLog(capacity: 100)
+        for index in 0..<50 { log.append("line \(index)", time: "t") }
+        XCTAssertEqual(log.visibleLines(height: 10).map(\.text), (40..<50).map { "line \($0)" })
+        log.scroll(by: 5, height: 10)
+        XCTAssertFalse(log.isFollowing)
+        XCTAssertEqual(log.visibleLines(height: 10).last?.text, "line 44")
+        log.append("line 50", time: "t")
+        XCTAssertEqual(log.visibleLines(height: 10).last?.text, "line 44", "a scrolled-back view stays put when lines arrive")
+        log.scroll(by: 1000, height: 10)
+        XCTAssertEqual(log.visibleLines(height: 10).first?.text, "line 0")
+        log.scrollToNewest()
+        XCTAssertEqual(log.visibleLines(height: 10).last?.text, "line 50")
+    }
+
+    func testLogIsBounded() {
+        var log = ActivityLog(capacity: 10)
+        for index in 0..<25 { log.append("\(index)", time: "t") }
+        XCTAssertEqual(log.lines.count, 10)
+        XCTAssertEqual(log.lines.first?.text, "15")
+    }
+
+    func testPickerFiltersCaseInsensitivelyAndPicksAFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("Photos"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["notes.txt", "Report.PDF", "report-old.pdf", ".hidden"] {
+            try Data("x".utf8).write(to: folder.appendingPathComponent(name))
+        }
+        var picker = FilePicker(directory: folder.path)
+        XCTAssertEqual(picker.visibleEntries.map(\.name), ["..", "Photos", "notes.txt", "report-old.pdf", "Report.PDF"],
+                       "parent, folders, then files by case-insensitive name")
+        for character in "rep" { _ = picker.handle(.character(character)) }
+        XCTAssertEqual(Set(picker.visibleEntries.map(\.name)), ["Report.PDF", "report-old.pdf"])
+        _ = picker.handle(.down)
+        guard case let .picked(path) = picker.handle(.enter) else { return XCTFail("Enter on a file must pick it") }
+        XCTAssertTrue(path.hasSuffix("/" + picker.visibleEntries[1].name), path)
+        _ = picker.handle(.control("u"))
+        for character in "pho" { _ = picker.handle(.character(character)) }
+        XCTAssertEqual(picker.handle(.enter), .none, "Enter on a folder opens it")
+        XCTAssertTrue(picker.directory.hasSuffix("/Photos"), picker.directory)
+        _ = picker.handle(.backspace)
+        XCTAssertEqual(picker.directory, FilePicker(directory: folder.path).directory, "Backspace with no filter goes up")
+        for character in ".hid" { _ = picker.handle(.character(character)) }
+        XCTAssertEqual(picker.visibleEntries.map(\.name), [".hidden"], "dot files only when asked for")
+    }
+
+    func testLineEditorHistoryWithUpAndDown() {
+        var editor = LineEditor()
+        for text in ["first", "second"] {
+            for character in text { _ = editor.handle(.character(character)) }
+            XCTAssertEqual(editor.commit(), text)
+        }
+        _ = editor.handle(.up)
+        XCTAssertEqual(editor.text, "second")
+        _ = editor.handle(.up)
+        XCTAssertEqual(editor.text, "first")
+        _ = editor.handle(.down)
+        XCTAssertEqual(editor.text, "second")
+    }
+
+    func testEnterInTheMessageFieldAsksToSendAnEcho() {
+        var state = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        state.apply(.listening(service: "echo", address: try! SocketAddress.resolve(host: "127.0.0.1", port: 4000)[0]), now: 0, clock: "t")
+        XCTAssertNil(state.handle(.enter))
+        XCTAssertEqual(state.focus, .message)
+        for character in "héllo" { _ = state.handle(.character(character)) }
+        XCTAssertEqual(state.handle(.enter), .sendEcho(target: "127.0.0.1:4000", message: "héllo"))
+        XCTAssertEqual(state.message.text, "")
+    }
+
+    func testQuitFromTheServerPaneAndCtrlCAnywhere() {
+        var state = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        XCTAssertEqual(state.handle(.character("q")), .quit)
+        _ = state.handle(.enter)
+        XCTAssertNil(state.handle(.character("q")), "q is text in the message field")
+        XCTAssertEqual(state.handle(.control("c")), .quit)
+    }
+
+    func testConnectionBytesAndTotalsFollowEvents() {
+        var state = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        let peer = try! SocketAddress.resolve(host: "127.0.0.1", port: 5000)[0]
+        state.apply(.connectionOpened(id: 7, service: "echo", peer: peer), now: 0, clock: "t")
+        state.apply(.bytesReceived(id: 7, count: 10), now: 0, clock: "t")
+        state.apply(.bytesSent(id: 7, count: 10), now: 0, clock: "t")
+        XCTAssertEqual(state.openConnectionCount, 1)
+        XCTAssertEqual(state.bytesInTotal, 10)
+        state.apply(.connectionClosed(id: 7, peer: peer, bytesIn: 10, bytesOut: 10, reason: nil), now: 1, clock: "t")
+        XCTAssertEqual(state.openConnectionCount, 0)
+    }
+}
+
