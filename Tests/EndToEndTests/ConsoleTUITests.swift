@@ -1,0 +1,143 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The console in a real terminal: tmux runs `netconsole`, send-keys types, capture-pane reads the screen.
+final class ConsoleTUITests: XCTestCase {
+    private var tmux: String!
+    private var socketName = ""
+    private var pickDirectory: URL!
+    private var saveDirectory: URL!
+
+    override func setUpWithError() throws {
+        guard let path = which("tmux") else { throw XCTSkip("tmux is not installed") }
+        tmux = path
+        socketName = "netconsole-test-\(UUID().uuidString.prefix(8))"
+        pickDirectory = try makeTemporaryDirectory(self)
+        saveDirectory = pickDirectory.appendingPathComponent("received")
+        addTeardownBlock { [tmux, socketName] in _ = try? spawnAndWait(tmux!, ["-L", socketName, "kill-server"]) }
+    }
+
+    @discardableResult
+    private func tmuxRun(_ arguments: [String]) throws -> String {
+        try spawnAndWait(tmux, ["-L", socketName] + arguments).output
+    }
+
+    private func startConsole(cols: Int = 80, rows: Int = 24) throws {
+        let command = "env TERM=xterm-256color LANG=C.UTF-8 '\(NetconsoleBinary.path)' --port 0 --dir '\(saveDirectory.path)'"
+        try tmuxRun(["new-session", "-d", "-x", "\(cols)", "-y", "\(rows)", "-c", pickDirectory.path, command])
+    }
+
+    private func screen() -> String { (try? tmuxRun(["capture-pane", "-p"])) ?? "" }
+
+    private func sessionAlive() -> Bool {
+        ((try? spawnAndWait(tmux, ["-L", socketName, "has-session"]))?.status) == 0
+    }
+
+    /// Polls the screen until `predicate` holds; fails with the last screen otherwise.
+    @discardableResult
+    private func waitForScreen(_ what: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line,
+                               _ predicate: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = screen()
+            if predicate(last) { return last }
+            usleep(50_000)
+        }
+        XCTFail("screen never showed \(what):\n\(last)", file: file, line: line)
+        return last
+    }
+
+    private func port(of service: String, in text: String) -> UInt16? {
+        guard let range = text.range(of: "\(service) 127.0.0.1:") else { return nil }
+        return UInt16(text[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    private func keys(_ keys: String...) throws { try tmuxRun(["send-keys"] + keys) }
+    private func type(_ text: String) throws { try tmuxRun(["send-keys", "-l", text]) }
+
+    func testServerPaneClientEchoAndFilePickerInARealTerminal() throws {
+        let content = "lab task 5: any file\n" + String(repeating: "ünïcödé ", count: 2000)
+        try Data(content.utf8).write(to: pickDirectory.appendingPathComponent("notes.txt"))
+        try startConsole()
+        let first = waitForScreen("both servers listening") { $0.contains("echo 127.0.0.1:") && $0.contains("files 127.0.0.1:") && $0.contains("q quit") }
+        let echoPort = try XCTUnwrap(port(of: "echo", in: first))
+
+        // Somebody else connects with nc: the connection and its bytes show up live.
+        let nc = try XCTUnwrap(which("nc"), "nc is needed")
+        let outsider = try RunningProcess(executable: nc, ["127.0.0.1", "\(echoPort)"])
+        outsider.writeToStdin(Data("hello from nc\n".utf8))
+        waitForScreen("nc's connection with 14 bytes each way") { $0.contains("echo  open") && $0.contains("14 B      14 B") }
+        XCTAssertEqual(String(decoding: outsider.stdoutData, as: UTF8.self), "hello from nc\n")
+        outsider.closeStdin()
+
+        // A message typed in the client pane comes back with its round-trip time.
+        try keys("Enter")
+        try type("ping from the keyboard ✓")
+        try keys("Enter")
+        waitForScreen("the echoed reply with its RTT") { $0.contains("← ping from the keyboard ✓  (") && $0.contains("ms)") }
+
+        // A file picked by filtering is sent, saved in the folder and listed in the server pane.
+        try keys("Tab", "Tab")
+        try type("notes")
+        try keys("Enter")
+        let saved = waitForScreen("the saved file and the client's verdict") { $0.contains("✓ notes.txt saved as notes.txt") && $0.contains("1 saved") }
+        XCTAssertTrue(saved.contains("notes.txt"), saved)
+        XCTAssertEqual(try String(contentsOf: saveDirectory.appendingPathComponent("notes.txt"), encoding: .utf8), content)
+
+        // q quits from the server pane and the process ends (so the tmux session closes).
+        try keys("Escape")
+        try keys("Escape")
+        try keys("q")
+        let deadline = Date().addingTimeInterval(5)
+        while sessionAlive() && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(sessionAlive(), "netconsole did not exit on q:\n\(screen())")
+    }
+
+    func testResizeRelaysTheScreenAndCtrlCQuits() throws {
+        try startConsole(cols: 80, rows: 24)
+        waitForScreen("the console") { $0.contains("q quit") }
+        try tmuxRun(["resize-window", "-x", "160", "-y", "45"])
+        let resized = waitForScreen("the footer on the last of 45 rows") { text in
+            let rows = text.split(separator: "\n", omittingEmptySubsequences: false)
+            return rows.count >= 45 && rows[44].contains("q quit")
+        }
+        XCTAssertTrue(resized.contains("SERVER"), resized)
+        try keys("C-c")
+        let deadline = Date().addingTimeInterval(5)
+        while sessionAlive() && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(sessionAlive(), "netconsole did not exit on Ctrl-C")
+    }
+}
+
+/// Runs a program and waits for it with waitpid, its stdout captured to a temp file. Unlike Foundation's `Process`
+/// (which watches an inherited descriptor on Linux), this does not wait for daemons the program leaves behind, such
+/// as the tmux server.
+func spawnAndWait(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("spawn-\(UUID().uuidString)").path
+    defer { unlink(outputPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var environment = ProcessInfo.processInfo.environment
+    if environment["TERM"] == nil { environment["TERM"] = "xterm-256color" }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+    }
+    var pid = pid_t()
+    let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard status == 0 else { throw NSError(domain: "spawn", code: Int(status)) }
+    var exit: Int32 = 0
+    while waitpid(pid, &exit, 0) < 0 && errno == EINTR {}
+    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    return ((exit & 0x7f) == 0 ? (exit >> 8) & 0xff : 128 + (exit & 0x7f), output)
+}
