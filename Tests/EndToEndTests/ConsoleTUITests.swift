@@ -25,8 +25,10 @@ final class ConsoleTUITests: XCTestCase {
         try spawnAndWait(tmux, ["-L", socketName] + arguments).output
     }
 
-    private func startConsole(cols: Int = 80, rows: Int = 24) throws {
-        let command = "env TERM=xterm-256color LANG=C.UTF-8 '\(NetconsoleBinary.path)' --port 0 --dir '\(saveDirectory.path)'"
+    /// Starts the console in a new tmux session; `afterwards`, if given, runs in the same terminal once it exits.
+    private func startConsole(cols: Int = 80, rows: Int = 24, afterwards: String? = nil) throws {
+        var command = "env TERM=xterm-256color LANG=C.UTF-8 '\(NetconsoleBinary.path)' --port 0 --dir '\(saveDirectory.path)'"
+        if let afterwards { command = "sh -c \"trap '' INT; \(command); \(afterwards)\"" }
         try tmuxRun(["new-session", "-d", "-x", "\(cols)", "-y", "\(rows)", "-c", pickDirectory.path, command])
     }
 
@@ -97,8 +99,9 @@ final class ConsoleTUITests: XCTestCase {
         XCTAssertFalse(sessionAlive(), "netconsole did not exit on q:\n\(screen())")
     }
 
-    func testResizeRelaysTheScreenAndCtrlCQuits() throws {
-        try startConsole(cols: 80, rows: 24)
+    func testResizeRelaysTheScreenAndCtrlCQuitsRestoringTheTerminal() throws {
+        let settings = pickDirectory.appendingPathComponent("stty-after-exit")
+        try startConsole(cols: 80, rows: 24, afterwards: "stty -a > '\(settings.path)'")
         waitForScreen("the console") { $0.contains("q quit") }
         try tmuxRun(["resize-window", "-x", "160", "-y", "45"])
         let resized = waitForScreen("the footer on the last of 45 rows") { text in
@@ -110,6 +113,9 @@ final class ConsoleTUITests: XCTestCase {
         let deadline = Date().addingTimeInterval(5)
         while sessionAlive() && Date() < deadline { usleep(50_000) }
         XCTAssertFalse(sessionAlive(), "netconsole did not exit on Ctrl-C")
+        // The same terminal, after netconsole exited: back in canonical mode with echo on.
+        let modes = try String(contentsOf: settings, encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init)
+        XCTAssertTrue(modes.contains("icanon") && modes.contains("echo"), "terminal left in raw mode: \(modes)")
     }
 }
 
