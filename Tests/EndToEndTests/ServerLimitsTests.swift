@@ -12,14 +12,7 @@ final class ServerLimitsTests: XCTestCase {
         defer { server.interrupt() }
         var sockets: [Int32] = []
         for _ in 0..<40 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let status = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            XCTAssertEqual(status, 0)
-            sockets.append(fd)
+            sockets.append(try XCTUnwrap(connectToLoopback(port: port)))
         }
         XCTAssertTrue(server.waitForStderr(timeout: 5) { $0.contains("too many open files") }, server.stderr)
         XCTAssertTrue(server.process.isRunning)
@@ -55,14 +48,8 @@ final class HeaderTimeoutCommandTests: XCTestCase {
         let server = try RunningProcess(["serve", "--files", folder.path, "--port", "0", "--header-timeout", "0.5", "--no-byte-log"])
         let port = server.listeningPort(service: "files")
         defer { server.interrupt() }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = try XCTUnwrap(connectToLoopback(port: port))
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        XCTAssertEqual(status, 0)
         // "NCFT" one byte every 200 ms: never idle, never a whole header.
         for byte in Array("NCFT".utf8) {
             var b = byte
@@ -73,4 +60,22 @@ final class HeaderTimeoutCommandTests: XCTestCase {
         var buffer = [UInt8](repeating: 0, count: 64)
         XCTAssertEqual(recv(fd, &buffer, buffer.count, 0), 0, "the server closed the trickling connection")
     }
+}
+
+/// A plain blocking TCP connection to 127.0.0.1:`port` as a bare descriptor (nil if connect fails), for tests that
+/// need exact control over what is sent and when.
+func connectToLoopback(port: UInt16) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let status = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    if status != 0 {
+        close(fd)
+        return nil
+    }
+    return fd
 }

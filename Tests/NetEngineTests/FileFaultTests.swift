@@ -57,7 +57,7 @@ final class FileFaultTests: XCTestCase {
         let first = randomBytes(count: 700_000, seed: 1)
         let slow = try Socket.connect(host: "127.0.0.1", port: server.port)
         try slow.sendAll(FileTransferEncoder.header(name: "first.bin", size: Int64(first.count)))
-        XCTAssertEqual(try readLine(slow), "READY")
+        XCTAssertEqual(try receiveLine(slow), "READY")
         try slow.sendAll(Array(first[..<100_000]))
 
         let second = randomBytes(count: 700_000, seed: 2)
@@ -69,7 +69,7 @@ final class FileFaultTests: XCTestCase {
             _ = try? slow.sendAll(FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: first)))
             finishing.signal()
         }.start()
-        let verdict = try readLine(slow, timeout: 20)
+        let verdict = try receiveLine(slow, timeout: 20)
         finishing.wait()
         XCTAssertTrue(verdict.hasPrefix("ERR 507 "), verdict)
         XCTAssertTrue(verdict.lowercased().contains("space"), verdict)
@@ -151,7 +151,7 @@ final class FileFaultTests: XCTestCase {
         let socket = try Socket.connect(host: "127.0.0.1", port: port)
         defer { socket.close() }
         try socket.sendAll(FileTransferEncoder.header(name: name, size: Int64(content.count)))
-        let first = try readLine(socket)
+        let first = try receiveLine(socket)
         guard first == "READY" else { return first }
         // Send from another thread: a server refusing mid-stream stops reading, and we must still hear its answer.
         let sent = DispatchSemaphore(value: 0)
@@ -160,20 +160,9 @@ final class FileFaultTests: XCTestCase {
             _ = try? socket.sendAll(FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: content)))
             sent.signal()
         }.start()
-        let verdict = try readLine(socket, timeout: 20)
+        let verdict = try receiveLine(socket, timeout: 20)
         socket.shutdown(.both)
         sent.wait()
         return verdict
-    }
-
-    private func readLine(_ socket: Socket, timeout: Double = 5) throws -> String {
-        var line: [UInt8] = []
-        var byte: [UInt8] = [0]
-        while true {
-            try socket.waitFor(events: Int16(POLLIN), timeoutMilliseconds: Int32(timeout * 1000))
-            guard let n = try byte.withUnsafeMutableBytes({ try socket.receive(into: $0) }) else { continue }
-            if n == 0 || byte[0] == 0x0A { return String(decoding: line, as: UTF8.self) }
-            line.append(byte[0])
-        }
     }
 }

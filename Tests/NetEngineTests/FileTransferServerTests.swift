@@ -90,18 +90,6 @@ final class FileTransferServerTests: XCTestCase {
         recorder.events.compactMap { if case let .uploadRejected(_, reason) = $0 { return reason } else { return nil } }
     }
 
-    /// A hand-driven client of the framed protocol, for what our sender would never do.
-    private func readLine(_ socket: Socket, timeout: Double = 5) throws -> String {
-        var line: [UInt8] = []
-        var byte = [UInt8](repeating: 0, count: 1)
-        while true {
-            try socket.waitFor(events: Int16(POLLIN), timeoutMilliseconds: Int32(timeout * 1000))
-            guard let n = try byte.withUnsafeMutableBytes({ try socket.receive(into: $0) }) else { continue }
-            if n == 0 { return String(decoding: line, as: UTF8.self) }
-            if byte[0] == 0x0A { return String(decoding: line, as: UTF8.self) }
-            line.append(byte[0])
-        }
-    }
 
     // MARK: The framed protocol
 
@@ -171,16 +159,16 @@ final class FileTransferServerTests: XCTestCase {
         let socket = try server.connect()
         let payload = Array("the real bytes".utf8)
         try socket.sendAll(FileTransferEncoder.header(name: "tampered.txt", size: Int64(payload.count)))
-        XCTAssertEqual(try readLine(socket), "READY")
+        XCTAssertEqual(try receiveLine(socket), "READY")
         try socket.sendAll(payload + FileTransferEncoder.trailer(sha256: Array(SHA256.hash(data: Array("other".utf8)))))
-        let verdict = try readLine(socket)
+        let verdict = try receiveLine(socket)
         XCTAssertTrue(verdict.hasPrefix("ERR 422 checksum mismatch"), verdict)
         XCTAssertEqual(entries(target), [], "nothing saved, temp file removed")
 
         try socket.sendAll(FileTransferEncoder.header(name: "honest.txt", size: Int64(payload.count)))
-        XCTAssertEqual(try readLine(socket), "READY")
+        XCTAssertEqual(try receiveLine(socket), "READY")
         try socket.sendAll(payload + FileTransferEncoder.trailer(sha256: Array(SHA256.hash(data: payload))))
-        XCTAssertEqual(try readLine(socket), "OK honest.txt")
+        XCTAssertEqual(try receiveLine(socket), "OK honest.txt")
         XCTAssertEqual(entries(target), ["honest.txt"])
     }
 
@@ -192,9 +180,9 @@ final class FileTransferServerTests: XCTestCase {
         var saved: [String] = []
         for name in names {
             try socket.sendAll(FileTransferEncoder.header(name: name, size: 2))
-            XCTAssertEqual(try readLine(socket), "READY")
+            XCTAssertEqual(try receiveLine(socket), "READY")
             try socket.sendAll(Array("hi".utf8) + FileTransferEncoder.trailer(sha256: Array(SHA256.hash(data: Array("hi".utf8)))))
-            let line = try readLine(socket)
+            let line = try receiveLine(socket)
             XCTAssertTrue(line.hasPrefix("OK "), line)
             saved.append(String(line.dropFirst(3)))
         }
@@ -209,7 +197,7 @@ final class FileTransferServerTests: XCTestCase {
             let socket = try server.connect()
             let header = FileTransferEncoder.header(name: "partial.bin", size: 1_000_000)
             try socket.sendAll(header)
-            XCTAssertEqual(try readLine(socket), "READY")
+            XCTAssertEqual(try receiveLine(socket), "READY")
             try socket.sendAll(randomBytes(count: 400_000, seed: 3))
             let expected = (reset ? 2 : 1) * (header.count + 400_000)
             XCTAssertTrue(server.recorder.wait { _ in self.server(server, hasReceivedAtLeast: expected) })
@@ -230,9 +218,9 @@ final class FileTransferServerTests: XCTestCase {
         let server = try startServer(in: target)
         let socket = try server.connect()
         try socket.sendAll(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-        let line = try readLine(socket)
+        let line = try receiveLine(socket)
         XCTAssertTrue(line.hasPrefix("ERR 400 "), line)
-        XCTAssertEqual(try readLine(socket), "", "then the server closes")
+        XCTAssertEqual(try receiveLine(socket), "", "then the server closes")
         let source = try makeFolder("source")
         XCTAssertEqual(confirmed(try send([write([9], to: source, as: "next.bin")], to: server.port)), ["next.bin"])
     }
@@ -243,7 +231,7 @@ final class FileTransferServerTests: XCTestCase {
         let socket = try server.connect()
         try socket.sendAll(Array(FileTransferEncoder.header(name: "slow.txt", size: 1).prefix(6)))
         let started = Date()
-        XCTAssertEqual(try readLine(socket, timeout: 5), "")
+        XCTAssertEqual(try receiveLine(socket, timeout: 5), "")
         XCTAssertLessThan(Date().timeIntervalSince(started), 3)
         XCTAssertTrue(server.recorder.wait {
             $0.contains { if case let .connectionClosed(_, _, _, _, reason) = $0 { return reason?.contains("file header") ?? false } else { return false } }
@@ -255,10 +243,10 @@ final class FileTransferServerTests: XCTestCase {
         let server = try startServer(in: target, stallTimeout: 0.3)
         let socket = try server.connect()
         try socket.sendAll(FileTransferEncoder.header(name: "stalled.bin", size: 1000))
-        XCTAssertEqual(try readLine(socket), "READY")
+        XCTAssertEqual(try receiveLine(socket), "READY")
         try socket.sendAll([UInt8](repeating: 1, count: 10))
         XCTAssertEqual(entries(target).count, 1)
-        XCTAssertEqual(try readLine(socket, timeout: 5), "", "the server drops the connection")
+        XCTAssertEqual(try receiveLine(socket, timeout: 5), "", "the server drops the connection")
         XCTAssertTrue(server.recorder.wait { _ in self.rejections(server.recorder).contains { $0.contains("no data for 0.3 s") } },
                       "\(self.rejections(server.recorder))")
         XCTAssertEqual(entries(target), [])
@@ -269,7 +257,7 @@ final class FileTransferServerTests: XCTestCase {
         let server = try startServer(in: target)
         let socket = try server.connect()
         try socket.sendAll(FileTransferEncoder.header(name: "interrupted.bin", size: 100))
-        XCTAssertEqual(try readLine(socket), "READY")
+        XCTAssertEqual(try receiveLine(socket), "READY")
         try socket.sendAll([UInt8](repeating: 1, count: 50))
         XCTAssertTrue(server.recorder.wait { $0.contains { if case .uploadProgress = $0 { return true } else { return false } } })
         XCTAssertEqual(entries(target).count, 1, "the hidden temporary file exists while the upload runs")
@@ -367,7 +355,7 @@ final class FileTransferServerTests: XCTestCase {
         let socket = try server.connect()
         try socket.sendAll(payload)
         socket.shutdown(.write)
-        let line = try readLine(socket)
+        let line = try receiveLine(socket)
         XCTAssertTrue(line.hasPrefix("OK upload-"), line)
         XCTAssertEqual(bytes(target, String(line.dropFirst(3))), payload)
 
@@ -392,7 +380,7 @@ final class FileTransferServerTests: XCTestCase {
         let server = try startServer(in: target, maxSize: 10_000, raw: true)
         let socket = try server.connect()
         try socket.sendAll(randomBytes(count: 10_001, seed: 4))
-        XCTAssertTrue(try readLine(socket).hasPrefix("ERR 413 "))
+        XCTAssertTrue(try receiveLine(socket).hasPrefix("ERR 413 "))
         XCTAssertTrue(server.recorder.wait { _ in !self.rejections(server.recorder).isEmpty })
         XCTAssertEqual(entries(target), [])
     }

@@ -129,3 +129,16 @@ func receiveUntilEnd(_ socket: Socket, timeout: Double = 10) throws -> [UInt8] {
         result.append(contentsOf: chunk[0..<n])
     }
 }
+
+/// Reads one "\n"-terminated line (without the "\n"), byte by byte so nothing after it is consumed; at EOF returns
+/// what came.
+func receiveLine(_ socket: Socket, timeout: Double = 5) throws -> String {
+    var line: [UInt8] = []
+    var byte: [UInt8] = [0]
+    while true {
+        try socket.waitFor(events: Int16(POLLIN), timeoutMilliseconds: Int32(timeout * 1000))
+        guard let n = try byte.withUnsafeMutableBytes({ try socket.receive(into: $0) }) else { continue }
+        if n == 0 || byte[0] == 0x0A { return String(decoding: line, as: UTF8.self) }
+        line.append(byte[0])
+    }
+}
