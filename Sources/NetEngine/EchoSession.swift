@@ -19,15 +19,13 @@ public final class EchoSession: EventHandler {
 
     private let loop: EventLoop
     private var completion: ((Outcome) -> Void)?
-    private var addresses: [SocketAddress] = []
-    private var addressIndex = 0
+    private var attempts: ConnectAttempts?
     private var socket: Socket?
     private var connected = false
     private var sentCount = 0
     private var reply: [UInt8] = []
     private var sendStartedAt = 0.0
     private var timer: EventLoop.TimerToken?
-    private var lastConnectError: String?
 
     public init(loop: EventLoop, endpoint: Endpoint, message: [UInt8], timeout: Double = 5,
                 completion: @escaping (Outcome) -> Void) {
@@ -43,11 +41,9 @@ public final class EchoSession: EventHandler {
     public func start() {
         guard !message.isEmpty else { return finish(.failed("nothing to send")) }
         do {
-            addresses = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
-        } catch let error as SocketError {
-            return finish(.failed(error.message))
+            attempts = try ConnectAttempts(resolving: endpoint)
         } catch {
-            return finish(.failed("cannot resolve \(endpoint)"))
+            return finish(.failed("\(error)"))
         }
         timer = loop.schedule(after: timeout) { [weak self] in
             guard let self, !self.isFinished else { return }
@@ -66,21 +62,10 @@ public final class EchoSession: EventHandler {
 
     private func connectNext() {
         teardown()
-        guard addressIndex < addresses.count else {
-            return finish(.failed(lastConnectError ?? "cannot connect to \(endpoint)"))
+        guard let socket = attempts?.startNext(on: loop, handler: self) else {
+            return finish(.failed(attempts?.failure ?? "cannot connect to \(endpoint)"))
         }
-        let address = addresses[addressIndex]
-        addressIndex += 1
-        do {
-            let socket = try Socket.startConnect(to: address)
-            try loop.register(socket.descriptor, handler: self, read: false, write: true)
-            self.socket = socket
-        } catch let error as SocketError {
-            lastConnectError = error.message
-            connectNext()
-        } catch {
-            connectNext()
-        }
+        self.socket = socket
     }
 
     public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
@@ -88,7 +73,7 @@ public final class EchoSession: EventHandler {
         do {
             if !connected {
                 guard writable || hangup else { return }
-                try socket.finishConnect(to: addresses[addressIndex - 1])
+                try attempts?.finish(socket)
                 connected = true
                 sendStartedAt = MonotonicClock.now()
             }
@@ -100,7 +85,7 @@ public final class EchoSession: EventHandler {
             if readable || hangup { try readReply(from: socket) }
         } catch let error as SocketError {
             if !connected {
-                lastConnectError = error.message
+                attempts?.noteFailure(error.message)
                 connectNext()
             } else {
                 finish(.failed(error.message))

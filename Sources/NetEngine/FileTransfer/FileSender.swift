@@ -47,10 +47,8 @@ public final class FileSender: EventHandler {
     private let loop: EventLoop
     private let onEvent: (FileSendEvent) -> Void
     private var phase = Phase.idle
-    private var addresses: [SocketAddress] = []
-    private var addressIndex = 0
+    private var attempts: ConnectAttempts?
     private var connectedAddress: SocketAddress?
-    private var lastConnectError: String?
     private var socket: Socket?
     private var registered = false
     private var watchdog: EventLoop.TimerToken?
@@ -131,12 +129,12 @@ public final class FileSender: EventHandler {
             do { _ = try Self.inspect(path) } catch { return end(failure: "\(error)") }
         }
         do {
-            addresses = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+            attempts = try ConnectAttempts(resolving: endpoint)
         } catch {
             return end(failure: "\(error)")
         }
         watchdog = loop.schedule(after: 0.25, repeating: true) { [weak self] in self?.checkDeadline() }
-        connect(from: 0)
+        connectNext()
     }
 
     /// Stops at once: closes the connection and the file, reports `failed("cancelled")` and `finished`.
@@ -166,34 +164,24 @@ public final class FileSender: EventHandler {
 
     // MARK: Connecting
 
-    private func connect(from index: Int) {
-        addressIndex = index
-        guard index < addresses.count else {
-            return fail(lastConnectError ?? "cannot connect to \(endpoint)")
+    private func connectNext() {
+        guard let socket = attempts?.startNext(on: loop, handler: self), let address = attempts?.current else {
+            return fail(attempts?.failure ?? "cannot connect to \(endpoint)")
         }
-        let address = addresses[index]
-        do {
-            let socket = try Socket.startConnect(to: address)
-            try loop.register(socket.descriptor, handler: self, read: false, write: true)
-            self.socket = socket
-            registered = true
-        } catch {
-            lastConnectError = "\(error)"
-            return connect(from: index + 1)
-        }
+        self.socket = socket
+        registered = true
         phase = .connecting
         setDeadline(after: connectTimeout, "connection to \(address) timed out after \(formatSeconds(connectTimeout))")
     }
 
     private func finishConnecting() {
-        guard let socket else { return }
-        let address = addresses[addressIndex]
+        guard let socket, let address = attempts?.current else { return }
         do {
-            try socket.finishConnect(to: address)
+            try attempts?.finish(socket)
         } catch {
-            lastConnectError = "\(error)"
+            attempts?.noteFailure("\(error)")
             closeSocket()
-            return connect(from: addressIndex + 1)
+            return connectNext()
         }
         connectedAddress = address
         onEvent(.connected(address))
@@ -255,7 +243,10 @@ public final class FileSender: EventHandler {
         fileIndex += 1
         if raw {
             closeSocket()
-            if fileIndex < files.count { return connect(from: 0) }
+            if fileIndex < files.count {
+                attempts?.rewind()
+                return connectNext()
+            }
             return end(failure: nil)
         }
         if fileIndex < files.count { return startFile() }
@@ -503,9 +494,9 @@ public final class FileSender: EventHandler {
     private func checkDeadline() {
         guard let deadline, MonotonicClock.now() >= deadline.at, phase != .done else { return }
         if phase == .connecting {
-            lastConnectError = deadline.message
+            attempts?.noteFailure(deadline.message)
             closeSocket()
-            return connect(from: addressIndex + 1)
+            return connectNext()
         }
         fail(deadline.message)
     }

@@ -1,0 +1,54 @@
+/// The addresses a host resolves to, tried one non-blocking connect at a time: each failure is remembered and the
+/// next address tried; when none is left, the last failure is the one to report.
+struct ConnectAttempts {
+    let endpoint: Endpoint
+    private let addresses: [SocketAddress]
+    private var nextIndex = 0
+    /// The address of the connect in progress.
+    private(set) var current: SocketAddress?
+    private var lastFailure: String?
+
+    init(resolving endpoint: Endpoint) throws {
+        self.endpoint = endpoint
+        addresses = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+    }
+
+    /// Starts a connect to the next address that takes one and registers it with `loop` for writability (the sign
+    /// that the connect has finished, one way or the other); nil when every address has failed.
+    mutating func startNext(on loop: EventLoop, handler: EventHandler) -> Socket? {
+        while nextIndex < addresses.count {
+            let address = addresses[nextIndex]
+            nextIndex += 1
+            do {
+                let socket = try Socket.startConnect(to: address)
+                try loop.register(socket.descriptor, handler: handler, read: false, write: true)
+                current = address
+                return socket
+            } catch {
+                lastFailure = "\(error)"
+            }
+        }
+        current = nil
+        return nil
+    }
+
+    /// Completes the connect `startNext` began; throws why it failed (refused, unreachable, ...).
+    func finish(_ socket: Socket) throws {
+        guard let current else { throw SocketError(code: -1, message: "no connect in progress to \(endpoint)") }
+        try socket.finishConnect(to: current)
+    }
+
+    /// Starts again from the first address, for a fresh connection to the same endpoint.
+    mutating func rewind() {
+        nextIndex = 0
+        current = nil
+        lastFailure = nil
+    }
+
+    /// Records why the connect in progress failed, for the report when no address is left.
+    mutating func noteFailure(_ message: String) {
+        lastFailure = message
+    }
+
+    var failure: String { lastFailure ?? "cannot connect to \(endpoint)" }
+}
