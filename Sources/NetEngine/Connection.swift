@@ -30,7 +30,6 @@ public final class Connection: EventHandler {
     @exclusivity(unchecked) private var pending = OutputBuffer()
     @exclusivity(unchecked) private var closeAfterFlush = false
     @exclusivity(unchecked) private var readingPaused = false
-    @exclusivity(unchecked) private var watchingWritable = false
 
     init(id: Int, socket: Socket, peer: SocketAddress, server: TCPServer, handler: ConnectionHandler) {
         self.id = id
@@ -145,9 +144,7 @@ public final class Connection: EventHandler {
 
     private func updateInterest() {
         guard !isClosed else { return }
-        let wantWrite = !pending.isEmpty
-        loop.setInterest(socket.descriptor, read: wantsRead, write: wantWrite)
-        watchingWritable = wantWrite
+        loop.setInterest(socket.descriptor, read: wantsRead, write: !pending.isEmpty)
     }
 
     public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {

@@ -64,8 +64,6 @@ public final class EventLoop {
         _ = epoll_ctl(epollDescriptor, EPOLL_CTL_DEL, descriptor, nil)
     }
 
-    public var registeredCount: Int { handlers.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
-
     private static func mask(read: Bool, write: Bool) -> UInt32 {
         var mask: UInt32 = 0
         if read { mask |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }

@@ -163,11 +163,11 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         }
     }
 
-    let signals = try SignalWatcher(loop: mainLoop, signals: [SIGINT, SIGTERM]) { signo in
+    // The main loop holds the watcher for as long as it runs.
+    _ = try SignalWatcher(loop: mainLoop, signals: [SIGINT, SIGTERM]) { signo in
         log.note(signo == SIGINT ? "interrupted, closing" : "terminated, closing")
         for loop in loops { loop.stop() }
     }
-    _ = signals
 
     var workers: [pthread_t] = []
     for loop in loops.dropFirst() { workers.append(startThread { loop.run() }) }
@@ -181,7 +181,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     }
 }
 
-/// Starts a detached-joinable pthread running `body`.
+/// Starts a joinable pthread running `body`.
 func startThread(_ body: @escaping () -> Void) -> pthread_t {
     final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
     let box = Unmanaged.passRetained(Box(body)).toOpaque()
