@@ -1,5 +1,3 @@
-import Foundation
-
 /// One line of the file picker.
 public struct FileEntry: Equatable, Sendable {
     public enum Kind: Equatable, Sendable { case parent, directory, file }
@@ -24,7 +22,7 @@ public struct FilePicker: Equatable, Sendable {
     public private(set) var problem: String?
 
     public init(directory: String) {
-        self.directory = FilePicker.normalized(directory)
+        self.directory = FolderPath.normalized(directory)
         reload()
     }
 
@@ -45,7 +43,7 @@ public struct FilePicker: Equatable, Sendable {
     }
 
     public func path(of entry: FileEntry) -> String {
-        FilePicker.normalized((directory as NSString).appendingPathComponent(entry.name))
+        FolderPath.normalized(FolderPath.appending(entry.name, to: directory))
     }
 
     public enum Outcome: Equatable { case none, picked(path: String) }
@@ -58,7 +56,7 @@ public struct FilePicker: Equatable, Sendable {
             selection = 0
             skipParentWhenFiltering()
         case .backspace:
-            if filter.isEmpty { open(directory: (directory as NSString).deletingLastPathComponent) }
+            if filter.isEmpty { open(directory: FolderPath.parent(of: directory)) }
             else {
                 filter.removeLast()
                 selection = 0
@@ -72,11 +70,11 @@ public struct FilePicker: Equatable, Sendable {
         case .pageDown: moveSelection(by: max(1, pageSize))
         case .home: selection = 0
         case .end: selection = max(0, visibleEntries.count - 1)
-        case .left: open(directory: (directory as NSString).deletingLastPathComponent)
+        case .left: open(directory: FolderPath.parent(of: directory))
         case .enter, .right:
             guard let entry = selectedEntry else { return .none }
             switch entry.kind {
-            case .parent: open(directory: (directory as NSString).deletingLastPathComponent)
+            case .parent: open(directory: FolderPath.parent(of: directory))
             case .directory: open(directory: path(of: entry))
             case .file: return key == .enter ? .picked(path: path(of: entry)) : .none
             }
@@ -87,7 +85,7 @@ public struct FilePicker: Equatable, Sendable {
     }
 
     public mutating func open(directory newDirectory: String) {
-        directory = FilePicker.normalized(newDirectory.isEmpty ? "/" : newDirectory)
+        directory = FolderPath.normalized(newDirectory.isEmpty ? "/" : newDirectory)
         filter = ""
         selection = 0
         reload()
@@ -95,26 +93,13 @@ public struct FilePicker: Equatable, Sendable {
 
     /// Reads the folder again (folders first, then files, each by name).
     public mutating func reload() {
-        let manager = FileManager.default
-        do {
-            let names = try manager.contentsOfDirectory(atPath: directory)
-            var folders: [FileEntry] = []
-            var files: [FileEntry] = []
-            for name in names {
-                let full = (directory as NSString).appendingPathComponent(name)
-                var isFolder: ObjCBool = false
-                guard manager.fileExists(atPath: full, isDirectory: &isFolder) else { continue }
-                if isFolder.boolValue {
-                    folders.append(FileEntry(name: name, kind: .directory))
-                } else {
-                    let size = (try? manager.attributesOfItem(atPath: full)[.size] as? NSNumber)?.int64Value ?? 0
-                    files.append(FileEntry(name: name, kind: .file, size: size))
-                }
-            }
+        if let items = FolderListing.read(directory) {
+            let folders = items.filter(\.isFolder).map { FileEntry(name: $0.name, kind: .directory) }
+            let files = items.filter { !$0.isFolder }.map { FileEntry(name: $0.name, kind: .file, size: $0.size) }
             let byName: (FileEntry, FileEntry) -> Bool = { $0.name.lowercased() < $1.name.lowercased() }
             entries = (directory == "/" ? [] : [FileEntry(name: "..", kind: .parent)]) + folders.sorted(by: byName) + files.sorted(by: byName)
             problem = nil
-        } catch {
+        } else {
             entries = directory == "/" ? [] : [FileEntry(name: "..", kind: .parent)]
             problem = "cannot read this folder"
         }
@@ -129,10 +114,5 @@ public struct FilePicker: Equatable, Sendable {
 
     private mutating func skipParentWhenFiltering() {
         if selectedEntry?.kind == .parent && visibleEntries.count > 1 { selection = 1 }
-    }
-
-    static func normalized(_ path: String) -> String {
-        let standardized = (path as NSString).standardizingPath
-        return standardized.isEmpty ? "/" : standardized
     }
 }

@@ -1,7 +1,6 @@
 import NetEngine
 import NetConsoleUI
 import ArgumentParser
-import Foundation
 
 struct ConsoleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +23,7 @@ struct ConsoleCommand: ParsableCommand {
 
     func run() throws {
         let options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
-                                     pickerDirectory: FileManager.default.currentDirectoryPath)
+                                     pickerDirectory: ".")
         do {
             try ConsoleApp(options: options).run()
         } catch let error as SocketError {
