@@ -51,6 +51,35 @@ final class ConsoleStateTests: XCTestCase {
         XCTAssertEqual(picker.visibleEntries.map(\.name), [".hidden"], "dot files only when asked for")
     }
 
+    func testPickerPathsAreNormalisedAndSizesAndLinksRead() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("picker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("a/b"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(repeating: 7, count: 1234).write(to: folder.appendingPathComponent("a/data.bin"))
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("a/link-to-b").path,
+                                                   withDestinationPath: folder.appendingPathComponent("a/b").path)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("a/dangling").path,
+                                                   withDestinationPath: "/nonexistent/\(UUID().uuidString)")
+
+        let messy = folder.path + "//a/./b/../"
+        let picker = FilePicker(directory: messy)
+        XCTAssertEqual(picker.directory, folder.appendingPathComponent("a").path, "'.', '..' and '//' resolved, no trailing slash")
+        XCTAssertEqual(picker.visibleEntries.map(\.name), ["..", "b", "link-to-b", "data.bin"],
+                       "a link to a folder is a folder; a dangling link is left out")
+        XCTAssertEqual(picker.visibleEntries.last?.size, 1234)
+        XCTAssertEqual(picker.path(of: FileEntry(name: "data.bin", kind: .file)), folder.path + "/a/data.bin")
+
+        XCTAssertEqual(FilePicker(directory: "/../..").directory, "/", "nothing above the root")
+        XCTAssertEqual(FilePicker(directory: "/").visibleEntries.first?.name == "..", false, "the root has no parent entry")
+        let relative = FilePicker(directory: ".").directory
+        XCTAssertEqual(relative, FileManager.default.currentDirectoryPath, "a relative path starts at the current folder")
+        var unreadable = FilePicker(directory: folder.path + "/missing")
+        XCTAssertEqual(unreadable.problem, "cannot read this folder")
+        _ = unreadable.handle(.backspace)
+        XCTAssertEqual(unreadable.directory, folder.path)
+        XCTAssertNil(unreadable.problem)
+    }
+
     func testLineEditorHistoryWithUpAndDown() {
         var editor = LineEditor()
         for text in ["first", "second"] {
