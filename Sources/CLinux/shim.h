@@ -10,4 +10,9 @@
 
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 extern int pipe2(int fds[2], int flags);
+
+#ifndef SYNC_FILE_RANGE_WRITE
+#define SYNC_FILE_RANGE_WRITE 2
+#endif
+extern int sync_file_range(int fd, __off64_t offset, __off64_t count, unsigned int flags);
 #endif

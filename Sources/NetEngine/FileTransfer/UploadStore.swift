@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 import Crypto
 
 /// Settings the framed and the raw upload handlers share.
@@ -149,6 +150,12 @@ public final class PendingUpload {
     private var hasher = SHA256()
     private let store: UploadStore
     private var finished = false
+    /// Bytes already handed to the disk's writeback (fsync mode only).
+    private var writebackStartedUpTo: Int64 = 0
+
+    /// With fsync on, writeback of every this many new bytes is started while the upload goes on, so the disk
+    /// writes during the transfer instead of all at the final fsync (which then only waits for the tail).
+    static let writebackChunk: Int64 = 4 << 20
 
     init(descriptor: Int32, temporaryPath: String, store: UploadStore) {
         self.descriptor = descriptor
@@ -172,6 +179,11 @@ public final class PendingUpload {
             offset += n
         }
         written += Int64(bytes.count)
+        if store.fsyncEnabled && written - writebackStartedUpTo >= Self.writebackChunk {
+            // Asynchronous: queues the dirty pages for writing and returns; errors surface at fsync.
+            _ = sync_file_range(descriptor, Int(writebackStartedUpTo), Int(written - writebackStartedUpTo), UInt32(SYNC_FILE_RANGE_WRITE))
+            writebackStartedUpTo = written
+        }
     }
 
     /// Checks the digest of everything written against `expectedSHA256` (nil: nothing to check, raw mode), fsyncs
