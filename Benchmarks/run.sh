@@ -140,10 +140,10 @@ start_echo_server() {
     local name=$1 port
     port=$(free_port)
     local cpu; cpu=$(server_cpu)
-    local threads=1; [ "$PINNED" = 0 ] && threads=2
     case "$name" in
         netconsole-static) $cpu "$NETCONSOLE_STATIC" serve --host 127.0.0.1 --port "$port" --quiet >/dev/null & ;;
-        netconsole) $cpu "$NETCONSOLE" serve --host 127.0.0.1 --port "$port" --quiet --threads "$threads" >/dev/null & ;;
+        netconsole) $cpu "$NETCONSOLE" serve --host 127.0.0.1 --port "$port" --quiet --threads 1 >/dev/null & ;;
+        netconsole-t2) $cpu "$NETCONSOLE" serve --host 127.0.0.1 --port "$port" --quiet --threads 2 >/dev/null & ;;
         nio) $cpu "$NIO_ECHO" 127.0.0.1 "$port" >/dev/null & ;;
         asyncio-protocol) $cpu python3 "$PEERS/asyncio_protocol_echo.py" 127.0.0.1 "$port" & ;;
         asyncio-streams) $cpu python3 "$PEERS/asyncio_streams_echo.py" 127.0.0.1 "$port" & ;;
@@ -158,6 +158,9 @@ start_echo_server() {
     wait_for_port "$port"
 }
 
+# CPU time (clock ticks, all threads) of process PID so far; forked children (socat, ncat) are not included.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 stop_server() {
     kill "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
@@ -168,6 +171,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if
 # MARK: Echo
 
 ECHO_SERVERS=(netconsole nio asyncio-protocol asyncio-streams socat ncat c-epoll)
+# Unpinned, `serve --threads 2` (two loops, SO_REUSEPORT) runs beside the single loop.
+[ "$PINNED" = 0 ] && ECHO_SERVERS=(netconsole netconsole-t2 "${ECHO_SERVERS[@]:1}")
 ECHO_CASES=("1 64" "100 1K" "10 64K")
 if [ -n "$SERVERS_OPT" ]; then IFS=, read -r -a ECHO_SERVERS <<< "$SERVERS_OPT"; fi
 if [ -n "$CASES_OPT" ]; then
@@ -192,12 +197,16 @@ run_echo() {
             # Servers take turns within each run, so drift on the machine hits all of them alike.
             for name in "${ECHO_SERVERS[@]}"; do
                 local cmd=($load "$NETCONSOLE" bench echo "127.0.0.1:${PORTS[$name]}" --connections "$conns" --size "$size" --duration "$DURATION" --warmup "$WARMUP")
-                local line status=0
+                local line status=0 ticks_before ticks_after started ended
+                ticks_before=$(cpu_ticks "${PIDS[$name]}"); started=$(now)
                 line=$("${cmd[@]}" 2>"$WORK/bench-stderr" | grep '^result ') || status=$?
+                ticks_after=$(cpu_ticks "${PIDS[$name]}"); ended=$(now)
                 if [ $status -ne 0 ] || [ -z "$line" ]; then
                     log "$name ${conns}x$size run $run failed: $(tr '\n' ' ' < "$WORK/bench-stderr")"
-                    line="result requests_per_s=nan mb_per_s=nan p50_us=nan p99_us=nan requests=0 mismatches=nan errors=nan"
+                    line="result requests_per_s=nan mb_per_s=nan p50_us=nan p99_us=nan requests=0 mismatches=nan errors=nan cpu_pct=nan"
                 fi
+                # The server's CPU use over the whole bench command (connect, warmup and measured time).
+                line="$line server_cpu_pct=$(python3 -c "print(round(($ticks_after - $ticks_before) / $(getconf CLK_TCK) / ($ended - $started) * 100))")"
                 log "$name ${conns}x$size run $run: ${line#result }"
                 echo -e "echo\t${conns} x $size\t$name\t$line" >> "$RESULTS"
             done
@@ -205,7 +214,8 @@ run_echo() {
     done
     for name in "${ECHO_SERVERS[@]}"; do stop_server "${PIDS[$name]}"; done
     echo "load command: ${load:+$load }netconsole bench echo 127.0.0.1:PORT --connections N --size S --duration $DURATION --warmup $WARMUP ($RUNS runs, median)"
-    if [ "$PINNED" = 1 ]; then echo "servers: taskset -c 0 (NIOEchoServer and netconsole on one loop each)"; else echo "servers: unpinned; netconsole serve --threads 2, NIOEchoServer with its default System.coreCount loops"; fi
+    if [ "$PINNED" = 1 ]; then echo "servers: taskset -c 0 (NIOEchoServer and netconsole on one loop each)"; else echo "servers: unpinned; netconsole serve --threads 1 and (netconsole-t2) --threads 2, NIOEchoServer with its default System.coreCount loops"; fi
+    echo "CPU columns: share of one core used by the server (all its threads; forked children of socat and ncat not counted) and by the generator"
     python3 - "$RESULTS" <<'PY'
 import sys, statistics, collections
 rows = collections.defaultdict(list)
@@ -219,7 +229,7 @@ for line in open(sys.argv[1]):
         order.append((case, name))
     rows[(case, name)].append(fields)
 def med(name, case, key):
-    values = [float(r[key]) for r in rows[(case, name)] if r[key] != "nan"]
+    values = [float(r[key]) for r in rows[(case, name)] if r.get(key, "nan") != "nan"]
     return statistics.median(values) if values else float("nan")
 cases = []
 for case, _ in order:
@@ -228,8 +238,8 @@ for case, _ in order:
 for case in cases:
     names = [n for c, n in order if c == case]
     print(f"\n### echo {case} B")
-    print("| server | req/s | MB/s | p50 µs | p99 µs | mismatches | ours ÷ theirs (req/s) | p50 theirs ÷ ours |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| server | req/s | MB/s | p50 µs | p99 µs | mismatches | server CPU | generator CPU | ours ÷ theirs (req/s) | p50 theirs ÷ ours |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     ours_rps = med("netconsole", case, "requests_per_s")
     ours_p50 = med("netconsole", case, "p50_us")
     for name in names:
@@ -240,7 +250,10 @@ for case in cases:
         mism = sum(float(r["mismatches"]) for r in rows[(case, name)] if r["mismatches"] != "nan")
         ratio = ours_rps / rps if rps and rps == rps else float("nan")
         lat = p50 / ours_p50 if ours_p50 else float("nan")
-        print(f"| {name} | {rps:,.0f} | {mbs:,.1f} | {p50:,.1f} | {p99:,.1f} | {mism:.0f} | {ratio:.2f}× | {lat:.2f}× |")
+        scpu = med(name, case, "server_cpu_pct")
+        gcpu = med(name, case, "cpu_pct")
+        scpu_text = "–" if name in ("socat", "ncat") else f"{scpu:.0f} %"
+        print(f"| {name} | {rps:,.0f} | {mbs:,.1f} | {p50:,.1f} | {p99:,.1f} | {mism:.0f} | {scpu_text} | {gcpu:.0f} % | {ratio:.2f}× | {lat:.2f}× |")
 PY
 }
 

@@ -19,7 +19,8 @@ struct BenchEchoCommand: ParsableCommand {
         discussion: """
         Each connection sends requests of --size bytes from its own pseudo-random stream, keeps --pipeline of them
         in flight, and checks every byte that comes back. The last line is for scripts:
-        result requests_per_s=N mb_per_s=N p50_us=N p99_us=N requests=N mismatches=N errors=N
+        result requests_per_s=N mb_per_s=N p50_us=N p99_us=N requests=N mismatches=N errors=N cpu_pct=N
+        (cpu_pct: the generator's own CPU use over the measured time; near 100 means it, not the server, was the limit)
         Exits non-zero when any byte came back wrong or any connection failed.
         """
     )
@@ -75,7 +76,8 @@ struct BenchEchoCommand: ParsableCommand {
         for problem in report.problems { printError("netconsole: bench: \(problem.sanitizedForDisplay)") }
         printNow("result requests_per_s=\(Int(report.requestsPerSecond.rounded())) mb_per_s=\(fixed(report.megabytesPerSecond, 1)) "
                  + "p50_us=\(fixed(Double(report.p50Nanoseconds) / 1000, 1)) p99_us=\(fixed(Double(report.p99Nanoseconds) / 1000, 1)) "
-                 + "requests=\(report.requests) mismatches=\(report.mismatchedBytes) errors=\(report.errors)")
+                 + "requests=\(report.requests) mismatches=\(report.mismatchedBytes) errors=\(report.errors) "
+                 + "cpu_pct=\(fixed(report.seconds > 0 ? report.cpuSeconds / report.seconds * 100 : 0, 0))")
         if report.mismatchedBytes > 0 { throw failure("bench: \(report.mismatchedBytes) echoed bytes were wrong") }
         if report.errors > 0 { throw failure("bench: \(report.errors) connection\(report.errors == 1 ? "" : "s") failed") }
         if report.requests == 0 { throw failure("bench: no request completed") }

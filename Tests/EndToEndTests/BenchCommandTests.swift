@@ -33,6 +33,9 @@ final class BenchCommandTests: XCTestCase {
             XCTAssertGreaterThan(fields["requests_per_s"] ?? 0, 0)
             XCTAssertGreaterThan(fields["p99_us"] ?? 0, 0)
             XCTAssertLessThanOrEqual(fields["p50_us"] ?? .infinity, fields["p99_us"] ?? 0)
+            // One thread: its CPU use over the measured time is a real share of one core.
+            XCTAssertGreaterThan(fields["cpu_pct"] ?? 0, 0)
+            XCTAssertLessThanOrEqual(fields["cpu_pct"] ?? .infinity, 110)
         }
     }
 

@@ -45,6 +45,9 @@ public struct EchoLoadReport: Sendable {
     public var errors: Int
     /// The first few problems, in words.
     public var problems: [String]
+    /// CPU seconds (user + system) this process used during the measured window: near `seconds` means the
+    /// generator itself was the bottleneck.
+    public var cpuSeconds: Double = 0
 
     public var requestsPerSecond: Double { seconds > 0 ? Double(requests) / seconds : 0 }
     /// Echoed payload in megabytes (10^6 bytes) per second.
@@ -67,6 +70,8 @@ public final class EchoLoadGenerator {
     @exclusivity(unchecked) private(set) var measuring = false
     private var measureStart: UInt64 = 0
     private var measureEnd: UInt64 = 0
+    private var cpuAtStart = 0.0
+    private var cpuAtEnd = 0.0
 
     @exclusivity(unchecked) var histogram = LatencyHistogram()
     @exclusivity(unchecked) var completedRequests: UInt64 = 0
@@ -117,10 +122,12 @@ public final class EchoLoadGenerator {
         }
         let end = measureEnd > 0 ? measureEnd : BenchClock.nanoseconds()
         let seconds = measureStart > 0 ? Double(end - measureStart) / 1e9 : 0
-        return EchoLoadReport(seconds: seconds, requests: completedRequests, bytesEchoed: bytesEchoed,
-                              p50Nanoseconds: histogram.percentile(0.5), p99Nanoseconds: histogram.percentile(0.99),
-                              maxNanoseconds: histogram.maximum, mismatchedBytes: mismatchedBytes, errors: errors,
-                              problems: problems)
+        var report = EchoLoadReport(seconds: seconds, requests: completedRequests, bytesEchoed: bytesEchoed,
+                                    p50Nanoseconds: histogram.percentile(0.5), p99Nanoseconds: histogram.percentile(0.99),
+                                    maxNanoseconds: histogram.maximum, mismatchedBytes: mismatchedBytes, errors: errors,
+                                    problems: problems)
+        if measureStart > 0 { report.cpuSeconds = (measureEnd > 0 ? cpuAtEnd : ProcessCPU.seconds()) - cpuAtStart }
+        return report
     }
 
     private func closeAll() {
@@ -154,12 +161,14 @@ public final class EchoLoadGenerator {
         completedRequests = 0
         bytesEchoed = 0
         measuring = true
+        cpuAtStart = ProcessCPU.seconds()
         measureStart = BenchClock.nanoseconds()
         loop.schedule(after: configuration.duration) { [unowned self] in self.finish() }
     }
 
     private func finish() {
         measureEnd = BenchClock.nanoseconds()
+        cpuAtEnd = ProcessCPU.seconds()
         measuring = false
         running = false
         loop.stop()
@@ -376,5 +385,15 @@ enum BenchClock {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+}
+
+/// User plus system CPU time of this process so far, in seconds.
+enum ProcessCPU {
+    static func seconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        func value(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return value(usage.ru_utime) + value(usage.ru_stime)
     }
 }
