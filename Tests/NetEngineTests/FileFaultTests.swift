@@ -78,6 +78,77 @@ final class FileFaultTests: XCTestCase {
         XCTAssertEqual(try upload([7], name: "after.bin", to: server.port), "OK after.bin", "the server goes on")
     }
 
+    /// A small ext4 file system on a loop device, mounted for this test (root and loop devices only; skipped
+    /// elsewhere). Unlike tmpfs it has real writeback, so fsync mode's early writeback and delayed allocation run.
+    private func mountSmallExt4(megabytes: Int) throws -> String {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("netconsole-ext4-\(UUID().uuidString)").path
+        let image = base + ".img"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: image, contents: nil), truncate(image, off_t(megabytes) << 20) == 0,
+              run("/usr/sbin/mkfs.ext4", ["-q", "-F", image]) == 0, run("/bin/mount", ["-o", "loop", image, base]) == 0 else {
+            try? FileManager.default.removeItem(atPath: base)
+            try? FileManager.default.removeItem(atPath: image)
+            throw XCTSkip("cannot mount an ext4 image here (needs root, mkfs.ext4 and loop devices)")
+        }
+        addTeardownBlock {
+            _ = self.run("/bin/umount", [base])
+            try? FileManager.default.removeItem(atPath: base)
+            try? FileManager.default.removeItem(atPath: image)
+        }
+        return base
+    }
+
+    private func run(_ executable: String, _ arguments: [String]) -> Int32 {
+        guard FileManager.default.isExecutableFile(atPath: executable) else { return -1 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    func testFsyncUploadsOnExt4AreWrittenBackAndOneThatRunsOutOfSpaceMidWayLeavesNothing() throws {
+        let folder = try mountSmallExt4(megabytes: 64)
+        let server = try fileServer(in: folder, fsync: true)
+        // Larger than the early-writeback step, so it is started several times during each upload.
+        let whole = randomBytes(count: 9 << 20, seed: 11)
+        XCTAssertEqual(try upload(whole, name: "whole.bin", to: server.port), "OK whole.bin")
+        XCTAssertTrue([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/whole.bin"))) == whole)
+
+        // Two uploads that each fit when announced but not together: the slow one runs out of space mid-way,
+        // after several early writebacks of its own.
+        var info = statvfs()
+        XCTAssertEqual(statvfs(folder, &info), 0)
+        let free = Int(info.f_bavail) * Int(info.f_frsize)
+        let size = free * 6 / 10
+        XCTAssertGreaterThan(size, 16 << 20, "the image leaves room for a test that means something")
+        let first = randomBytes(count: size, seed: 12)
+        let slow = try Socket.connect(host: "127.0.0.1", port: server.port)
+        try slow.sendAll(FileTransferEncoder.header(name: "first.bin", size: Int64(size)))
+        XCTAssertEqual(try receiveLine(slow), "READY")
+        try slow.sendAll(Array(first[..<(1 << 20)]))
+        let second = randomBytes(count: size, seed: 13)
+        XCTAssertEqual(try upload(second, name: "second.bin", to: server.port), "OK second.bin")
+
+        let finishing = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? slow.sendAll(Array(first[(1 << 20)...]))
+            _ = try? slow.sendAll(FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: first)))
+            finishing.signal()
+        }.start()
+        let verdict = try receiveLine(slow, timeout: 30)
+        slow.shutdown(.both)
+        finishing.wait()
+        XCTAssertTrue(verdict.hasPrefix("ERR 507 "), verdict)
+        XCTAssertTrue(verdict.lowercased().contains("space"), verdict)
+        XCTAssertEqual(entries(folder).filter { $0 != "lost+found" }, ["second.bin", "whole.bin"], "the failed upload left nothing")
+        XCTAssertTrue([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/second.bin"))) == second)
+        XCTAssertEqual(try upload([7], name: "after.bin", to: server.port), "OK after.bin", "the server goes on")
+    }
+
     func testReadOnlyFolderIsAClearRefusal() throws {
         let folder = try mountTinyFilesystem(size: "1m")
         let server = try fileServer(in: folder)
