@@ -63,14 +63,7 @@ final class FileFaultTests: XCTestCase {
         let second = randomBytes(count: 700_000, seed: 2)
         XCTAssertEqual(try upload(second, name: "second.bin", to: server.port), "OK second.bin")
 
-        let finishing = DispatchSemaphore(value: 0)
-        Thread {
-            _ = try? slow.sendAll(Array(first[100_000...]))
-            _ = try? slow.sendAll(FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: first)))
-            finishing.signal()
-        }.start()
-        let verdict = try receiveLine(slow, timeout: 20)
-        finishing.wait()
+        let verdict = try finishUpload(on: slow, content: first, from: 100_000)
         XCTAssertTrue(verdict.hasPrefix("ERR 507 "), verdict)
         XCTAssertTrue(verdict.lowercased().contains("space"), verdict)
         XCTAssertEqual(entries(folder), ["second.bin"], "the failed upload left nothing behind")
@@ -133,15 +126,7 @@ final class FileFaultTests: XCTestCase {
         let second = randomBytes(count: size, seed: 13)
         XCTAssertEqual(try upload(second, name: "second.bin", to: server.port), "OK second.bin")
 
-        let finishing = DispatchSemaphore(value: 0)
-        Thread {
-            _ = try? slow.sendAll(Array(first[(1 << 20)...]))
-            _ = try? slow.sendAll(FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: first)))
-            finishing.signal()
-        }.start()
-        let verdict = try receiveLine(slow, timeout: 30)
-        slow.shutdown(.both)
-        finishing.wait()
+        let verdict = try finishUpload(on: slow, content: first, from: 1 << 20, timeout: 30)
         XCTAssertTrue(verdict.hasPrefix("ERR 507 "), verdict)
         XCTAssertTrue(verdict.lowercased().contains("space"), verdict)
         XCTAssertEqual(entries(folder).filter { $0 != "lost+found" }, ["second.bin", "whole.bin"], "the failed upload left nothing")
@@ -224,16 +209,22 @@ final class FileFaultTests: XCTestCase {
         try socket.sendAll(FileTransferEncoder.header(name: name, size: Int64(content.count)))
         let first = try receiveLine(socket)
         guard first == "READY" else { return first }
-        // Send from another thread: a server refusing mid-stream stops reading, and we must still hear its answer.
+        return try finishUpload(on: socket, content: content)
+    }
+
+    /// Sends `content` from `offset` on, then its trailer, and returns the server's verdict line. The bytes go from
+    /// another thread: a server refusing mid-stream stops reading, and we must still hear its answer.
+    private func finishUpload(on socket: Socket, content: [UInt8], from offset: Int = 0, timeout: Double = 20) throws -> String {
         let sent = DispatchSemaphore(value: 0)
         Thread {
-            _ = try? socket.sendAll(content)
+            _ = try? socket.sendAll(Array(content[offset...]))
             _ = try? socket.sendAll(FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: content)))
             sent.signal()
         }.start()
-        let verdict = try receiveLine(socket, timeout: 20)
-        socket.shutdown(.both)
-        sent.wait()
-        return verdict
+        defer {
+            socket.shutdown(.both)
+            sent.wait()
+        }
+        return try receiveLine(socket, timeout: timeout)
     }
 }
