@@ -1,16 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The addresses a host resolves to, tried one non-blocking connect at a time: each failure is remembered and the
 /// next address tried; when none is left, the last failure is the one to report.
 struct ConnectAttempts {
     let endpoint: Endpoint
-    private let addresses: [SocketAddress]
+    let addresses: [SocketAddress]
     private var nextIndex = 0
     /// The address of the connect in progress.
     private(set) var current: SocketAddress?
     private var lastFailure: String?
 
-    init(resolving endpoint: Endpoint) throws {
+    private init(endpoint: Endpoint, addresses: [SocketAddress]) {
         self.endpoint = endpoint
-        addresses = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+        self.addresses = addresses
+    }
+
+    typealias Resolver = @Sendable (_ host: String, _ port: UInt16) throws -> [SocketAddress]
+
+    /// Resolves `endpoint` without blocking `loop`: a numeric address at once, a name on a thread of its own
+    /// (getaddrinfo can take seconds on a slow or unreachable DNS server, and the loop also runs the console and
+    /// its servers). `completion` runs on the loop's thread, possibly before this returns.
+    static func resolve(_ endpoint: Endpoint, on loop: EventLoop,
+                        resolver: @escaping Resolver = { try SocketAddress.resolve(host: $0, port: $1) },
+                        completion: @escaping (Result<ConnectAttempts, Error>) -> Void) {
+        if SocketAddress.isNumericHost(endpoint.host) {
+            return completion(Result { ConnectAttempts(endpoint: endpoint, addresses: try resolver(endpoint.host, endpoint.port)) })
+        }
+        let resolving = startThread {
+            let result = Result { try resolver(endpoint.host, endpoint.port) }
+            loop.execute { completion(result.map { ConnectAttempts(endpoint: endpoint, addresses: $0) }) }
+        }
+        pthread_detach(resolving)
     }
 
     /// Starts a connect to the next address that takes one and registers it with `loop` for writability (the sign

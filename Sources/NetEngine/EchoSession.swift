@@ -40,18 +40,23 @@ public final class EchoSession: EventHandler {
 
     public func start() {
         guard !message.isEmpty else { return finish(.failed("nothing to send")) }
-        do {
-            attempts = try ConnectAttempts(resolving: endpoint)
-        } catch {
-            return finish(.failed("\(error)"))
-        }
         timer = loop.schedule(after: timeout) { [weak self] in
             guard let self, !self.isFinished else { return }
             self.timer = nil
-            let what = self.connected ? "no complete echo (\(self.reply.count) of \(self.message.count) bytes)" : "no connection"
+            let what = self.attempts == nil ? "no address for \(self.endpoint.host)"
+                : self.connected ? "no complete echo (\(self.reply.count) of \(self.message.count) bytes)" : "no connection"
             self.finish(.failed("\(what) from \(self.endpoint) within \(formatSeconds(self.timeout))"))
         }
-        connectNext()
+        ConnectAttempts.resolve(endpoint, on: loop) { [weak self] result in
+            guard let self, !self.isFinished else { return }
+            switch result {
+            case let .success(attempts):
+                self.attempts = attempts
+                self.connectNext()
+            case let .failure(error):
+                self.finish(.failed("\(error)"))
+            }
+        }
     }
 
     /// Abandons the exchange without calling `completion`.

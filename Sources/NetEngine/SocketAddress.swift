@@ -65,6 +65,13 @@ public struct SocketAddress: CustomStringConvertible, Hashable, Sendable {
 
     /// Resolves `host` (a name or a numeric address) and `port` with getaddrinfo, for TCP.
     /// `passive` asks for addresses to bind to.
+    /// Whether `host` is an IPv4 or IPv6 address literal (resolving it needs no DNS).
+    public static func isNumericHost(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+
     public static func resolve(host: String, port: UInt16, passive: Bool = false) throws -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC

@@ -181,15 +181,3 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     }
 }
 
-/// Starts a joinable pthread running `body`.
-func startThread(_ body: @escaping () -> Void) -> pthread_t {
-    final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    pthread_create(&thread, nil, { raw in
-        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-        box.body()
-        return nil
-    }, box)
-    return thread
-}

@@ -128,13 +128,19 @@ public final class FileSender: EventHandler {
         for path in files {
             do { _ = try Self.inspect(path) } catch { return end(failure: "\(error)") }
         }
-        do {
-            attempts = try ConnectAttempts(resolving: endpoint)
-        } catch {
-            return end(failure: "\(error)")
-        }
+        phase = .connecting
         watchdog = loop.schedule(after: 0.25, repeating: true) { [weak self] in self?.checkDeadline() }
-        connectNext()
+        setDeadline(after: connectTimeout, "no address for \(endpoint.host) within \(formatSeconds(connectTimeout))")
+        ConnectAttempts.resolve(endpoint, on: loop) { [weak self] result in
+            guard let self, self.phase != .done else { return }
+            switch result {
+            case let .success(attempts):
+                self.attempts = attempts
+                self.connectNext()
+            case let .failure(error):
+                self.end(failure: "\(error)")
+            }
+        }
     }
 
     /// Stops at once: closes the connection and the file, reports `failed("cancelled")` and `finished`.
