@@ -239,8 +239,8 @@ for case, _ in order:
 for case in cases:
     names = [n for c, n in order if c == case]
     print(f"\n### echo {case} B")
-    print("| server | req/s | MB/s | p50 µs | p99 µs | mismatches | server CPU | generator CPU | ours ÷ theirs (req/s) | p50 theirs ÷ ours |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| server | req/s | MB/s | p50 µs | p99 µs | mismatches | server CPU | generator CPU | ours ÷ theirs (req/s, medians) | per run | p50 theirs ÷ ours |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     ours_rps = med("netconsole", case, "requests_per_s")
     ours_p50 = med("netconsole", case, "p50_us")
     for name in names:
@@ -251,10 +251,22 @@ for case in cases:
         mism = sum(float(r["mismatches"]) for r in rows[(case, name)] if r["mismatches"] != "nan")
         ratio = ours_rps / rps if rps and rps == rps else float("nan")
         lat = p50 / ours_p50 if ours_p50 else float("nan")
+        # Servers take turns within each run, so run k of ours and run k of theirs were measured side by side.
+        pairs = [float(a["requests_per_s"]) / float(b["requests_per_s"])
+                 for a, b in zip(rows[(case, "netconsole")], rows[(case, name)])
+                 if "nan" not in (a["requests_per_s"], b["requests_per_s"]) and float(b["requests_per_s"]) > 0]
+        per_run = f"{statistics.median(pairs):.2f}×" if pairs else "–"
         scpu = med(name, case, "server_cpu_pct")
         gcpu = med(name, case, "cpu_pct")
         scpu_text = "–" if name in ("socat", "ncat") else f"{scpu:.0f} %"
-        print(f"| {name} | {rps:,.0f} | {mbs:,.1f} | {p50:,.1f} | {p99:,.1f} | {mism:.0f} | {scpu_text} | {gcpu:.0f} % | {ratio:.2f}× | {lat:.2f}× |")
+        print(f"| {name} | {rps:,.0f} | {mbs:,.1f} | {p50:,.1f} | {p99:,.1f} | {mism:.0f} | {scpu_text} | {gcpu:.0f} % | {ratio:.2f}× | {per_run} | {lat:.2f}× |")
+    if "netconsole-t2" in names and "nio" in names:
+        t2 = [float(a["requests_per_s"]) / float(b["requests_per_s"])
+              for a, b in zip(rows[(case, "netconsole-t2")], rows[(case, "nio")])
+              if "nan" not in (a["requests_per_s"], b["requests_per_s"]) and float(b["requests_per_s"]) > 0]
+        if t2:
+            print(f"\nnetconsole-t2 ÷ nio: {med('netconsole-t2', case, 'requests_per_s') / med('nio', case, 'requests_per_s'):.2f}× "
+                  f"(medians), {statistics.median(t2):.2f}× (per run)")
 PY
 }
 
