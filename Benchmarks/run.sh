@@ -5,7 +5,7 @@
 #
 # Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,files,memory]
 #   --quick      1 run of 2 s per case (smoke test of the whole script)
-#   --unpinned   no taskset; our server runs --threads 2 (the `serve --threads` case), NIO uses both cores too
+#   --unpinned   no taskset; ours runs with --threads 1 and (netconsole-t2) --threads 2, NIO uses both cores too
 #   --runs N     runs per case and server (median reported; default 5)
 #   --duration S seconds measured per run (default 5; 0.5 s warmup before each)
 #   --only LIST  sections to run: echo, files, memory (default all)
