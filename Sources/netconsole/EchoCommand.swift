@@ -14,8 +14,9 @@ struct EchoCommand: ParsableCommand {
     @Argument(help: "Server address, HOST:PORT (default 127.0.0.1:12345).")
     var address = "127.0.0.1:12345"
 
-    @Option(name: .long, help: "Seconds to wait for each reply.")
-    var timeout: Double = 10
+    @Option(name: .long, help: ArgumentHelp("How long to wait for each reply (seconds, or 500ms, 2m, 1h). (default: 10)", valueName: "seconds"),
+            transform: { try Seconds.parse($0) })
+    var timeout = Seconds(10)
 
     @Flag(name: .long, help: "Print the round-trip time after each reply.")
     var timing = false
@@ -37,7 +38,7 @@ struct EchoCommand: ParsableCommand {
             let message = text + [0x0A]
             let started = MonotonicClock.now()
             let reply: [UInt8]
-            do { reply = try client.roundTrip(message, timeout: timeout) } catch let error as SocketError { throw failure(error.message) }
+            do { reply = try client.roundTrip(message, timeout: timeout.value) } catch let error as SocketError { throw failure(error.message) }
             reply.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
             if timing {
                 let micros = Int((MonotonicClock.now() - started) * 1_000_000)
