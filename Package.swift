@@ -12,11 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CNCurses",
-            pkgConfig: "ncursesw",
-            providers: [.apt(["libncurses-dev"])]
-        ),
+        // No pkgConfig: `pkg-config --cflags ncursesw` adds -D flags SwiftPM rejects with a warning on every build;
+        // the shim defines what it needs and the module map links ncursesw (Debian's libncurses-dev).
+        .systemLibrary(name: "CNCurses"),
         .systemLibrary(name: "CLinux"),
         .target(
             name: "NetEngine",

@@ -78,8 +78,21 @@ public final class TCPServer: EventHandler {
     // MARK: Starting and stopping
 
     /// Binds and listens on `address` (port 0 picks a free port: read `localAddress`).
-    public func start(at address: SocketAddress, reusePort: Bool = false) throws {
-        let socket = try Socket.listening(on: address, reusePort: reusePort)
+    public func start(at address: SocketAddress) throws {
+        try start(listeningOn: try Socket.listening(on: address), address: address)
+    }
+
+    /// Accepts from the same listening socket as `first` (a server on another loop), so several loops share one port
+    /// without SO_REUSEPORT, which would let another process silently join the port and take half the clients.
+    public func start(sharingListenerOf first: TCPServer) throws {
+        guard let listener = first.listener, let address = first.localAddress else {
+            throw SocketError(code: EBADF, message: "\(service): the first server is not listening")
+        }
+        let copy = try retryingEINTR("dup") { duplicateCloseOnExec(listener.descriptor) }
+        try start(listeningOn: Socket(adopting: copy, family: listener.family), address: address)
+    }
+
+    private func start(listeningOn socket: Socket, address: SocketAddress) throws {
         try socket.setNonBlocking(true)
         try loop.register(socket.descriptor, handler: self)
         listener = socket
@@ -202,6 +215,11 @@ final class ReadBuffer {
     }
 
     deinit { bytes.deallocate() }
+}
+
+/// A close-on-exec duplicate of `descriptor`.
+private func duplicateCloseOnExec(_ descriptor: Int32) -> Int32 {
+    fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
 }
 
 /// Connection ids unique across every server in the process, so one event stream can mix services.

@@ -17,16 +17,20 @@ struct BenchEchoCommand: ParsableCommand {
         commandName: "echo",
         abstract: "Drive an echo server with many connections and report requests/s, MB/s and latency.",
         discussion: """
-        Each connection sends requests of --size bytes from its own pseudo-random stream, keeps --pipeline of them
-        in flight, and checks every byte that comes back. The last line is for scripts:
-        result requests_per_s=N mb_per_s=N p50_us=N p99_us=N requests=N mismatches=N errors=N cpu_pct=N
-        (cpu_pct: the generator's own CPU use over the measured time; near 100 means it, not the server, was the limit)
-        Exits non-zero when any byte came back wrong or any connection failed.
+        Each connection sends requests of --size bytes from its own pseudo-random stream, keeps --pipeline of them \
+        in flight, and checks every byte that comes back. Exits non-zero when any byte came back wrong or any \
+        connection failed.
+
+        The last line is for scripts (one line):
+          result requests_per_s=N mb_per_s=N p50_us=N p99_us=N
+          requests=N mismatches=N errors=N cpu_pct=N
+        cpu_pct is the generator's own CPU use over the measured time; near 100 means it, not the server, was the \
+        limit.
         """
     )
 
-    @Argument(help: "Echo server address, HOST:PORT.")
-    var address: String
+    @Argument(help: ArgumentHelp("Echo server address, HOST:PORT.", valueName: "host:port"), transform: { try parseEndpoint($0) })
+    var address: Endpoint
 
     @Option(name: .shortAndLong, help: "Connections, all on one event loop.")
     var connections = 1
@@ -55,7 +59,7 @@ struct BenchEchoCommand: ParsableCommand {
 
     func run() throws {
         ignoreBrokenPipeSignal()
-        let endpoint = try parseEndpoint(address)
+        let endpoint = address
         let requestSize = Int(ByteCount.parse(size)!)
         raiseDescriptorLimit(toAtLeast: connections + 64)
         let configuration = EchoLoadConfiguration(host: endpoint.host, port: endpoint.port, connections: connections,

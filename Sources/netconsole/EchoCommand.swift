@@ -11,8 +11,9 @@ struct EchoCommand: ParsableCommand {
         discussion: "A line 'exit' or the end of input ends the session. Example: printf 'a\\nb\\n' | netconsole echo 127.0.0.1:12345"
     )
 
-    @Argument(help: "Server address, HOST:PORT (default 127.0.0.1:12345).")
-    var address = "127.0.0.1:12345"
+    @Argument(help: ArgumentHelp("Server address, HOST:PORT. (default: 127.0.0.1:12345)", valueName: "host:port"),
+              transform: { try parseEndpoint($0) })
+    var address = Endpoint(host: "127.0.0.1", port: 12345)
 
     @Option(name: .long, help: ArgumentHelp("How long to wait for each reply (seconds, or 500ms, 2m, 1h). (default: 10)", valueName: "seconds"),
             transform: { try Seconds.parse($0) })
@@ -23,7 +24,7 @@ struct EchoCommand: ParsableCommand {
 
     func run() throws {
         ignoreBrokenPipeSignal()
-        let endpoint = try parseEndpoint(address)
+        let endpoint = address
         let interactive = isatty(0) == 1
         let client: EchoClient
         do { client = try EchoClient(connectingTo: endpoint) } catch let error as SocketError { throw failure(error.message) }

@@ -7,8 +7,11 @@ final class HeadlessLog {
     private let quiet: Bool
     private let includeBytes: Bool
     private let writer = LogWriter()
+    /// When each open connection's upload progress was last logged: at most once a second each.
+    private var progressLoggedAt: [Int: Double] = [:]
+    private let progressLock = Mutex()
 
-    init(quiet: Bool, includeBytes: Bool = true) {
+    init(quiet: Bool, includeBytes: Bool = false) {
         self.quiet = quiet
         self.includeBytes = includeBytes
     }
@@ -24,10 +27,26 @@ final class HeadlessLog {
         switch event {
         case .error, .uploadRejected, .connectionRefused:
             write(EventLogFormatter.line(for: event), key: Self.kind(of: event))
-        case .bytesReceived, .bytesSent, .uploadProgress:
+        case .bytesReceived, .bytesSent:
             if !quiet && includeBytes { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
+        case let .uploadProgress(id, received, size):
+            if !quiet && (includeBytes || progressIsDue(id: id, finished: received == size)) {
+                write(EventLogFormatter.line(for: event), key: Self.kind(of: event))
+            }
+        case let .connectionClosed(id, _, _, _, _):
+            progressLock.withLock { _ = progressLoggedAt.removeValue(forKey: id) }
+            if !quiet { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
         default:
             if !quiet { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
+        }
+    }
+
+    private func progressIsDue(id: Int, finished: Bool) -> Bool {
+        let now = MonotonicClock.now()
+        return progressLock.withLock {
+            if !finished, let last = progressLoggedAt[id], now - last < 1 { return false }
+            progressLoggedAt[id] = now
+            return true
         }
     }
 

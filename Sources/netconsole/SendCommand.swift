@@ -21,8 +21,8 @@ struct SendCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Files to send.", valueName: "file"))
     var files: [String]
 
-    @Option(name: .long, help: ArgumentHelp("Server address, HOST:PORT.", valueName: "host:port"))
-    var to: String
+    @Option(name: .long, help: ArgumentHelp("Server address, HOST:PORT.", valueName: "host:port"), transform: { try parseEndpoint($0) })
+    var to: Endpoint
 
     @Flag(name: .long, help: "Send plain bytes (no header, no checksum), one connection per file, like netcat.")
     var raw = false
@@ -37,7 +37,7 @@ struct SendCommand: ParsableCommand {
 
     func run() throws {
         ignoreBrokenPipeSignal()
-        let endpoint = try parseEndpoint(to)
+        let endpoint = to
         var problems: [String] = []
         for path in files {
             do { _ = try FileSender.inspect(path) } catch { problems.append("\(error)".sanitizedForDisplay) }

@@ -46,7 +46,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "once: one client then exit; sequential: forever, one client after another; concurrent: forever, many at once.")
     var mode: ServeMode = .concurrent
 
-    @Option(name: .long, help: "Event loops (threads), each with its own SO_REUSEPORT listener; concurrent mode only.")
+    @Option(name: .long, help: "Event loops (threads) accepting from the one listening socket; concurrent mode only.")
     var threads = 1
 
     @Option(name: .long, help: "Connections served at once by the whole process (every thread and service); further clients get a message and are closed.")
@@ -73,10 +73,14 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Log nothing but errors.")
     var quiet = false
 
-    @Flag(name: .long, help: "Leave out the per-read and per-write byte lines from the log.")
+    @Flag(name: [.customShort("v"), .customLong("byte-log")], help: "Also log every read and write (\"#3 received 65536 bytes\"); by default the log has connections, uploads started, progress at most once a second, files saved and closes with totals.")
+    var byteLog = false
+
+    @Flag(name: .long, help: .hidden)
     var noByteLog = false
 
     func validate() throws {
+        if byteLog && noByteLog { throw ValidationError("--byte-log and --no-byte-log contradict each other") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if threads > 1 && mode != .concurrent { throw ValidationError("--threads needs --mode concurrent") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
@@ -121,7 +125,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let log = HeadlessLog(quiet: quiet, includeBytes: !noByteLog)
+        let log = HeadlessLog(quiet: quiet, includeBytes: byteLog && !noByteLog)
         let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout.seconds?.value, headerTimeout: headerTimeout.value)
         let services = try self.services()
         defer { log.finish() }
@@ -165,15 +169,17 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         }
     }
     for service in services {
-        var address = try bindAddress(host: host, port: service.port)
-        for (index, loop) in loops.enumerated() {
+        let address = try bindAddress(host: host, port: service.port)
+        var first: TCPServer?
+        for loop in loops {
             let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: limits,
                                    reportsBytes: log.wantsBytes, budget: budget, sink: log.sink, makeHandler: service.makeHandler)
-            try server.start(at: address, reusePort: threads > 1)
-            if index == 0 {
-                // With port 0 the other loops must join the port the first one got.
-                address = server.localAddress ?? address
-                printNow("\(service.name) server listening on \(address)")
+            if let first {
+                try server.start(sharingListenerOf: first)
+            } else {
+                try server.start(at: address)
+                first = server
+                printNow("\(service.name) server listening on \(server.localAddress ?? address)")
             }
             server.onStopped = serverStopped
             servers.append(server)

@@ -32,8 +32,10 @@ final class RunningProcess {
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
         stdoutURL = temp.appendingPathComponent("stdout")
         stderrURL = temp.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        guard FileManager.default.createFile(atPath: stdoutURL.path, contents: nil),
+              FileManager.default.createFile(atPath: stderrURL.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temp.path])
+        }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
@@ -117,8 +119,8 @@ final class RunningProcess {
 
 /// Runs a program to completion with `input` on stdin; returns status, stdout and stderr.
 func runToCompletion(executable: String = NetconsoleBinary.path, _ arguments: [String], input: Data = Data(),
-                     timeout: Double = 30) throws -> (status: Int32?, stdout: Data, stderr: String) {
-    let running = try RunningProcess(executable: executable, arguments)
+                     timeout: Double = 30, currentDirectory: String? = nil) throws -> (status: Int32?, stdout: Data, stderr: String) {
+    let running = try RunningProcess(executable: executable, arguments, currentDirectory: currentDirectory)
     if !input.isEmpty { running.writeToStdin(input) }
     running.closeStdin()
     let status = running.waitForExit(timeout: timeout)

@@ -28,7 +28,7 @@ final class ServerLimitsTests: XCTestCase {
     }
 
     func testMaxConnectionsFromTheCommandLine() throws {
-        guard let nc = which("nc") else { throw XCTSkip("nc is not installed") }
+        guard let nc = which("nc") else { throw XCTSkip("nc is not installed (Debian: netcat-openbsd)") }
         let server = try RunningProcess(["serve", "--port", "0", "--max-connections", "1"])
         let port = server.listeningPort()
         defer { server.interrupt() }

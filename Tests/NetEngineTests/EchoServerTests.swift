@@ -10,15 +10,17 @@ final class EchoServerTests: XCTestCase {
     private func echo(_ payload: [UInt8], through fixture: ServerFixture) throws -> [UInt8] {
         let socket = try fixture.connect()
         let writerDone = DispatchSemaphore(value: 0)
-        var writeError: Error?
+        // A class box: the writer thread hands its error over through the semaphore, not through a captured var.
+        final class Outcome: @unchecked Sendable { var error: Error? }
+        let outcome = Outcome()
         Thread {
-            do { try socket.sendAll(payload) } catch { writeError = error }
+            do { try socket.sendAll(payload) } catch { outcome.error = error }
             socket.shutdown(.write)
             writerDone.signal()
         }.start()
         let reply = try receiveUntilEnd(socket)
         writerDone.wait()
-        if let writeError { throw writeError }
+        if let error = outcome.error { throw error }
         return reply
     }
 
