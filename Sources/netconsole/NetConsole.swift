@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lab
 
 @main
 struct NetConsole: ParsableCommand {
@@ -6,7 +7,8 @@ struct NetConsole: ParsableCommand {
         commandName: "netconsole",
         abstract: "Talk TCP by hand and watch it happen: an interactive console, or headless servers and clients.",
         discussion: "With no subcommand, opens the interactive console (server pane and client pane).",
-        subcommands: [ConsoleCommand.self, ServeCommand.self, EchoCommand.self, SendCommand.self, BenchCommand.self],
+        subcommands: [ConsoleCommand.self, ServeCommand.self, EchoCommand.self, SendCommand.self, BenchCommand.self,
+                      LabCommand.self],
         defaultSubcommand: ConsoleCommand.self
     )
 }
