@@ -58,6 +58,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Drop a file client that has not sent a complete header within this many seconds, however slowly it trickles bytes.", valueName: "seconds"))
     var headerTimeout: Double = 30
 
+    @Option(name: .long, help: ArgumentHelp("Bytes asked for by each recv (1 to 1048576; the lab used 1024).", valueName: "bytes"))
+    var readSize = 64 * 1024
+
     @Flag(name: .long, help: "Log nothing but errors.")
     var quiet = false
 
@@ -70,6 +73,7 @@ struct ServeCommand: ParsableCommand {
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if let idleTimeout, idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive") }
         if headerTimeout <= 0 { throw ValidationError("--header-timeout must be positive") }
+        if !(1...(1 << 20)).contains(readSize) { throw ValidationError("--read-size must be from 1 to 1048576 bytes (1 MiB)") }
         if files == nil {
             if raw { throw ValidationError("--raw needs --files DIR") }
             if filesPort != nil { throw ValidationError("--files-port needs --files DIR") }
@@ -118,7 +122,7 @@ struct ServeCommand: ParsableCommand {
             }
         }
         do {
-            try runServers(services, host: host, mode: mode, limits: limits, threads: threads, log: log)
+            try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize, log: log)
         } catch let error as SocketError {
             throw failure(error.message)
         }
@@ -133,7 +137,8 @@ struct ServiceSpec {
 }
 
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
-func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int, log: HeadlessLog) throws {
+func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int,
+                readSize: Int = 64 * 1024, log: HeadlessLog) throws {
     let mainLoop = try EventLoop()
     var loops = [mainLoop]
     for _ in 1..<threads { loops.append(try EventLoop()) }
@@ -149,7 +154,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     for service in services {
         var address = try bindAddress(host: host, port: service.port)
         for (index, loop) in loops.enumerated() {
-            let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: limits,
+            let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: limits, readBufferSize: readSize,
                                    reportsBytes: log.wantsBytes, sink: log.sink, makeHandler: service.makeHandler)
             try server.start(at: address, reusePort: threads > 1)
             if index == 0 {
