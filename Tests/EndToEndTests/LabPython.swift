@@ -18,10 +18,11 @@ enum LabPython {
     server_socket.close()
     """
 
-    /// An echo server that answers every block with more than it got: the block, then `sys.argv[2]`.
+    /// An echo server that answers with more than it got: every block followed by the bytes of hex argv[2], and
+    /// the bytes of hex argv[3] once the client has closed its side.
     static let echoServerWithExtraBytes = """
     import socket, sys
-    extra = sys.argv[2].encode()
+    extra, at_end = bytes.fromhex(sys.argv[2]), bytes.fromhex(sys.argv[3])
     server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server_socket.bind(('127.0.0.1', int(sys.argv[1])))
@@ -33,6 +34,7 @@ enum LabPython {
         if not data:
             break
         conn.sendall(data + extra)
+    conn.sendall(at_end)
     conn.close()
     """
 
