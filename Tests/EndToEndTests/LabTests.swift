@@ -141,27 +141,37 @@ final class LabTests: XCTestCase {
 
     // MARK: 3. forever-server
 
-    func testForeverServerServesOneClientAfterAnother() throws {
-        let (server, port) = try startLab("forever-server")
+    /// A second client is not served while the first is connected, and is served as soon as it leaves.
+    private func assertOneClientAfterAnother(port: UInt16, file: StaticString = #filePath, line: UInt = #line) throws {
         let first = try RunningProcess(["lab", "echo-client", "--port", "\(port)"])
         first.writeToStdin(Data("first\n".utf8))
-        first.waitForStdout { $0 == "first\n" }
+        first.waitForStdout(file: file, line: line) { $0 == "first\n" }
         // The second client connects (the backlog takes it) but is not served while the first is connected.
         let second = try RunningProcess(["echo", "127.0.0.1:\(port)"])
         second.writeToStdin(Data("second\n".utf8))
         usleep(500_000)
-        XCTAssertEqual(second.stdout, "", "a sequential server answered a second client while the first was connected")
+        XCTAssertEqual(second.stdout, "", "a second client was answered while the first was connected", file: file, line: line)
         first.closeStdin()
-        XCTAssertEqual(first.waitForExit(), 0, first.stderr)
-        second.waitForStdout { $0 == "second\n" }
+        XCTAssertEqual(first.waitForExit(), 0, first.stderr, file: file, line: line)
+        second.waitForStdout(file: file, line: line) { $0 == "second\n" }
         second.closeStdin()
-        XCTAssertEqual(second.waitForExit(), 0, second.stderr)
-
+        XCTAssertEqual(second.waitForExit(), 0, second.stderr, file: file, line: line)
         let third = try runPython(LabPython.echoClient, ["\(port)"], input: Data("third\n".utf8))
-        XCTAssertEqual(String(decoding: third.stdout, as: UTF8.self), "third\n", third.stderr)
+        XCTAssertEqual(String(decoding: third.stdout, as: UTF8.self), "third\n", third.stderr, file: file, line: line)
+    }
+
+    func testForeverServerServesOneClientAfterAnother() throws {
+        let (server, port) = try startLab("forever-server")
+        try assertOneClientAfterAnother(port: port)
         XCTAssertTrue(server.process.isRunning, "the forever server keeps running")
         let log = server.waitForStdout { $0.components(separatedBy: "closed\n").count == 4 }
         XCTAssertEqual(log.components(separatedBy: "connected by 127.0.0.1:").count, 4, log)
+    }
+
+    func testServeSequentialServesTheLabClientsOneAfterAnotherToo() throws {
+        let (server, port) = try startServe(["--mode", "sequential", "--no-byte-log"])
+        try assertOneClientAfterAnother(port: port)
+        XCTAssertTrue(server.process.isRunning, "a sequential server keeps running")
     }
 
     func testForeverServerOutlivesAClientThatResetsItsConnection() throws {
