@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Lab program 1, the echo server, in blocking calls: it takes one client, sends back every block it receives
-/// until the client closes, and exits. Comments give the lab's Python line for each call.
+/// until the client closes, and exits. Each call is under the lab's Python line for it.
 public struct LabEchoServer: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "echo-server",
@@ -18,22 +18,26 @@ public struct LabEchoServer: ParsableCommand {
     public func run() throws {
         try LabError.exitOnFailure {
             let address = try LabSocket.address(host, port)
-            let server = try LabSocket.call("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) } // server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            defer { close(server) }                                                                    // server_socket.close()
-            var on: Int32 = 1                                                                          // server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try LabSocket.call("setsockopt") { setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) }
-            try LabSocket.call("bind", "\(host):\(port)") { LabSocket.withSockaddr(address) { bind(server, $0, $1) } } // server_socket.bind(('127.0.0.1', 12345))
-            try LabSocket.call("listen") { listen(server, 1) }                                         // server_socket.listen(1)
-            print("listening on \(LabSocket.localAddress(server))"); fflush(stdout)                      // print("Server is listening...")
+            // server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            let server = try LabSocket.call("socket") { socket(AF_INET, LabSocket.stream, 0) }
+            defer { close(server) }                                              // server_socket.close()
+            // server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try LabSocket.call("setsockopt") { LabSocket.reuseAddress(server) }
+            // server_socket.bind(('127.0.0.1', 12345))
+            try LabSocket.call("bind", "\(host):\(port)") { LabSocket.withSockaddr(address) { bind(server, $0, $1) } }
+            try LabSocket.call("listen") { listen(server, 1) }                  // server_socket.listen(1)
+            print("listening on \(LabSocket.localAddress(server))"); fflush(stdout)
 
-            let client = try LabSocket.call("accept") { accept(server, nil, nil) }                     // conn, addr = server_socket.accept()
-            defer { close(client) }                                                                    // conn.close()
-            print("connected by \(LabSocket.peerAddress(client))"); fflush(stdout)                       // print(f"Connected by {addr}")
+            // conn, addr = server_socket.accept()
+            let client = try LabSocket.call("accept") { accept(server, nil, nil) }
+            defer { close(client) }                                              // conn.close()
+            print("connected by \(LabSocket.peerAddress(client))"); fflush(stdout) // print(f"Connected by {addr}")
             var block = [UInt8](repeating: 0, count: 1024)
-            while true {                                                                               // while True:
-                let count = try LabSocket.call("recv") { recv(client, &block, block.count, 0) }        //     data = conn.recv(1024)
-                if count == 0 { break }                                                                //     if not data: break
-                try LabSocket.sendAll(client, block[0..<count])                                        //     conn.sendall(data)
+            while true {                                                         // while True:
+                // data = conn.recv(1024)
+                let count = try LabSocket.call("recv") { recv(client, &block, block.count, 0) }
+                if count == 0 { break }                                          //     if not data: break
+                try LabSocket.sendAll(client, block[0..<count])                  //     conn.sendall(data)
             }
         }
     }

@@ -18,29 +18,33 @@ public struct LabForeverServer: ParsableCommand {
     public func run() throws {
         try LabError.exitOnFailure {
             let address = try LabSocket.address(host, port)
-            let server = try LabSocket.call("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) } // server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            defer { close(server) }                                                                    // server_socket.close()
-            var on: Int32 = 1                                                                          // server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try LabSocket.call("setsockopt") { setsockopt(server, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) }
-            try LabSocket.call("bind", "\(host):\(port)") { LabSocket.withSockaddr(address) { bind(server, $0, $1) } } // server_socket.bind(('127.0.0.1', 12345))
-            try LabSocket.call("listen") { listen(server, 5) }                                         // server_socket.listen(5)
-            print("listening on \(LabSocket.localAddress(server))"); fflush(stdout)                      // print("Server is listening...")
+            // server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            let server = try LabSocket.call("socket") { socket(AF_INET, LabSocket.stream, 0) }
+            defer { close(server) }                                              // server_socket.close()
+            // server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try LabSocket.call("setsockopt") { LabSocket.reuseAddress(server) }
+            // server_socket.bind(('127.0.0.1', 12345))
+            try LabSocket.call("bind", "\(host):\(port)") { LabSocket.withSockaddr(address) { bind(server, $0, $1) } }
+            try LabSocket.call("listen") { listen(server, 5) }                  // server_socket.listen(5)
+            print("listening on \(LabSocket.localAddress(server))"); fflush(stdout)
 
             var block = [UInt8](repeating: 0, count: 1024)
-            while true {                                                                               // while True:
-                let client = try LabSocket.call("accept") { accept(server, nil, nil) }                 //     conn, addr = server_socket.accept()
-                print("connected by \(LabSocket.peerAddress(client))"); fflush(stdout)                   //     print(f"Connected by {addr}")
+            while true {                                                         // while True:
+                // conn, addr = server_socket.accept()
+                let client = try LabSocket.call("accept") { accept(server, nil, nil) }
+                print("connected by \(LabSocket.peerAddress(client))"); fflush(stdout)
                 do {
-                    while true {                                                                       //     while True:
-                        let count = try LabSocket.call("recv") { recv(client, &block, block.count, 0) } //         data = conn.recv(1024)
-                        if count == 0 { break }                                                        //         if not data: break
-                        try LabSocket.sendAll(client, block[0..<count])                                //         conn.sendall(data)
+                    while true {                                                 //     while True:
+                        // data = conn.recv(1024)
+                        let count = try LabSocket.call("recv") { recv(client, &block, block.count, 0) }
+                        if count == 0 { break }                                  //         if not data: break
+                        try LabSocket.sendAll(client, block[0..<count])          //         conn.sendall(data)
                     }
                 } catch let error as LabError {
                     // One client resetting its connection must not stop a server meant to run forever.
                     fputs("netconsole: \(error)\n", stderr)
                 }
-                close(client)                                                                          //     conn.close()
+                close(client)                                                    //     conn.close()
                 print("closed"); fflush(stdout)
             }
         }
