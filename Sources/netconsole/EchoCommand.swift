@@ -8,7 +8,10 @@ struct EchoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo",
         abstract: "Send lines from the keyboard or stdin to an echo server and print each reply.",
-        discussion: "A line 'exit' or the end of input ends the session. Example: printf 'a\\nb\\n' | netconsole echo 127.0.0.1:12345"
+        discussion: """
+        A line 'exit' or the end of input ends the session. Each echo is as many bytes as the line sent; bytes a \
+        server sends beyond that are reported on stderr, escaped. Example: printf 'a\\nb\\n' | netconsole echo 127.0.0.1:12345
+        """
     )
 
     @Argument(help: "Server address, HOST:PORT (default 127.0.0.1:12345).")
