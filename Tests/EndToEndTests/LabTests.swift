@@ -188,6 +188,10 @@ final class LabTests: XCTestCase {
         XCTAssertEqual(after.status, 0, after.stderr)
         XCTAssertEqual(String(decoding: after.stdout, as: UTF8.self), "still here\n")
         XCTAssertTrue(server.process.isRunning)
+        // The error the reset caused was reported, and the server went on to the next client.
+        XCTAssertTrue(server.stderr.hasPrefix("netconsole: recv: connection reset by peer\n")
+                      || server.stderr.hasPrefix("netconsole: send: connection reset by peer\n")
+                      || server.stderr.hasPrefix("netconsole: send: broken pipe\n"), "the reset was not seen: \(server.stderr)")
     }
 
     // MARK: 4. file-server
