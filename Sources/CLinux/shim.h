@@ -15,4 +15,8 @@ extern int pipe2(int fds[2], int flags);
 #define SYNC_FILE_RANGE_WRITE 2
 #endif
 extern int sync_file_range(int fd, __off64_t offset, __off64_t count, unsigned int flags);
+
+// O_TMPFILE and AT_EMPTY_PATH are GNU extensions; the values are the kernel's ABI.
+#define CLINUX_O_TMPFILE 0x410000
+#define CLINUX_AT_EMPTY_PATH 0x1000
 #endif

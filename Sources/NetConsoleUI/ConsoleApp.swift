@@ -38,6 +38,8 @@ public final class ConsoleApp {
     private var lastDrawAt = 0.0
     private var keyboard: KeyboardInput?
     private var signals: SignalWatcher?
+    /// Shared by every upload connection, so names and the folder descriptor are handled in one place.
+    private lazy var uploadStore = UploadStore(options: FileServerOptions(directory: options.saveDirectory))
 
     public init(options: ConsoleOptions) throws {
         self.options = options
@@ -50,8 +52,13 @@ public final class ConsoleApp {
     /// Starts the servers, then takes over the terminal until the user quits or a signal arrives.
     /// Server start-up errors are thrown before the screen changes, so they print like any other error.
     public func run() throws {
-        try UploadStore.prepare(directory: options.saveDirectory)
+        try UploadStore.check(directory: options.saveDirectory)
         try startServers(throwing: true)
+        let stale = uploadStore.removeStaleTemporaryFiles()
+        if stale.count > 0 {
+            state.note("removed \(stale.count) unfinished upload\(stale.count == 1 ? "" : "s") left by an earlier run (\(ByteCount.format(stale.bytes)))",
+                       clock: Self.clock(), style: .bad)
+        }
 
         let terminal = try CursesTerminal()
         self.terminal = terminal
@@ -120,10 +127,11 @@ public final class ConsoleApp {
             let server: TCPServer
             let sink: EventSink = { [unowned self] event in self.record(event) }
             if service == ConsoleState.echoService {
-                server = TCPServer(service: service, loop: loop, sink: sink) { EchoHandler() }
+                // Idle echo connections are dropped after 10 minutes, like `serve`'s default.
+                server = TCPServer(service: service, loop: loop, limits: ServerLimits(idleTimeout: 600), sink: sink) { EchoHandler() }
             } else {
-                let fileOptions = FileServerOptions(directory: options.saveDirectory)
-                server = TCPServer(service: service, loop: loop, sink: sink) { FileUploadHandler(options: fileOptions) }
+                let store = uploadStore
+                server = TCPServer(service: service, loop: loop, sink: sink) { FileUploadHandler(store: store) }
             }
             do {
                 try server.start(at: bindAddress(port: ports[service] ?? 0))

@@ -27,6 +27,8 @@ public final class Connection: EventHandler {
     /// The server's read buffer, held here so the hot path need not reach through `server`.
     private let readBuffer: ReadBuffer
     private let reportsBytes: Bool
+    /// The server's event sink, held here so events of work that finishes after the server stopped still arrive.
+    private let sink: EventSink?
     @exclusivity(unchecked) private var pending = OutputBuffer()
     @exclusivity(unchecked) private var closeAfterFlush = false
     @exclusivity(unchecked) private var readingPaused = false
@@ -40,6 +42,7 @@ public final class Connection: EventHandler {
         self.handler = handler
         readBuffer = server.sharedReadBuffer
         reportsBytes = server.reportsBytes
+        sink = server.sink
         openedAt = MonotonicClock.now()
         lastActivity = openedAt
     }
@@ -110,7 +113,7 @@ public final class Connection: EventHandler {
 
     /// Reports `event` on the server's event stream.
     public func emit(_ event: NetEvent) {
-        server.emit(event)
+        sink?(event)
     }
 
     // MARK: Closing
@@ -125,8 +128,15 @@ public final class Connection: EventHandler {
         finish(error: nil)
     }
 
-    func fail(_ error: SocketError) {
+    public func fail(_ error: SocketError) {
         finish(error: error)
+    }
+
+    /// Called by the server's sweep when the deadline has passed; the handler decides what the peer is told.
+    func deadlinePassed() {
+        guard let deadline, !isClosed else { return }
+        self.deadline = nil
+        handler.connectionDeadlinePassed(self, reason: deadline.reason)
     }
 
     private func finish(error: SocketError?) {

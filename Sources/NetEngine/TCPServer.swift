@@ -42,15 +42,20 @@ public final class TCPServer: EventHandler {
     /// Whether connections emit `bytesReceived`/`bytesSent` for every read and write.
     let reportsBytes: Bool
     private let makeHandler: () -> ConnectionHandler
-    private let sink: EventSink?
+    let sink: EventSink?
     private var listener: Socket?
     private var connections: [Int: Connection] = [:]
     private var acceptPaused = false
     private var servedCount = 0
     private var sweepTimer: EventLoop.TimerToken?
+    private let budget: ConnectionBudget
 
+    /// `budget` shares `maxConnections` with other servers (other loops, other services); by default this server has
+    /// its own.
     public init(service: String, loop: EventLoop, mode: ServeMode = .concurrent, limits: ServerLimits = ServerLimits(),
-                readBufferSize: Int = 64 * 1024, reportsBytes: Bool = true, sink: EventSink?, makeHandler: @escaping () -> ConnectionHandler) {
+                readBufferSize: Int = 64 * 1024, reportsBytes: Bool = true, budget: ConnectionBudget? = nil, sink: EventSink?,
+                makeHandler: @escaping () -> ConnectionHandler) {
+        self.budget = budget ?? ConnectionBudget(limit: limits.maxConnections)
         self.service = service
         self.loop = loop
         self.mode = mode
@@ -116,8 +121,8 @@ public final class TCPServer: EventHandler {
     }
 
     private func admit(_ client: Socket, peer: SocketAddress) {
-        if connections.count >= limits.maxConnections {
-            let reason = "server busy: at its limit of \(limits.maxConnections) connection\(limits.maxConnections == 1 ? "" : "s")"
+        guard budget.acquire() else {
+            let reason = "server busy: at its limit of \(budget.limit) connection\(budget.limit == 1 ? "" : "s")"
             _ = try? Array("ERR 503 \(reason)\n".utf8).withUnsafeBytes { try client.send($0) }
             client.close()
             emit(.connectionRefused(peer: peer, reason: reason))
@@ -128,6 +133,7 @@ public final class TCPServer: EventHandler {
         do {
             try loop.register(client.descriptor, handler: connection)
         } catch {
+            budget.release()
             emit(.error("\(service): cannot watch connection from \(peer): \(error)"))
             return
         }
@@ -155,7 +161,7 @@ public final class TCPServer: EventHandler {
     }
 
     func connectionDidClose(_ connection: Connection, error: SocketError?) {
-        connections[connection.id] = nil
+        if connections.removeValue(forKey: connection.id) != nil { budget.release() }
         emit(.connectionClosed(id: connection.id, peer: connection.peer, bytesIn: connection.bytesIn,
                                bytesOut: connection.bytesOut, reason: error?.message))
         switch mode {
@@ -177,8 +183,8 @@ public final class TCPServer: EventHandler {
     private func dropOverdueConnections() {
         let now = MonotonicClock.now()
         for connection in connections.values {
-            if let (at, reason) = connection.deadline, now >= at {
-                connection.fail(SocketError(code: ETIMEDOUT, message: reason))
+            if let (at, _) = connection.deadline, now >= at {
+                connection.deadlinePassed()
             } else if let timeout = limits.idleTimeout, now - connection.lastActivity > timeout {
                 connection.fail(SocketError(code: ETIMEDOUT, message: "idle for more than \(formatSeconds(timeout)), dropped"))
             }

@@ -46,8 +46,8 @@ struct BenchEchoCommand: ParsableCommand {
     func validate() throws {
         if connections < 1 { throw ValidationError("--connections must be at least 1") }
         if pipeline < 1 { throw ValidationError("--pipeline must be at least 1") }
-        if !(duration > 0) { throw ValidationError("--duration must be positive") }
-        if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
+        if !(duration > 0) || duration > Seconds.maximum { throw ValidationError("--duration must be positive and at most \(Int(Seconds.maximum)) seconds") }
+        if !(warmup >= 0) || warmup > Seconds.maximum { throw ValidationError("--warmup must be from 0 to \(Int(Seconds.maximum)) seconds") }
         guard let bytes = ByteCount.parse(size), bytes >= 1, bytes <= 64 * 1024 * 1024 else {
             throw ValidationError("--size must be a byte count from 1 to 64M, like 64, 1K or 64K")
         }

@@ -17,8 +17,9 @@ struct EchoCommand: ParsableCommand {
     @Argument(help: "Server address, HOST:PORT (default 127.0.0.1:12345).")
     var address = "127.0.0.1:12345"
 
-    @Option(name: .long, help: "Seconds to wait for each reply.")
-    var timeout: Double = 10
+    @Option(name: .long, help: ArgumentHelp("How long to wait for each reply (seconds, or 500ms, 2m, 1h). (default: 10)", valueName: "seconds"),
+            transform: { try Seconds.parse($0) })
+    var timeout = Seconds(10)
 
     @Flag(name: .long, help: "Print the round-trip time after each reply.")
     var timing = false
@@ -43,7 +44,7 @@ struct EchoCommand: ParsableCommand {
             do {
                 // Bytes that came late after the last echo (or a greeting) must not be printed as this line's echo.
                 reportExtra(try client.takeWaitingBytes(), from: client.remote)
-                reply = try client.roundTrip(message, timeout: timeout)
+                reply = try client.roundTrip(message, timeout: timeout.value)
             } catch let error as SocketError { throw failure(error.message) }
             reply.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
             fflush(stdout)
@@ -53,7 +54,7 @@ struct EchoCommand: ParsableCommand {
             }
             do { reportExtra(try client.takeWaitingBytes(), from: client.remote) } catch let error as SocketError { throw failure(error.message) }
         }
-        reportExtra(client.close(collectingFor: min(timeout, 1)), from: client.remote)
+        reportExtra(client.close(collectingFor: min(timeout.value, 1)), from: client.remote)
     }
 
     /// The echo is as long as the message; a server that answers with more is said so on stderr, bytes shown escaped.

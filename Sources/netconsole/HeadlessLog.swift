@@ -1,13 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NetEngine
 
-/// The headless servers' log: one timestamped line per event on stderr, safe to call from any loop thread.
+/// The headless servers' log: one timestamped line per event on stderr, safe to call from any loop thread. Lines of
+/// one kind are rate-limited and written by `LogWriter`'s own thread, so neither a flood of refusals nor a stderr
+/// nobody reads can fill the disk or stop the servers.
 final class HeadlessLog {
     private let quiet: Bool
     private let includeBytes: Bool
-    private let lock = Mutex()
+    private let writer = LogWriter()
 
     init(quiet: Bool, includeBytes: Bool = true) {
         self.quiet = quiet
@@ -24,32 +23,41 @@ final class HeadlessLog {
     func record(_ event: NetEvent) {
         switch event {
         case .error, .uploadRejected, .connectionRefused:
-            write(EventLogFormatter.line(for: event))
+            write(EventLogFormatter.line(for: event), key: Self.kind(of: event))
         case .bytesReceived, .bytesSent, .uploadProgress:
-            if !quiet && includeBytes { write(EventLogFormatter.line(for: event)) }
+            if !quiet && includeBytes { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
         default:
-            if !quiet { write(EventLogFormatter.line(for: event)) }
+            if !quiet { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
         }
     }
 
     func note(_ message: String) {
-        if !quiet { write(message) }
+        if !quiet { write(message, key: "note") }
     }
 
-    private func write(_ message: String) {
-        let line = "\(Self.timestamp()) \(message)\n"
-        lock.withLock { _ = fputs(line, stderr) }
+    /// Gives the writer a moment to finish before the process exits.
+    func finish() {
+        writer.drain(timeout: 1)
     }
 
-    private static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var parts = tm()
-        var seconds = now.tv_sec
-        localtime_r(&seconds, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let millis = Int(now.tv_nsec / 1_000_000)
-        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)"
+    private func write(_ message: String, key: String) {
+        writer.submit("\(LogTimestamp.now()) \(message)\n", key: key)
+    }
+
+    /// The kind of line, for rate limiting and for "N more ... lines".
+    private static func kind(of event: NetEvent) -> String {
+        switch event {
+        case .listening, .stoppedListening: return "listening"
+        case .connectionOpened: return "'connected'"
+        case .connectionClosed: return "'closed'"
+        case .connectionRefused: return "'refused'"
+        case .bytesReceived: return "'received'"
+        case .bytesSent: return "'sent'"
+        case .uploadStarted: return "'upload started'"
+        case .uploadProgress: return "'upload progress'"
+        case .fileSaved: return "'saved'"
+        case .uploadRejected: return "'upload rejected'"
+        case .error: return "error"
+        }
     }
 }

@@ -27,12 +27,12 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .long, help: "Send plain bytes (no header, no checksum), one connection per file, like netcat.")
     var raw = false
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for the server to answer or to take more data.", valueName: "seconds"))
-    var timeout: Double = 60
+    @Option(name: .long, help: ArgumentHelp("How long to wait for the server to answer or to take more data (seconds, or 500ms, 2m, 1h). (default: 60)", valueName: "seconds"),
+            transform: { try Seconds.parse($0) })
+    var timeout = Seconds(60)
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to send") }
-        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
     }
 
     func run() throws {
@@ -57,7 +57,7 @@ struct SendCommand: ParsableCommand {
                 loop.stop()
             }
         }
-        sender.replyTimeout = timeout
+        sender.replyTimeout = timeout.value
         let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender.cancel() }
         _ = signals
         sender.start()

@@ -49,14 +49,26 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Event loops (threads), each with its own SO_REUSEPORT listener; concurrent mode only.")
     var threads = 1
 
-    @Option(name: .long, help: "Connections served at once; further clients get a message and are closed.")
+    @Option(name: .long, help: "Connections served at once by the whole process (every thread and service); further clients get a message and are closed.")
     var maxConnections = 10_000
 
-    @Option(name: .long, help: "Drop a connection idle for this many seconds (default: never).")
-    var idleTimeout: Double?
+    @Option(name: .long, help: ArgumentHelp("Drop a connection idle for this long (seconds, or 500ms, 2m, 1h; 'off' never drops). (default: 600)", valueName: "seconds|off"),
+            transform: { try OptionalSeconds.parse($0) })
+    var idleTimeout = OptionalSeconds(seconds: Seconds(600))
 
-    @Option(name: .long, help: ArgumentHelp("Drop a file client that has not sent a complete header within this many seconds, however slowly it trickles bytes.", valueName: "seconds"))
-    var headerTimeout: Double = 30
+    @Option(name: .long, help: ArgumentHelp("Drop a file client that has not sent a complete header within this long, however slowly it trickles bytes. (default: 30)", valueName: "seconds"),
+            transform: { try Seconds.parse($0) })
+    var headerTimeout = Seconds(30)
+
+    @Option(name: .long, help: ArgumentHelp("Drop an upload that receives no byte for this long. (default: 60)", valueName: "seconds"),
+            transform: { try Seconds.parse($0) })
+    var stallTimeout = Seconds(60)
+
+    @Option(name: .long, help: ArgumentHelp("Drop an upload slower than this many bytes per second over 30 s (0: no minimum).", valueName: "bytes"))
+    var minRate: Int64 = 256
+
+    @Flag(name: .long, help: "Raw mode: save a connection that sent nothing as an empty file (by default port probes leave no file).")
+    var keepEmpty = false
 
     @Option(name: .long, help: ArgumentHelp("Bytes asked for by each recv (1 to 1048576; the lab used 1024).", valueName: "bytes"))
     var readSize = 64 * 1024
@@ -71,8 +83,8 @@ struct ServeCommand: ParsableCommand {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if threads > 1 && mode != .concurrent { throw ValidationError("--threads needs --mode concurrent") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
-        if let idleTimeout, idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive") }
-        if headerTimeout <= 0 { throw ValidationError("--header-timeout must be positive") }
+        if minRate < 0 { throw ValidationError("--min-rate cannot be negative") }
+        if keepEmpty && !raw { throw ValidationError("--keep-empty is for --raw") }
         if !(1...(1 << 20)).contains(readSize) { throw ValidationError("--read-size must be from 1 to 1048576 bytes (1 MiB)") }
         if files == nil {
             if raw { throw ValidationError("--raw needs --files DIR") }
@@ -89,13 +101,15 @@ struct ServeCommand: ParsableCommand {
 
     /// The services asked for: echo alone (default), files alone, or both on two ports.
     func services() throws -> [ServiceSpec] {
-        guard let files else { return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() })] }
+        guard let files else { return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() }, store: nil)] }
         let options = FileServerOptions(directory: files, maxSize: ByteCount.parse(maxSize) ?? FileServerOptions.defaultMaxSize,
-                                        fsync: !noFsync, raw: raw)
+                                        fsync: !noFsync, raw: raw, stallTimeout: stallTimeout.value, minimumRate: minRate,
+                                        keepEmpty: keepEmpty)
+        let store = UploadStore(options: options)
         let makeFileHandler: () -> ConnectionHandler = raw
-            ? { RawUploadHandler(options: options) }
-            : { FileUploadHandler(options: options) }
-        guard echo else { return [ServiceSpec(name: "files", port: port, makeHandler: makeFileHandler)] }
+            ? { RawUploadHandler(store: store) }
+            : { FileUploadHandler(store: store) }
+        guard echo else { return [ServiceSpec(name: "files", port: port, makeHandler: makeFileHandler, store: store)] }
         let secondPort: UInt16
         if let filesPort {
             secondPort = filesPort
@@ -106,18 +120,19 @@ struct ServeCommand: ParsableCommand {
         } else {
             secondPort = port + 1
         }
-        return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() }),
-                ServiceSpec(name: "files", port: secondPort, makeHandler: makeFileHandler)]
+        return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() }, store: nil),
+                ServiceSpec(name: "files", port: secondPort, makeHandler: makeFileHandler, store: store)]
     }
 
     func run() throws {
         let log = HeadlessLog(quiet: quiet, includeBytes: !noByteLog)
-        let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout, headerTimeout: headerTimeout)
+        let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout.seconds?.value, headerTimeout: headerTimeout.value)
         let services = try self.services()
+        defer { log.finish() }
         if let files {
             // Past a file size limit (ulimit -f) a write should fail with EFBIG, refusing that upload, not kill us.
             signal(SIGXFSZ, SIG_IGN)
-            do { try UploadStore.prepare(directory: files) } catch let error as SocketError {
+            do { try UploadStore.check(directory: files) } catch let error as SocketError {
                 throw failure("cannot use \(files) for uploads: \(error.message)")
             }
         }
@@ -134,6 +149,8 @@ struct ServiceSpec {
     let name: String
     let port: UInt16
     let makeHandler: () -> ConnectionHandler
+    /// The upload folder of a file service, cleaned of an earlier run's leftovers once the port is ours.
+    let store: UploadStore?
 }
 
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
@@ -144,6 +161,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     for _ in 1..<threads { loops.append(try EventLoop()) }
 
     var servers: [TCPServer] = []
+    let budget = ConnectionBudget(limit: limits.maxConnections)
     var running = 0  // touched on the main loop only
     let serverStopped = {
         mainLoop.execute {
@@ -155,7 +173,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         var address = try bindAddress(host: host, port: service.port)
         for (index, loop) in loops.enumerated() {
             let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: limits, readBufferSize: readSize,
-                                   reportsBytes: log.wantsBytes, sink: log.sink, makeHandler: service.makeHandler)
+                                   reportsBytes: log.wantsBytes, budget: budget, sink: log.sink, makeHandler: service.makeHandler)
             try server.start(at: address, reusePort: threads > 1)
             if index == 0 {
                 // With port 0 the other loops must join the port the first one got.
@@ -166,11 +184,18 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
             servers.append(server)
             running += 1
         }
+        if let store = service.store {
+            let stale = store.removeStaleTemporaryFiles()
+            if stale.count > 0 {
+                log.note("removed \(stale.count) unfinished upload\(stale.count == 1 ? "" : "s") left in \(store.directory) by an earlier run (\(stale.bytes) bytes)")
+            }
+        }
     }
 
     // The main loop holds the watcher for as long as it runs.
-    _ = try SignalWatcher(loop: mainLoop, signals: [SIGINT, SIGTERM]) { signo in
-        log.note(signo == SIGINT ? "interrupted, closing" : "terminated, closing")
+    // SIGHUP (the terminal running us closed) ends us as cleanly as SIGTERM: unfinished uploads are removed.
+    _ = try SignalWatcher(loop: mainLoop, signals: [SIGINT, SIGTERM, SIGHUP]) { signo in
+        log.note(signo == SIGINT ? "interrupted, closing" : signo == SIGHUP ? "hung up, closing" : "terminated, closing")
         for loop in loops { loop.stop() }
     }
 

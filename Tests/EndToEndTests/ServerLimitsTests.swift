@@ -57,7 +57,10 @@ final class HeaderTimeoutCommandTests: XCTestCase {
             usleep(200_000)
         }
         XCTAssertTrue(server.waitForStderr(timeout: 3) { $0.contains("no complete file header within") }, server.stderr)
-        var buffer = [UInt8](repeating: 0, count: 64)
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        XCTAssertEqual(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self), "ERR 408 no complete file header within 0.5 s\n",
+                       "the client is told why")
         XCTAssertEqual(recv(fd, &buffer, buffer.count, 0), 0, "the server closed the trickling connection")
     }
 }

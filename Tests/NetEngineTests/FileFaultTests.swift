@@ -11,8 +11,8 @@ final class FileFaultTests: XCTestCase {
     override func setUp() { ignoreBrokenPipeSignal() }
 
     private func fileServer(in folder: String, fsync: Bool = false) throws -> ServerFixture {
-        let options = FileServerOptions(directory: folder, maxSize: 1 << 30, fsync: fsync)
-        let fixture = try ServerFixture(service: "files") { FileUploadHandler(options: options) }
+        let store = UploadStore(options: FileServerOptions(directory: folder, maxSize: 1 << 30, fsync: fsync))
+        let fixture = try ServerFixture(service: "files") { FileUploadHandler(store: store) }
         addTeardownBlock { fixture.shutdown() }
         return fixture
     }

@@ -62,8 +62,8 @@ final class FileTransferNameTests: XCTestCase {
 
     // MARK: The store
 
-    private func store(in directory: URL, fsync: Bool = true) -> UploadStore {
-        UploadStore(options: FileServerOptions(directory: directory.path, fsync: fsync))
+    private func store(in directory: URL, fsync: Bool = true, temporaryFiles: UploadStore.TemporaryFiles = .anonymous) -> UploadStore {
+        UploadStore(options: FileServerOptions(directory: directory.path, fsync: fsync), temporaryFiles: temporaryFiles)
     }
 
     private func contents(of directory: URL) -> [String] {
@@ -90,7 +90,7 @@ final class FileTransferNameTests: XCTestCase {
 
     func testChecksumMismatchAndDiscardRemoveTheTemporaryFile() throws {
         let directory = try makeTemporaryDirectory()
-        let uploads = store(in: directory, fsync: false)
+        let uploads = store(in: directory, fsync: false, temporaryFiles: .named)
         let upload = try uploads.begin()
         XCTAssertEqual(contents(of: directory).count, 1)
         XCTAssertTrue(contents(of: directory)[0].hasPrefix(UploadStore.temporaryPrefix))
@@ -107,22 +107,31 @@ final class FileTransferNameTests: XCTestCase {
         XCTAssertEqual(contents(of: directory), [])
     }
 
-    func testPrepareCreatesMissingFoldersAndRefusesFilesAndUnwritableFolders() throws {
+    func testCheckCreatesNothingAndTheFirstUploadCreatesTheFolder() throws {
         let base = try makeTemporaryDirectory()
         let nested = base.appendingPathComponent("a/b/c")
-        XCTAssertNoThrow(try UploadStore.prepare(directory: nested.path))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: nested.path))
-        XCTAssertEqual(contents(of: nested), [], "the writability probe is removed")
+        XCTAssertNoThrow(try UploadStore.check(directory: nested.path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: base.appendingPathComponent("a").path), "checking creates nothing")
+        let uploads = store(in: nested, fsync: false)
+        XCTAssertEqual(uploads.removeStaleTemporaryFiles().count, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: base.appendingPathComponent("a").path), "nor does looking for leftovers")
+        let upload = try uploads.begin()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: nested.path), "the first upload creates the folder")
+        upload.discard()
+        XCTAssertEqual(contents(of: nested), [])
 
         let file = base.appendingPathComponent("plain")
         try Data().write(to: file)
-        XCTAssertThrowsError(try UploadStore.prepare(directory: file.path)) { error in
+        XCTAssertThrowsError(try UploadStore.check(directory: file.path)) { error in
+            XCTAssertTrue("\(error)".contains("not a folder"), "\(error)")
+        }
+        XCTAssertThrowsError(try UploadStore.check(directory: file.path + "/inside")) { error in
             XCTAssertTrue("\(error)".contains("not a folder"), "\(error)")
         }
         if getuid() != 0 {
             let locked = base.appendingPathComponent("locked")
             try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o555])
-            XCTAssertThrowsError(try UploadStore.prepare(directory: locked.path)) { error in
+            XCTAssertThrowsError(try UploadStore.check(directory: locked.path)) { error in
                 XCTAssertTrue("\(error)".contains("permission denied"), "\(error)")
             }
         }

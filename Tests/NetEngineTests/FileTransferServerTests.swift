@@ -9,39 +9,42 @@ final class FileTransferServerTests: XCTestCase {
 
     // MARK: Fixtures
 
-    private func makeFolder(_ label: String = "files") throws -> URL {
+    func makeFolder(_ label: String = "files") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("netconsole-\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
     }
 
-    private func startServer(in folder: URL, maxSize: Int64 = 1 << 30, raw: Bool = false, stallTimeout: Double = 60,
-                             limits: ServerLimits = ServerLimits()) throws -> ServerFixture {
-        let options = FileServerOptions(directory: folder.path, maxSize: maxSize, fsync: false, raw: raw, stallTimeout: stallTimeout)
+    func startServer(in folder: URL, maxSize: Int64 = 1 << 30, raw: Bool = false, stallTimeout: Double = 60,
+                     limits: ServerLimits = ServerLimits(), temporaryFiles: UploadStore.TemporaryFiles = .anonymous,
+                     configure: (inout FileServerOptions) -> Void = { _ in }) throws -> ServerFixture {
+        var options = FileServerOptions(directory: folder.path, maxSize: maxSize, fsync: false, raw: raw, stallTimeout: stallTimeout)
+        configure(&options)
+        let store = UploadStore(options: options, temporaryFiles: temporaryFiles)
         let fixture = try ServerFixture(limits: limits, service: "files") {
-            raw ? RawUploadHandler(options: options) as ConnectionHandler : FileUploadHandler(options: options)
+            raw ? RawUploadHandler(store: store) as ConnectionHandler : FileUploadHandler(store: store)
         }
         addTeardownBlock { fixture.shutdown() }
         return fixture
     }
 
-    private func write(_ bytes: [UInt8], to folder: URL, as name: String) throws -> String {
+    func write(_ bytes: [UInt8], to folder: URL, as name: String) throws -> String {
         let url = folder.appendingPathComponent(name)
         try Data(bytes).write(to: url)
         return url.path
     }
 
-    private func entries(_ folder: URL) -> [String] {
+    func entries(_ folder: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
     }
 
-    private func bytes(_ folder: URL, _ name: String) -> [UInt8]? {
+    func bytes(_ folder: URL, _ name: String) -> [UInt8]? {
         (try? Data(contentsOf: folder.appendingPathComponent(name))).map { [UInt8]($0) }
     }
 
     /// Runs a `FileSender` on its own loop thread until it finishes; returns every event it reported.
-    private func send(_ files: [String], to port: UInt16, raw: Bool = false, timeout: Double = 20) throws -> [FileSendEvent] {
+    func send(_ files: [String], to port: UInt16, raw: Bool = false, timeout: Double = 20) throws -> [FileSendEvent] {
         let client = try LoopThread()
         defer { client.shutdown() }
         let lock = NSLock()
@@ -66,27 +69,27 @@ final class FileTransferServerTests: XCTestCase {
         return events
     }
 
-    private func confirmed(_ events: [FileSendEvent]) -> [String] {
+    func confirmed(_ events: [FileSendEvent]) -> [String] {
         events.compactMap { if case let .fileConfirmed(_, name, _) = $0 { return name } else { return nil } }
     }
 
-    private func refusals(_ events: [FileSendEvent]) -> [String] {
+    func refusals(_ events: [FileSendEvent]) -> [String] {
         events.compactMap { if case let .fileRefused(_, reason) = $0 { return reason } else { return nil } }
     }
 
-    private func failure(_ events: [FileSendEvent]) -> String? {
+    func failure(_ events: [FileSendEvent]) -> String? {
         events.compactMap { if case let .failed(message) = $0 { return message } else { return nil } }.first
     }
 
-    private func finished(_ events: [FileSendEvent]) -> Bool? {
+    func finished(_ events: [FileSendEvent]) -> Bool? {
         events.compactMap { if case let .finished(all) = $0 { return all } else { return nil } }.last
     }
 
-    private func savedEvents(_ recorder: EventRecorder) -> [(path: String, size: Int64, sha256: String)] {
+    func savedEvents(_ recorder: EventRecorder) -> [(path: String, size: Int64, sha256: String)] {
         recorder.events.compactMap { if case let .fileSaved(_, path, size, sha) = $0 { return (path, size, sha) } else { return nil } }
     }
 
-    private func rejections(_ recorder: EventRecorder) -> [String] {
+    func rejections(_ recorder: EventRecorder) -> [String] {
         recorder.events.compactMap { if case let .uploadRejected(_, reason) = $0 { return reason } else { return nil } }
     }
 
@@ -231,8 +234,11 @@ final class FileTransferServerTests: XCTestCase {
         let socket = try server.connect()
         try socket.sendAll(Array(FileTransferEncoder.header(name: "slow.txt", size: 1).prefix(6)))
         let started = Date()
+        XCTAssertEqual(try receiveLine(socket, timeout: 5), "ERR 408 no complete file header within 0.3 s", "the client is told why")
         XCTAssertEqual(try receiveLine(socket, timeout: 5), "")
         XCTAssertLessThan(Date().timeIntervalSince(started), 3)
+        XCTAssertTrue(server.recorder.wait { _ in self.rejections(server.recorder).contains { $0.contains("no complete file header") } },
+                      "an error line in the log")
         XCTAssertTrue(server.recorder.wait {
             $0.contains { if case let .connectionClosed(_, _, _, _, reason) = $0 { return reason?.contains("file header") ?? false } else { return false } }
         })
@@ -245,7 +251,8 @@ final class FileTransferServerTests: XCTestCase {
         try socket.sendAll(FileTransferEncoder.header(name: "stalled.bin", size: 1000))
         XCTAssertEqual(try receiveLine(socket), "READY")
         try socket.sendAll([UInt8](repeating: 1, count: 10))
-        XCTAssertEqual(entries(target).count, 1)
+        XCTAssertEqual(entries(target), [], "the temporary file is anonymous")
+        XCTAssertEqual(try receiveLine(socket, timeout: 5), "ERR 408 no data for 0.3 s during the upload of stalled.bin")
         XCTAssertEqual(try receiveLine(socket, timeout: 5), "", "the server drops the connection")
         XCTAssertTrue(server.recorder.wait { _ in self.rejections(server.recorder).contains { $0.contains("no data for 0.3 s") } },
                       "\(self.rejections(server.recorder))")
@@ -254,7 +261,7 @@ final class FileTransferServerTests: XCTestCase {
 
     func testServerStopRemovesAnUnfinishedUpload() throws {
         let target = try makeFolder()
-        let server = try startServer(in: target)
+        let server = try startServer(in: target, temporaryFiles: .named)
         let socket = try server.connect()
         try socket.sendAll(FileTransferEncoder.header(name: "interrupted.bin", size: 100))
         XCTAssertEqual(try receiveLine(socket), "READY")
@@ -369,7 +376,7 @@ final class FileTransferServerTests: XCTestCase {
         XCTAssertEqual(entries(target), [String(line.dropFirst(3))])
     }
 
-    private func server(_ fixture: ServerFixture, hasReceivedAtLeast count: Int) -> Bool {
+    func server(_ fixture: ServerFixture, hasReceivedAtLeast count: Int) -> Bool {
         fixture.recorder.events.reduce(0) { sum, event in
             if case let .bytesReceived(_, n) = event { return sum + n } else { return sum }
         } >= count

@@ -61,6 +61,12 @@ public final class FileSender: EventHandler {
     private var fileSent: Int64 = 0
     private var hasher = SHA256()
     private var digestHex = ""
+    /// The file as it was when its sending began, to notice a change before the server is told it is complete.
+    private var fileIdentity = FileIdentity()
+    /// The bytes of a file that reports a size of 0 but yields data (`/proc`, `/sys`), read once and sent as they were.
+    private var snapshot: [UInt8]?
+    /// The most a zero-size file is read into memory to send it.
+    public static let snapshotLimit = 16 << 20
     private var progress = ProgressThrottle()
     private var allConfirmed = true
 
@@ -108,6 +114,22 @@ public final class FileSender: EventHandler {
         if fd < 0 { throw FileSendError(message: "\(path): \(describe(errno))") }
         close(fd)
         return Int64(info.st_size)
+    }
+
+    /// All of `fd`'s bytes, up to `limit`.
+    private static func readWhole(_ fd: Int32, limit: Int) -> Result<[UInt8], FileSendError> {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return .failure(FileSendError(message: describe(errno))) }
+            if n == 0 { return .success(bytes) }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit {
+                return .failure(FileSendError(message: "reports a size of 0 but yields more than \(ByteCount.format(limit)); not sent"))
+            }
+        }
     }
 
     private static func describe(_ code: Int32) -> String {
@@ -221,6 +243,19 @@ public final class FileSender: EventHandler {
         }
         fileDescriptor = fd
         fileSize = Int64(info.st_size)
+        fileIdentity = FileIdentity(info)
+        snapshot = nil
+        if fileSize == 0 {
+            switch Self.readWhole(fd, limit: Self.snapshotLimit) {
+            case let .success(bytes):
+                if !bytes.isEmpty {
+                    snapshot = bytes
+                    fileSize = Int64(bytes.count)
+                }
+            case let .failure(reason):
+                return fail("\(path): \(reason)")
+            }
+        }
         fileRead = 0
         fileSent = 0
         hasher = SHA256()
@@ -265,8 +300,12 @@ public final class FileSender: EventHandler {
         fileDescriptor = -1
     }
 
+    /// The last component of `path` as the kernel sees it: split on the `/` byte, never on `Character`s (a `/`
+    /// followed by a combining mark is one `Character`).
     static func baseName(_ path: String) -> String {
-        path.split(separator: "/").last.map(String.init) ?? path
+        let bytes = Array(path.utf8)
+        guard let last = bytes.split(separator: UInt8(ascii: "/")).last else { return path }
+        return String(decoding: last, as: UTF8.self)
     }
 
     // MARK: Readiness
@@ -341,6 +380,17 @@ public final class FileSender: EventHandler {
     /// Reads the next block of the file and hashes it. False when the session had to end.
     private func readBlock() throws -> Bool {
         let wanted = Int(min(Int64(Self.blockSize), fileSize - fileRead))
+        if let snapshot {
+            let start = Int(fileRead)
+            snapshot.withUnsafeBytes { source in
+                block.baseAddress!.copyMemory(from: source.baseAddress! + start, byteCount: wanted)
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: block[0..<wanted]))
+            fileRead += Int64(wanted)
+            blockStart = 0
+            blockEnd = wanted
+            return true
+        }
         while true {
             let n = read(fileDescriptor, block.baseAddress, wanted)
             if n < 0 && errno == EINTR { continue }
@@ -361,7 +411,13 @@ public final class FileSender: EventHandler {
     }
 
     /// Every payload byte is out: send the trailer (framed) or close our side and wait for the peer to close (raw).
+    /// A file that changed meanwhile is never reported complete: the connection is dropped before the trailer (raw:
+    /// reset), so the server discards what it got.
     private func finishPayload() {
+        if snapshot == nil, let change = fileIdentity.change(of: fileDescriptor, sentSize: fileSize) {
+            if raw { try? socket?.setResetOnClose() }
+            return fail("\(files[fileIndex]) changed while it was being sent (\(change)); nothing was saved, send it again")
+        }
         let digest = Array(hasher.finalize())
         digestHex = hexString(digest)
         // The last send already reported completion; an empty file had no send to report it.

@@ -1,11 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Serves the framed protocol on one connection: for each file, header → `READY` (or `ERR`), payload streamed to a
 /// temporary file while hashing, trailer → `OK <name>` (or `ERR`). Files may follow each other on one connection.
 public final class FileUploadHandler: ConnectionHandler {
-    private let options: FileServerOptions
     private let store: UploadStore
+    private var options: FileServerOptions { store.options }
     private var decoder = FileTransferDecoder()
     private var current: Transfer?
     private var stopped = false
+    /// A finished file is being made durable and published off the loop; input waits until its answer is written.
+    private var publishing = false
+    /// Bytes that came after a trailer in the same read, handled once the answer to that file is out.
+    private var deferred: [UInt8] = []
 
     private struct Transfer {
         let header: FileHeader
@@ -14,12 +22,12 @@ public final class FileUploadHandler: ConnectionHandler {
         var upload: PendingUpload?
         var failure: String?
         var progress = ProgressThrottle()
-        var stallDeadlineSetAt = 0.0
+        var pace = UploadPace()
     }
 
-    public init(options: FileServerOptions) {
-        self.options = options
-        store = UploadStore(options: options)
+    /// `store` is shared by every connection of the server.
+    public init(store: UploadStore) {
+        self.store = store
     }
 
     public func connectionStarted(_ connection: Connection) {
@@ -32,6 +40,10 @@ public final class FileUploadHandler: ConnectionHandler {
     }
 
     public func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        if publishing {
+            deferred.append(contentsOf: bytes)
+            return
+        }
         var offset = 0
         while !stopped && !connection.isClosed {
             let event: FileTransferDecoder.Event?
@@ -45,7 +57,12 @@ public final class FileUploadHandler: ConnectionHandler {
             switch event {
             case let .header(header): begin(header, on: connection)
             case let .data(slice): store(slice, on: connection)
-            case let .trailer(digest): finish(expecting: digest, on: connection)
+            case let .trailer(digest):
+                finish(expecting: digest, on: connection)
+                if publishing {
+                    deferred.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                    return
+                }
             }
         }
     }
@@ -74,7 +91,7 @@ public final class FileUploadHandler: ConnectionHandler {
             return
         }
         current = Transfer(header: header, safeName: safeName, upload: upload)
-        watchForStall(&current!, on: connection)
+        _ = current!.pace.received(0, of: safeName, options: options, on: connection)
         connection.write(FileTransferReply.ready.line)
     }
 
@@ -97,7 +114,11 @@ public final class FileUploadHandler: ConnectionHandler {
                 transfer.failure = "cannot write \(transfer.safeName): \(error)"
             }
         }
-        watchForStall(&transfer, on: connection)
+        if let tooSlow = transfer.pace.received(slice.count, of: transfer.safeName, options: options, on: connection) {
+            current = transfer
+            refuseAndClose(connection, code: FileTransferStatus.incomplete, message: tooSlow)
+            return
+        }
         let received = transfer.header.size - decoder.remainingPayload
         if transfer.progress.shouldReport(received: received, total: transfer.header.size) {
             connection.emit(.uploadProgress(id: connection.id, received: received, size: transfer.header.size))
@@ -105,37 +126,46 @@ public final class FileUploadHandler: ConnectionHandler {
         current = transfer
     }
 
-    /// Pushes the stall deadline forward, at most once a second (it is checked by a sweep, not per byte).
-    private func watchForStall(_ transfer: inout Transfer, on connection: Connection) {
-        let now = MonotonicClock.now()
-        guard now - transfer.stallDeadlineSetAt >= 1 else { return }
-        transfer.stallDeadlineSetAt = now
-        connection.setDeadline(after: options.stallTimeout,
-                               reason: "no data for \(formatSeconds(options.stallTimeout)) during the upload of \(transfer.safeName)")
-    }
-
     private func finish(expecting digest: [UInt8], on connection: Connection) {
         guard let transfer = current else { return }
         current = nil
-        let reply: FileTransferReply
-        if let upload = transfer.upload {
-            do {
-                let saved = try upload.publish(as: transfer.safeName, expectedSHA256: digest)
+        let name = transfer.safeName
+        guard let upload = transfer.upload else {
+            let message = transfer.failure ?? "cannot write \(name)"
+            connection.emit(.uploadRejected(id: connection.id, reason: message))
+            answer(.error(code: FileTransferStatus.cannotWrite, message: message), on: connection)
+            return
+        }
+        publishing = true
+        connection.setReadingPaused(true)
+        connection.clearDeadline()
+        DiskWorker.shared.run({ Result { try upload.publish(as: name, expectedSHA256: digest) } }, thenOn: connection.loop) { [self] result in
+            publishing = false
+            let reply: FileTransferReply
+            switch result {
+            case let .success(saved):
                 connection.emit(.fileSaved(id: connection.id, path: saved.path, size: saved.size, sha256: saved.sha256))
                 reply = .saved(name: saved.name)
-            } catch let error as FileTransferError {
-                connection.emit(.uploadRejected(id: connection.id, reason: "\(transfer.safeName): \(error.message)"))
+            case let .failure(error as FileTransferError):
+                connection.emit(.uploadRejected(id: connection.id, reason: "\(name): \(error.message)"))
                 reply = .error(code: error.code, message: error.message)
-            } catch {
-                let message = "cannot save \(transfer.safeName): \(error)"
+            case let .failure(error):
+                let message = "cannot save \(name): \(error)"
                 connection.emit(.uploadRejected(id: connection.id, reason: message))
                 reply = .error(code: FileTransferStatus.cannotWrite, message: message)
             }
-        } else {
-            let message = transfer.failure ?? "cannot write \(transfer.safeName)"
-            connection.emit(.uploadRejected(id: connection.id, reason: message))
-            reply = .error(code: FileTransferStatus.cannotWrite, message: message)
+            guard !connection.isClosed, !stopped else { return }
+            answer(reply, on: connection)
+            connection.setReadingPaused(false)
+            if !deferred.isEmpty {
+                let rest = deferred
+                deferred = []
+                rest.withUnsafeBytes { self.connection(connection, received: $0) }
+            }
         }
+    }
+
+    private func answer(_ reply: FileTransferReply, on connection: Connection) {
         connection.write(reply.line)
         expectHeader(connection)
     }
@@ -167,6 +197,15 @@ public final class FileUploadHandler: ConnectionHandler {
         }
         stopped = true
         connection.closeWhenFlushed()
+    }
+
+    /// A header that never completed, or a stalled upload: the client is told why before the connection is dropped.
+    public func connectionDeadlinePassed(_ connection: Connection, reason: String) {
+        abandonCurrent(connection, reason: nil)
+        stopped = true
+        connection.emit(.uploadRejected(id: connection.id, reason: "\(FileTransferStatus.incomplete) \(reason)"))
+        connection.write(FileTransferReply.error(code: FileTransferStatus.incomplete, message: reason).line)
+        connection.fail(SocketError(code: ETIMEDOUT, message: reason))
     }
 
     public func connectionClosed(_ connection: Connection, error: SocketError?) {

@@ -4,17 +4,19 @@ import Glibc
 
 /// Raw mode, as in the lab and netcat (`nc -l > file`): every byte of the connection until EOF becomes one new file,
 /// named after the time it arrived. On EOF the server answers `OK <name>` and closes; a connection that ends with an
-/// error, or grows past the size limit, leaves no file.
+/// error, grows past the size limit, stalls or crawls leaves no file, and neither does one that sent nothing at all (a
+/// port probe or health check) unless `keepEmpty` asks for it.
 public final class RawUploadHandler: ConnectionHandler {
-    private let options: FileServerOptions
     private let store: UploadStore
+    private var options: FileServerOptions { store.options }
     private var upload: PendingUpload?
     private var name = ""
     private var progress = ProgressThrottle()
+    private var pace = UploadPace()
 
-    public init(options: FileServerOptions) {
-        self.options = options
-        store = UploadStore(options: options)
+    /// `store` is shared by every connection of the server.
+    public init(store: UploadStore) {
+        self.store = store
     }
 
     public func connectionStarted(_ connection: Connection) {
@@ -29,6 +31,7 @@ public final class RawUploadHandler: ConnectionHandler {
             return
         }
         connection.emit(.uploadStarted(id: connection.id, name: name, size: nil))
+        _ = pace.received(0, of: name, options: options, on: connection)
     }
 
     public func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
@@ -44,6 +47,10 @@ public final class RawUploadHandler: ConnectionHandler {
             fail(connection, code: FileTransferStatus.cannotWrite, message: "cannot write \(name): \(error)")
             return
         }
+        if let tooSlow = pace.received(bytes.count, of: name, options: options, on: connection) {
+            fail(connection, code: FileTransferStatus.incomplete, message: tooSlow)
+            return
+        }
         if progress.shouldReport(received: upload.written, total: nil) {
             connection.emit(.uploadProgress(id: connection.id, received: upload.written, size: nil))
         }
@@ -55,16 +62,28 @@ public final class RawUploadHandler: ConnectionHandler {
             return
         }
         self.upload = nil
-        do {
-            let saved = try upload.publish(as: name, expectedSHA256: nil)
-            connection.emit(.fileSaved(id: connection.id, path: saved.path, size: saved.size, sha256: saved.sha256))
-            connection.write(FileTransferReply.saved(name: saved.name).line)
-        } catch {
-            let message = "cannot save \(name): \(error)"
-            connection.emit(.uploadRejected(id: connection.id, reason: message))
-            connection.write(FileTransferReply.error(code: FileTransferStatus.cannotWrite, message: message).line)
+        connection.clearDeadline()
+        if upload.written == 0 && !options.keepEmpty {
+            upload.discard()
+            let message = "nothing received; an empty upload is not saved"
+            connection.emit(.uploadRejected(id: connection.id, reason: "\(name): \(message)"))
+            connection.write(FileTransferReply.error(code: FileTransferStatus.incomplete, message: message).line)
+            connection.closeWhenFlushed()
+            return
         }
-        connection.closeWhenFlushed()
+        let name = self.name
+        DiskWorker.shared.run({ Result { try upload.publish(as: name, expectedSHA256: nil) } }, thenOn: connection.loop) { result in
+            switch result {
+            case let .success(saved):
+                connection.emit(.fileSaved(id: connection.id, path: saved.path, size: saved.size, sha256: saved.sha256))
+                connection.write(FileTransferReply.saved(name: saved.name).line)
+            case let .failure(error):
+                let message = "cannot save \(name): \(error)"
+                connection.emit(.uploadRejected(id: connection.id, reason: message))
+                connection.write(FileTransferReply.error(code: FileTransferStatus.cannotWrite, message: message).line)
+            }
+            connection.closeWhenFlushed()
+        }
     }
 
     public func connectionClosed(_ connection: Connection, error: SocketError?) {
@@ -73,6 +92,10 @@ public final class RawUploadHandler: ConnectionHandler {
         upload.discard()
         let why = error?.message ?? "connection closed"
         connection.emit(.uploadRejected(id: connection.id, reason: "\(name): \(why) before the end of the stream; nothing saved"))
+    }
+
+    public func connectionDeadlinePassed(_ connection: Connection, reason: String) {
+        fail(connection, code: FileTransferStatus.incomplete, message: reason)
     }
 
     /// Drops the partial file, tells the peer why, and closes (the kernel resets it if the peer is still sending).

@@ -1,56 +1,113 @@
 /// Turns the name a peer sent into a base name that is safe to create inside the upload folder.
+///
+/// Every decision is made on Unicode scalars, never on `Character`s: a `/` followed by a combining mark, ZWJ or
+/// variation selector is one `Character` but still a `/` byte to the kernel.
 public enum SafeFileName {
     /// Longest name most Linux file systems accept, in bytes.
     public static let maxLength = 255
     /// Used when nothing usable is left of the name.
     public static let fallback = "unnamed"
 
-    /// The last path component of `raw` (after `/` or `\`), with control characters, invisible direction marks and
-    /// NUL replaced by `_`, leading dots and surrounding spaces removed, and cut to 255 UTF-8 bytes on a scalar
-    /// boundary (keeping a short extension). Never empty, never `.` or `..`, never contains `/`.
+    /// The last path component of `raw` (after `/` or `\`), with control characters, look-alike slashes, invisible
+    /// direction marks and NUL replaced by `_`; leading dots, spaces and combining marks removed; trailing spaces
+    /// removed; cut to 255 UTF-8 bytes on a scalar boundary (keeping a short extension).
+    /// Never empty, never starts with `.`, never contains `/`, `\` or NUL.
     public static func sanitize(_ raw: String) -> String {
-        let components = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" })
-        let base = components.last { $0 != "." && $0 != ".." }.map(String.init) ?? ""
-        var cleaned = String.UnicodeScalarView()
-        for scalar in base.unicodeScalars {
-            cleaned.append(isUnsafe(scalar) ? "_" : scalar)
+        // The last component with anything left once cleaned: `notes/..` and `notes/\u{301}` are `notes`.
+        for component in split(Array(raw.unicodeScalars)).reversed() where !isDotName(component) {
+            var scalars = component.map { isUnsafe($0) ? "_" : $0 }
+            trim(&scalars)
+            if !scalars.isEmpty { return fitted(scalars, suffix: [], limit: maxLength) }
         }
-        var name = Substring(String(cleaned))
-        while let first = name.first, first == "." || first.isWhitespace { name.removeFirst() }
-        while let last = name.last, last.isWhitespace { name.removeLast() }
-        if name.isEmpty { return fallback }
-        return fitted(String(name), suffix: "", limit: maxLength)
+        return fallback
     }
 
     /// `name` with " (n)" before its extension: `notes.txt`, 2 → `notes (2).txt`; still within 255 bytes.
     public static func variant(of name: String, number: Int) -> String {
         guard number > 0 else { return name }
-        return fitted(name, suffix: " (\(number))", limit: maxLength)
+        return variant(of: name, suffix: " (\(number))")
     }
 
-    /// Splits `name` into stem and extension, inserts `suffix` before the extension and shortens the stem until the
-    /// whole fits in `limit` bytes. An extension longer than 32 bytes is treated as part of the stem.
-    private static func fitted(_ name: String, suffix: String, limit: Int) -> String {
-        var stem = name
-        var ext = ""
-        if let dot = name.lastIndex(of: "."), dot != name.startIndex {
-            let candidate = String(name[dot...])
-            if candidate.utf8.count <= 32 {
-                stem = String(name[..<dot])
-                ext = candidate
+    /// `name` with `suffix` before its extension, still within 255 bytes.
+    public static func variant(of name: String, suffix: String) -> String {
+        fitted(Array(name.unicodeScalars), suffix: Array(suffix.unicodeScalars), limit: maxLength)
+    }
+
+    // MARK: Pieces
+
+    private static func split(_ scalars: [Unicode.Scalar]) -> [ArraySlice<Unicode.Scalar>] {
+        scalars.split(omittingEmptySubsequences: true) { $0 == "/" || $0 == "\\" }
+    }
+
+    private static func isDotName(_ component: ArraySlice<Unicode.Scalar>) -> Bool {
+        component.elementsEqual(["."]) || component.elementsEqual([".", "."])
+    }
+
+    /// Removes what must not lead a name (dots, which hide it; spaces; marks and joiners, which would attach to
+    /// whatever is printed before the name) and trailing spaces, with any marks or joiners that ride on them.
+    private static func trim(_ scalars: inout [Unicode.Scalar]) {
+        let leading = scalars.prefix { $0 == "." || isSpace($0) || isAttaching($0) }.count
+        scalars.removeFirst(leading)
+        while let last = scalars.last {
+            if isSpace(last) {
+                scalars.removeLast()
+                continue
             }
+            let riders = scalars.reversed().prefix { isAttaching($0) }.count
+            guard riders > 0, riders < scalars.count, isSpace(scalars[scalars.count - riders - 1]) else { break }
+            scalars.removeLast(riders + 1)
         }
-        let room = limit - suffix.utf8.count - ext.utf8.count
-        if stem.utf8.count > room { stem = stem.truncatedToUTF8Length(max(room, 1)) }
-        return stem + suffix + ext
+    }
+
+    /// Splits `name` into stem and extension (the last `.` that is not the first scalar, if the extension is at most
+    /// 32 bytes), inserts `suffix` before the extension and shortens the stem until the whole fits in `limit` bytes.
+    private static func fitted(_ name: [Unicode.Scalar], suffix: [Unicode.Scalar], limit: Int) -> String {
+        var stem = name[...]
+        var ext: ArraySlice<Unicode.Scalar> = []
+        if let dot = name.lastIndex(of: "."), dot > 0, utf8Length(name[dot...]) <= 32 {
+            stem = name[..<dot]
+            ext = name[dot...]
+        }
+        let room = max(limit - utf8Length(suffix[...]) - utf8Length(ext), 1)
+        var used = 0
+        var kept = 0
+        for scalar in stem {
+            let length = UTF8.width(scalar)
+            if used + length > room { break }
+            used += length
+            kept += 1
+        }
+        var result = String.UnicodeScalarView()
+        result.append(contentsOf: stem.prefix(kept))
+        result.append(contentsOf: suffix)
+        result.append(contentsOf: ext)
+        return String(result)
+    }
+
+    private static func utf8Length(_ scalars: ArraySlice<Unicode.Scalar>) -> Int {
+        scalars.reduce(0) { $0 + UTF8.width($1) }
+    }
+
+    private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace
+    }
+
+    /// Scalars that render attached to the one before them (marks, joiners, variation selectors).
+    private static func isAttaching(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return scalar.properties.isGraphemeExtend || scalar.properties.isDefaultIgnorableCodePoint
+        }
     }
 
     private static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0..<0x20, 0x7F, 0x80..<0xA0: return true  // C0 (incl. NUL, newline, ESC), DEL, C1
         case 0x2028, 0x2029: return true  // line and paragraph separators
-        case 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true  // direction marks and overrides
-        case 0xFEFF: return true
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true  // direction marks and overrides
+        case 0xFEFF, 0xFFF9...0xFFFB: return true  // byte-order mark, interlinear annotation controls
+        // Slashes that look like path separators: a name must not seem to name another folder.
+        case 0x2044, 0x2215, 0x2216, 0x29F5, 0x29F8, 0x29F9, 0xFE68, 0xFF0F, 0xFF3C: return true
         default: return false
         }
     }

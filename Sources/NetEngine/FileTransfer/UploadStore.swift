@@ -2,241 +2,264 @@
 import Glibc
 #endif
 import CLinux
-import Crypto
 
-/// Settings the framed and the raw upload handlers share.
-public struct FileServerOptions: Sendable {
-    /// Folder uploads are saved into (and only into).
-    public var directory: String
-    /// Largest upload accepted, in bytes.
-    public var maxSize: Int64
-    /// fsync each file (and the folder) before reporting it saved.
-    public var fsync: Bool
-    /// Save every connection's bytes until EOF as a file, with no header, size or checksum (like `nc -l > file`).
-    public var raw: Bool
-    /// Seconds without a payload byte after which a framed upload is dropped and its partial file removed.
-    public var stallTimeout: Double
-
-    public static let defaultMaxSize: Int64 = 1 << 30
-
-    public init(directory: String, maxSize: Int64 = FileServerOptions.defaultMaxSize, fsync: Bool = true, raw: Bool = false,
-                stallTimeout: Double = 60) {
-        self.directory = directory
-        self.maxSize = maxSize
-        self.fsync = fsync
-        self.raw = raw
-        self.stallTimeout = stallTimeout
-    }
-}
-
-/// A file that made it: its name in the folder, full path, size and SHA-256 (hex).
-public struct SavedFile: Equatable, Sendable {
-    public let name: String
-    public let path: String
-    public let size: Int64
-    public let sha256: String
-}
-
-/// The upload folder: hands out hidden temporary files and publishes finished ones under a name that exists nowhere
-/// else in the folder, so an existing file is never overwritten.
+/// The upload folder: hands out temporary files and publishes finished ones under a name that exists nowhere else in
+/// the folder, so an existing file is never overwritten.
+///
+/// The folder is opened once and every later call is relative to that descriptor (`openat`, `linkat`, ...) with a
+/// single name component the store chose or reduced itself, so no path component a peer chose is ever resolved and no
+/// link is ever followed. Shared by every connection of a server, on any number of loop threads.
 public final class UploadStore {
-    public let directory: String
-    public let fsyncEnabled: Bool
+    /// How temporary files are made.
+    public enum TemporaryFiles: Sendable {
+        /// `O_TMPFILE`: a file with no name until it is published, so nobody can swap it and a crash leaves nothing.
+        /// Falls back to `.named` where the file system does not support it.
+        case anonymous
+        /// A hidden `.netconsole-upload-XXXX.part` in the folder.
+        case named
+    }
+
+    public let options: FileServerOptions
+    public var directory: String { options.directory }
+    public var fsyncEnabled: Bool { options.fsync }
 
     public static let temporaryPrefix = ".netconsole-upload-"
     public static let temporarySuffix = ".part"
 
-    public init(options: FileServerOptions) {
-        directory = options.directory
-        fsyncEnabled = options.fsync
+    /// Sequential numbers tried for a taken name before random suffixes, so a name with thousands of copies costs a
+    /// bounded number of calls: the probes grow 1, 2, 4, 8... beyond the number last handed out for that name.
+    static let sequentialProbes = 24
+    static let randomProbes = 8
+    /// Names whose next free number is remembered; past this the memory is cleared (it is only a hint).
+    static let rememberedNames = 4096
+
+    private let lock = Mutex()
+    private var folderDescriptor: Int32 = -1
+    private var anonymousSupported: Bool
+    private var nextNumber: [String: Int] = [:]
+    /// Takes the /proc path as if AT_EMPTY_PATH were not allowed (it is for root, whom the tests may run as).
+    nonisolated(unsafe) static var skipEmptyPathLinkForTests = false
+    /// Names tried by `publish` so far (tests read it to prove the cost is bounded).
+    private(set) var publishAttempts = 0
+
+    public init(options: FileServerOptions, temporaryFiles: TemporaryFiles = .anonymous) {
+        self.options = options
+        anonymousSupported = temporaryFiles == .anonymous
     }
 
-    /// Creates `directory` (and its parents) if missing and proves it writable by creating and removing a temporary
-    /// file. Throws a `SocketError` whose message says what is wrong.
-    public static func prepare(directory: String) throws {
-        try makeDirectories(directory)
-        let probe = try UploadStore(options: FileServerOptions(directory: directory, fsync: false)).begin()
-        probe.discard()
+    deinit {
+        if folderDescriptor >= 0 { close(folderDescriptor) }
     }
 
-    /// A new, empty, hidden temporary file in the folder.
+    // MARK: The folder
+
+    /// The folder's descriptor, creating the folder (and its parents) on first use.
+    func folder() throws -> Int32 {
+        try lock.withLock {
+            if folderDescriptor >= 0 { return folderDescriptor }
+            try FolderCreation.makeDirectories(directory)
+            let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 { throw SocketError(errno: errno, operation: "open folder", subject: directory) }
+            folderDescriptor = fd
+            return fd
+        }
+    }
+
+    /// Checks, without creating anything, that uploads can be saved in `directory`: it is a writable folder, or it
+    /// is missing and its nearest existing parent is one (it is then created when the first upload arrives).
+    public static func check(directory: String) throws {
+        try FolderCreation.checkWritable(directory)
+    }
+
+    /// Removes temporary files an earlier run left behind (a crash, SIGKILL, power loss) if the folder exists: only
+    /// regular files named like this store's own, and only those not written to since this process started.
+    public func removeStaleTemporaryFiles() -> (count: Int, bytes: Int64) {
+        var info = stat()
+        guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, let dir = try? folder() else { return (0, 0) }
+        let listing = dup(dir)
+        guard listing >= 0, let stream = fdopendir(listing) else {
+            if listing >= 0 { close(listing) }
+            return (0, 0)
+        }
+        defer { closedir(stream) }
+        rewinddir(stream)
+        var count = 0
+        var bytes: Int64 = 0
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(Self.temporaryPrefix), name.hasSuffix(Self.temporarySuffix) else { continue }
+            var file = stat()
+            guard fstatat(dir, name, &file, AT_SYMLINK_NOFOLLOW) == 0, file.st_mode & S_IFMT == S_IFREG,
+                  file.st_mtim.tv_sec < ProcessStart.seconds else { continue }
+            if unlinkat(dir, name, 0) == 0 {
+                count += 1
+                bytes += Int64(file.st_size)
+            }
+        }
+        return (count, bytes)
+    }
+
+    /// Bytes free for an unprivileged writer in the folder's file system, when the system says.
+    public func availableBytes() -> Int64? {
+        guard let dir = try? folder() else { return nil }
+        var info = statvfs()
+        guard fstatvfs(dir, &info) == 0 else { return nil }
+        let total = UInt64(info.f_bavail) &* UInt64(info.f_frsize)
+        return total > UInt64(Int64.max) ? Int64.max : Int64(total)
+    }
+
+    // MARK: Temporary files
+
+    /// A new, empty temporary file in the folder.
     public func begin() throws -> PendingUpload {
+        let dir = try folder()
+        if lock.withLock({ anonymousSupported }) {
+            let fd = openat(dir, ".", CLINUX_O_TMPFILE | O_WRONLY | O_CLOEXEC, 0o644)
+            if fd >= 0 { return PendingUpload(descriptor: fd, temporaryName: nil, store: self) }
+            switch errno {
+            case EOPNOTSUPP, EISDIR, EINVAL: lock.withLock { anonymousSupported = false }
+            case let code: throw SocketError(errno: code, operation: "create a temporary file", subject: directory)
+            }
+        }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<100 {
-            let token = String(generator.next() as UInt64, radix: 36)
-            let path = join(directory, "\(Self.temporaryPrefix)\(token)\(Self.temporarySuffix)")
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
-            if fd >= 0 { return PendingUpload(descriptor: fd, temporaryPath: path, store: self) }
+            let name = "\(Self.temporaryPrefix)\(String(generator.next() as UInt64, radix: 36))\(Self.temporarySuffix)"
+            let fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            if fd >= 0 { return PendingUpload(descriptor: fd, temporaryName: name, store: self) }
             if errno == EEXIST || errno == EINTR { continue }
             throw SocketError(errno: errno, operation: "create a temporary file", subject: directory)
         }
         throw SocketError(code: EEXIST, message: "cannot create a temporary file in \(directory)")
     }
 
-    /// Bytes free for an unprivileged writer in the folder's file system, when the system says.
-    public func availableBytes() -> Int64? {
-        var info = statvfs()
-        guard statvfs(directory, &info) == 0 else { return nil }
-        let total = UInt64(info.f_bavail) &* UInt64(info.f_frsize)
-        return total > UInt64(Int64.max) ? Int64.max : Int64(total)
+    func discard(temporaryName: String) {
+        guard let dir = try? folder() else { return }
+        unlinkat(dir, temporaryName, 0)
     }
 
-    /// Gives the temporary file at `temporaryPath` the first free name among `name`, `name (1)`, `name (2)`, ...
-    /// with link(2), which fails rather than replace an existing file; then removes the temporary name.
-    func publish(temporaryPath: String, as name: String) throws -> (name: String, path: String) {
-        for number in 0..<10_000 {
-            let candidate = SafeFileName.variant(of: name, number: number)
-            let path = join(directory, candidate)
-            if link(temporaryPath, path) == 0 {
-                unlink(temporaryPath)
-                syncDirectory()
-                return (candidate, path)
+    // MARK: Publishing
+
+    /// Gives the file open as `descriptor` (anonymous, or named `temporaryName`) the first free name among `name`,
+    /// `name (n)`, ... and removes the temporary name. Links never replace an existing file; a named temporary file
+    /// that someone swapped is caught by comparing the published file's identity with the descriptor's.
+    func publish(descriptor: Int32, temporaryName: String?, as name: String) throws -> (name: String, path: String) {
+        let dir = try folder()
+        var written = stat()
+        guard fstat(descriptor, &written) == 0 else { throw SocketError(errno: errno, operation: "stat", subject: name) }
+        for candidate in candidates(for: name) {
+            lock.withLock { publishAttempts += 1 }
+            let code = link(descriptor, temporaryName: temporaryName, into: dir, as: candidate.text)
+            if code == EEXIST { continue }
+            if code != 0 { throw SocketError(errno: code, operation: "save", subject: candidate.text) }
+            var linked = stat()
+            if fstatat(dir, candidate.text, &linked, AT_SYMLINK_NOFOLLOW) != 0
+                || linked.st_dev != written.st_dev || linked.st_ino != written.st_ino {
+                // Only a named temporary file can be swapped; what was linked is not what was written and hashed.
+                unlinkat(dir, candidate.text, 0)
+                if let temporaryName { unlinkat(dir, temporaryName, 0) }
+                throw SocketError(code: EBUSY, message: "the temporary file of \(name) was replaced by someone else during the upload; nothing saved")
             }
-            switch errno {
-            case EEXIST, EINTR:
-                continue
-            case EPERM, EOPNOTSUPP, EMLINK, ENOSYS:
-                // No hard links on this file system: reserve the name exclusively, then rename over the reservation.
-                let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
-                if fd < 0 {
-                    if errno == EEXIST { continue }
-                    throw SocketError(errno: errno, operation: "create", subject: candidate)
-                }
-                close(fd)
-                guard rename(temporaryPath, path) == 0 else {
-                    let code = errno
-                    unlink(path)
-                    throw SocketError(errno: code, operation: "rename", subject: candidate)
-                }
-                syncDirectory()
-                return (candidate, path)
-            case let code:
-                throw SocketError(errno: code, operation: "save", subject: candidate)
-            }
+            if let temporaryName { unlinkat(dir, temporaryName, 0) }
+            remember(name, next: candidate.number.map { $0 + 1 })
+            if fsyncEnabled { _ = fsync(dir) }
+            return (candidate.text, join(directory, candidate.text))
         }
         throw SocketError(code: EEXIST, message: "too many files named like \(name)")
     }
 
-    private func syncDirectory() {
-        guard fsyncEnabled else { return }
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
+    /// Creates `candidate` for the file: 0, or the errno (EEXIST when the name is taken).
+    private func link(_ descriptor: Int32, temporaryName: String?, into dir: Int32, as candidate: String) -> Int32 {
+        if let temporaryName {
+            if linkat(dir, temporaryName, dir, candidate, 0) == 0 { return 0 }
+            switch errno {
+            case EPERM, EOPNOTSUPP, EMLINK, ENOSYS:
+                return reserveAndRename(temporaryName, in: dir, as: candidate)
+            case let code: return code
+            }
+        }
+        if !Self.skipEmptyPathLinkForTests {
+            if linkat(descriptor, "", dir, candidate, CLINUX_AT_EMPTY_PATH) == 0 { return 0 }
+            guard errno == ENOENT || errno == EPERM else { return errno }
+        }
+        // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the descriptor's /proc link does the same without it.
+        if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", dir, candidate, AT_SYMLINK_FOLLOW) == 0 { return 0 }
+        return errno
+    }
+
+    /// No hard links on this file system: reserve the name exclusively, then rename over the reservation.
+    private func reserveAndRename(_ temporaryName: String, in dir: Int32, as candidate: String) -> Int32 {
+        let fd = openat(dir, candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        if fd < 0 { return errno }
         close(fd)
-    }
-
-    private static func makeDirectories(_ path: String) throws {
-        var info = stat()
-        if stat(path, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFDIR else {
-                throw SocketError(code: ENOTDIR, message: "\(path) exists and is not a folder")
-            }
-            return
+        guard renameat(dir, temporaryName, dir, candidate) == 0 else {
+            let code = errno
+            unlinkat(dir, candidate, 0)
+            return code
         }
-        let parent = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        if !parent.isEmpty && parent != path { try makeDirectories(parent) }
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw SocketError(errno: errno, operation: "create folder", subject: path)
+        return 0
+    }
+
+    /// The names to try for `name`: the remembered next number first, then numbers growing by powers of two, then
+    /// random suffixes. At most `sequentialProbes + randomProbes` names, however many copies exist.
+    private func candidates(for name: String) -> [(text: String, number: Int?)] {
+        let start = lock.withLock { nextNumber[name] } ?? 0
+        var result: [(String, Int?)] = []
+        var number = start
+        var step = 1
+        for probe in 0..<Self.sequentialProbes {
+            result.append((SafeFileName.variant(of: name, number: number), number))
+            number += step
+            if probe > 0 && step < 1 << 40 { step *= 2 }
         }
-    }
-}
-
-/// One upload being written: a hidden temporary file, hashed as it is written. It becomes a visible file only
-/// through `publish`; every other ending (and deinit) removes it.
-public final class PendingUpload {
-    public private(set) var written: Int64 = 0
-    public let temporaryPath: String
-    private var descriptor: Int32
-    private var hasher = SHA256()
-    private let store: UploadStore
-    private var finished = false
-    /// Bytes already handed to the disk's writeback (fsync mode only).
-    private var writebackStartedUpTo: Int64 = 0
-
-    /// With fsync on, writeback of every this many new bytes is started while the upload goes on, so the disk
-    /// writes during the transfer instead of all at the final fsync (which then only waits for the tail).
-    static let writebackChunk: Int64 = 4 << 20
-
-    init(descriptor: Int32, temporaryPath: String, store: UploadStore) {
-        self.descriptor = descriptor
-        self.temporaryPath = temporaryPath
-        self.store = store
-    }
-
-    deinit { discard() }
-
-    /// Appends `bytes` to the file and the running digest.
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard !finished else { throw SocketError(code: EBADF, message: "upload already finished") }
-        hasher.update(bufferPointer: bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SocketError(errno: errno, operation: "write", subject: "upload folder")
-            }
-            offset += n
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<Self.randomProbes {
+            let token = String(generator.next() as UInt64 % 2_176_782_336, radix: 36)  // six base-36 digits at most
+            result.append((SafeFileName.variant(of: name, suffix: " (\(token))"), nil))
         }
-        written += Int64(bytes.count)
-        if store.fsyncEnabled && written - writebackStartedUpTo >= Self.writebackChunk {
-            // Asynchronous: queues the dirty pages for writing and returns; errors surface at fsync.
-            _ = sync_file_range(descriptor, Int(writebackStartedUpTo), Int(written - writebackStartedUpTo), UInt32(SYNC_FILE_RANGE_WRITE))
-            writebackStartedUpTo = written
-        }
+        return result
     }
 
-    /// Checks the digest of everything written against `expectedSHA256` (nil: nothing to check, raw mode), fsyncs
-    /// when the store asks for it, and publishes the file under `name` or a free variant of it.
-    /// A mismatch throws a `FileTransferError` 422; disk trouble throws a `SocketError`. Either way the file is gone.
-    public func publish(as name: String, expectedSHA256: [UInt8]?) throws -> SavedFile {
-        guard !finished else { throw SocketError(code: EBADF, message: "upload already finished") }
-        let digest = Array(hasher.finalize())
-        do {
-            if let expected = expectedSHA256, expected != digest {
-                throw FileTransferError(code: FileTransferStatus.checksumMismatch,
-                                        message: "checksum mismatch: received bytes hash to \(hexString(digest)), the trailer says \(hexString(expected))")
-            }
-            if store.fsyncEnabled {
-                while fsync(descriptor) != 0 {
-                    if errno != EINTR { throw SocketError(errno: errno, operation: "fsync", subject: "upload folder") }
-                }
-            }
-            closeDescriptor()
-            let published = try store.publish(temporaryPath: temporaryPath, as: name)
-            finished = true
-            return SavedFile(name: published.name, path: published.path, size: written, sha256: hexString(digest))
-        } catch {
-            discard()
-            throw error
-        }
-    }
-
-    /// Closes and removes the temporary file; does nothing once published or discarded.
-    public func discard() {
-        guard !finished else { return }
-        finished = true
-        closeDescriptor()
-        unlink(temporaryPath)
-    }
-
-    private func closeDescriptor() {
-        if descriptor >= 0 {
-            close(descriptor)
-            descriptor = -1
+    private func remember(_ name: String, next: Int?) {
+        lock.withLock {
+            guard let next else { return }
+            if nextNumber.count >= Self.rememberedNames && nextNumber[name] == nil { nextNumber.removeAll() }
+            nextNumber[name] = next
         }
     }
 }
 
-/// Lowercase hex of `bytes`.
-public func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    let digits: [UInt8] = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0F)])
+/// The wall-clock second this process started: the boot time (`btime` in /proc/stat) plus the process's start in clock
+/// ticks since boot (field 22 of /proc/self/stat); the time of first use where /proc cannot say.
+enum ProcessStart {
+    static let seconds: Int = fromProc() ?? {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now.tv_sec
+    }()
+
+    private static func fromProc() -> Int? {
+        guard let stat = readSmallFile("/proc/stat"), let own = readSmallFile("/proc/self/stat"),
+              let bootLine = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+              let boot = Int(bootLine.dropFirst(6)),
+              let afterName = own.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces) start at field 3; starttime is field 22.
+        let fields = own[own.index(after: afterName)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Int(fields[19]) else { return nil }
+        let perSecond = sysconf(Int32(_SC_CLK_TCK))
+        guard perSecond > 0 else { return nil }
+        return boot + ticks / perSecond
     }
-    return String(decoding: out, as: UTF8.self)
+
+    private static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 16 * 1024)
+        let n = read(fd, &bytes, bytes.count)
+        return n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : nil
+    }
 }
 
 func join(_ directory: String, _ name: String) -> String {

@@ -1,0 +1,33 @@
+/// Settings the framed and the raw upload handlers share.
+public struct FileServerOptions: Sendable {
+    /// Folder uploads are saved into (and only into). Created when the first upload arrives.
+    public var directory: String
+    /// Largest upload accepted, in bytes.
+    public var maxSize: Int64
+    /// fsync each file (and the folder) before reporting it saved.
+    public var fsync: Bool
+    /// Save every connection's bytes until EOF as a file, with no header, size or checksum (like `nc -l > file`).
+    public var raw: Bool
+    /// Seconds without a payload byte after which an upload is dropped and its partial file removed.
+    public var stallTimeout: Double
+    /// An upload slower than this many bytes per second, averaged over `minimumRateWindow`, is dropped (0: no minimum).
+    public var minimumRate: Int64
+    /// Raw mode: publish a connection that sent no byte at all as an empty file (port probes otherwise leave nothing).
+    public var keepEmpty: Bool
+    /// Seconds over which the minimum rate is averaged: long enough for a slow link's bursts, short enough that a
+    /// peer trickling one byte at a time cannot hold a connection and a temporary file for minutes.
+    public var minimumRateWindow: Double = 30
+
+    public static let defaultMaxSize: Int64 = 1 << 30
+
+    public init(directory: String, maxSize: Int64 = FileServerOptions.defaultMaxSize, fsync: Bool = true, raw: Bool = false,
+                stallTimeout: Double = 60, minimumRate: Int64 = 1024, keepEmpty: Bool = false) {
+        self.directory = directory
+        self.maxSize = maxSize
+        self.fsync = fsync
+        self.raw = raw
+        self.stallTimeout = stallTimeout
+        self.minimumRate = minimumRate
+        self.keepEmpty = keepEmpty
+    }
+}

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import Crypto
+
+/// One upload being written: a temporary file, hashed as it is written. It becomes a visible file only through
+/// `publish`; every other ending (and deinit) removes it.
+public final class PendingUpload {
+    public private(set) var written: Int64 = 0
+    /// The hidden name in the folder, or nil for an anonymous (`O_TMPFILE`) file, which has none.
+    public let temporaryName: String?
+    private var descriptor: Int32
+    private var hasher = SHA256()
+    private let store: UploadStore
+    private var finished = false
+    /// Bytes already handed to the disk's writeback (fsync mode only).
+    private var writebackStartedUpTo: Int64 = 0
+
+    /// With fsync on, writeback of every this many new bytes is started while the upload goes on, so the disk
+    /// writes during the transfer instead of all at the final fsync (which then only waits for the tail).
+    static let writebackChunk: Int64 = 4 << 20
+
+    init(descriptor: Int32, temporaryName: String?, store: UploadStore) {
+        self.descriptor = descriptor
+        self.temporaryName = temporaryName
+        self.store = store
+    }
+
+    deinit { discard() }
+
+    /// Appends `bytes` to the file and the running digest.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard !finished else { throw SocketError(code: EBADF, message: "upload already finished") }
+        hasher.update(bufferPointer: bytes)
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SocketError(errno: errno, operation: "write", subject: "upload folder")
+            }
+            offset += n
+        }
+        written += Int64(bytes.count)
+        if store.fsyncEnabled && written - writebackStartedUpTo >= Self.writebackChunk {
+            // Asynchronous: queues the dirty pages for writing and returns; errors surface at fsync.
+            _ = sync_file_range(descriptor, Int(writebackStartedUpTo), Int(written - writebackStartedUpTo), UInt32(SYNC_FILE_RANGE_WRITE))
+            writebackStartedUpTo = written
+        }
+    }
+
+    /// Checks the digest of everything written against `expectedSHA256` (nil: nothing to check, raw mode), fsyncs
+    /// when the store asks for it, and publishes the very file that was written (by its descriptor) under `name` or a
+    /// free variant of it. A mismatch throws a `FileTransferError` 422; disk trouble throws a `SocketError`. Either
+    /// way the file is gone.
+    public func publish(as name: String, expectedSHA256: [UInt8]?) throws -> SavedFile {
+        guard !finished else { throw SocketError(code: EBADF, message: "upload already finished") }
+        let digest = Array(hasher.finalize())
+        do {
+            if let expected = expectedSHA256, expected != digest {
+                throw FileTransferError(code: FileTransferStatus.checksumMismatch,
+                                        message: "checksum mismatch: received bytes hash to \(hexString(digest)), the trailer says \(hexString(expected))")
+            }
+            if store.fsyncEnabled {
+                while fsync(descriptor) != 0 {
+                    if errno != EINTR { throw SocketError(errno: errno, operation: "fsync", subject: "upload folder") }
+                }
+            }
+            let published = try store.publish(descriptor: descriptor, temporaryName: temporaryName, as: name)
+            finished = true
+            closeDescriptor()
+            return SavedFile(name: published.name, path: published.path, size: written, sha256: hexString(digest))
+        } catch {
+            discard()
+            throw error
+        }
+    }
+
+    /// Closes and removes the temporary file; does nothing once published or discarded.
+    public func discard() {
+        guard !finished else { return }
+        finished = true
+        closeDescriptor()
+        if let temporaryName { store.discard(temporaryName: temporaryName) }
+    }
+
+    private func closeDescriptor() {
+        if descriptor >= 0 {
+            close(descriptor)
+            descriptor = -1
+        }
+    }
+}

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NetEngine
+
+/// Writes log lines to a file descriptor from a thread of its own, so a loop that logs never waits for the reader:
+/// when stderr is a pipe nobody drains, lines pile up in a bounded queue and past it are dropped and counted (and the
+/// count is logged once there is room), instead of blocking the servers and even their SIGTERM handling.
+final class LogWriter {
+    static let queueLimit = 1 << 20
+
+    private let descriptor: Int32
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var queue: [String] = []
+    private var queuedBytes = 0
+    private var dropped = 0
+    private var limiter = LogRateLimiter()
+    private var writing = false
+
+    init(descriptor: Int32 = STDERR_FILENO) {
+        self.descriptor = descriptor
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+        pthread_detach(startThread { [self] in run() })
+    }
+
+    /// Queues `line` unless the rate limit for `key` or the queue's size says no; never blocks on output.
+    func submit(_ line: String, key: String) {
+        locked {
+            guard limiter.admit(key, now: MonotonicClock.now()) else { return }
+            enqueue(line)
+        }
+    }
+
+    /// Waits up to `timeout` seconds for the queue to be written (at exit; a reader that never reads cannot hold it).
+    func drain(timeout: Double) {
+        let end = MonotonicClock.now() + timeout
+        while MonotonicClock.now() < end {
+            if locked({ queue.isEmpty && !writing }) { return }
+            usleep(5_000)
+        }
+    }
+
+    private func enqueue(_ line: String) {
+        guard queuedBytes + line.utf8.count <= Self.queueLimit else {
+            dropped += 1
+            return
+        }
+        queue.append(line)
+        queuedBytes += line.utf8.count
+        pthread_cond_signal(&condition)
+    }
+
+    private func run() {
+        while true {
+            let batch: [String] = locked {
+                if queue.isEmpty { waitUpToOneSecond() }
+                noteWhatWasHeldBack()
+                let taken = queue
+                queue.removeAll(keepingCapacity: true)
+                queuedBytes = 0
+                writing = !taken.isEmpty
+                return taken
+            }
+            for line in batch { writeAll(line) }
+            locked { writing = false }
+        }
+    }
+
+    /// Summaries of what the rate limit held back and what a full queue dropped, as lines of their own.
+    private func noteWhatWasHeldBack() {
+        for (key, count) in limiter.takeSuppressed() {
+            enqueue("\(LogTimestamp.now()) … \(count) more \(key) line\(count == 1 ? "" : "s") not shown (rate limit)\n")
+        }
+        if dropped > 0 {
+            let count = dropped
+            dropped = 0
+            enqueue("\(LogTimestamp.now()) … \(count) log line\(count == 1 ? "" : "s") dropped: the log was not being read\n")
+        }
+    }
+
+    private func waitUpToOneSecond() {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var until = now
+        until.tv_sec += 1
+        pthread_cond_timedwait(&condition, &mutex, &until)
+    }
+
+    private func writeAll(_ line: String) {
+        var bytes = Array(line.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
+        bytes.removeAll()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body()
+    }
+}
+
+/// "14:25:02.123", local time.
+enum LogTimestamp {
+    static func now() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var parts = tm()
+        var seconds = now.tv_sec
+        localtime_r(&seconds, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let millis = Int(now.tv_nsec / 1_000_000)
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)"
+    }
+}
