@@ -229,7 +229,8 @@ final class LabTests: XCTestCase {
     func testFileClientUploadsToServeRawByteForByte() throws {
         let source = try makeTemporaryDirectory(self)
         let target = try makeTemporaryDirectory(self)
-        let (_, port) = try startServe(["--files", target.path, "--raw", "--no-byte-log"], service: "files")
+        // --keep-empty: like the lab's server, an upload of nothing is an empty file (by default no file).
+        let (_, port) = try startServe(["--files", target.path, "--raw", "--keep-empty", "--no-byte-log"], service: "files")
         for original in try sampleFiles(in: source) {
             let result = try runToCompletion(["lab", "file-client", original.path, "--port", "\(port)"])
             XCTAssertEqual(result.status, 0, result.stderr)
