@@ -24,11 +24,16 @@ let package = Package(
             name: "NetConsoleUI",
             dependencies: ["NetEngine", "CNCurses"]
         ),
+        .target(
+            name: "Lab",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "netconsole",
             dependencies: [
                 "NetEngine",
                 "NetConsoleUI",
+                "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

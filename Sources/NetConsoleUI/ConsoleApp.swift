@@ -197,10 +197,14 @@ public final class ConsoleApp {
         var id: ObjectIdentifier?
         let session = EchoSession(loop: loop, endpoint: endpoint, message: Array((message + "\n").utf8)) { [unowned self] outcome in
             switch outcome {
-            case let .reply(bytes, roundTrip):
+            case let .reply(bytes, roundTrip, extra):
                 var text = String(decoding: bytes, as: UTF8.self)
                 if text.hasSuffix("\n") { text.removeLast() }
                 self.state.noteEchoReply(text, roundTrip: roundTrip, clock: Self.clock())
+                if !extra.isEmpty {
+                    let more = String(decoding: extra, as: UTF8.self)
+                    self.state.noteEchoFailed("\(extra.count) bytes beyond the echo: \(more)", clock: Self.clock())
+                }
             case let .failed(reason):
                 self.state.noteEchoFailed(reason, clock: Self.clock())
             }

@@ -8,7 +8,9 @@ import Glibc
 /// Create, `start()` and `cancel()` on the loop's thread; `completion` is called there exactly once.
 public final class EchoSession: EventHandler {
     public enum Outcome: Equatable {
-        case reply(bytes: [UInt8], roundTrip: Double)
+        /// The echo (as many bytes as were sent), its round-trip time, and the bytes beyond the echo that had
+        /// arrived with it: a server that answers with more than it got is shown, not silently cut short.
+        case reply(bytes: [UInt8], roundTrip: Double, extra: [UInt8])
         case failed(String)
     }
 
@@ -108,7 +110,13 @@ public final class EchoSession: EventHandler {
             }
             reply.append(contentsOf: buffer[0..<n])
         }
-        finish(.reply(bytes: reply, roundTrip: MonotonicClock.now() - sendStartedAt))
+        let roundTrip = MonotonicClock.now() - sendStartedAt
+        var extra: [UInt8] = []
+        while extra.count < buffer.count,
+              let n = try? buffer.withUnsafeMutableBytes({ try socket.receive(into: $0) }), n > 0 {
+            extra.append(contentsOf: buffer[0..<n])
+        }
+        finish(.reply(bytes: reply, roundTrip: roundTrip, extra: extra))
     }
 
     private func finish(_ outcome: Outcome) {

@@ -8,7 +8,10 @@ struct EchoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo",
         abstract: "Send lines from the keyboard or stdin to an echo server and print each reply.",
-        discussion: "A line 'exit' or the end of input ends the session. Example: printf 'a\\nb\\n' | netconsole echo 127.0.0.1:12345"
+        discussion: """
+        A line 'exit' or the end of input ends the session. Each echo is as many bytes as the line sent; bytes a \
+        server sends beyond that are reported on stderr, escaped. Example: printf 'a\\nb\\n' | netconsole echo 127.0.0.1:12345
+        """
     )
 
     @Argument(help: ArgumentHelp("Server address, HOST:PORT. (default: 127.0.0.1:12345)", valueName: "host:port"),
@@ -39,14 +42,33 @@ struct EchoCommand: ParsableCommand {
             let message = text + [0x0A]
             let started = MonotonicClock.now()
             let reply: [UInt8]
-            do { reply = try client.roundTrip(message, timeout: timeout.value) } catch let error as SocketError { throw failure(error.message) }
+            do {
+                // Bytes that came late after the last echo (or a greeting) must not be printed as this line's echo.
+                reportExtra(try client.takeWaitingBytes(), from: client.remote)
+                reply = try client.roundTrip(message, timeout: timeout.value)
+            } catch let error as SocketError { throw failure(error.message) }
             reply.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+            fflush(stdout)
             if timing {
                 let micros = Int((MonotonicClock.now() - started) * 1_000_000)
                 fputs("(\(micros) µs)\n", stderr)
             }
-            fflush(stdout)
+            do { reportExtra(try client.takeWaitingBytes(), from: client.remote) } catch let error as SocketError { throw failure(error.message) }
         }
-        client.close()
+        reportExtra(client.close(collectingFor: min(timeout.value, 1)), from: client.remote)
+    }
+
+    /// The echo is as long as the message; a server that answers with more is said so on stderr, bytes shown escaped.
+    private func reportExtra(_ bytes: [UInt8], from remote: String) {
+        guard !bytes.isEmpty else { return }
+        printError("netconsole: \(bytes.count) byte\(bytes.count == 1 ? "" : "s") beyond the echo from \(remote): \"\(Self.escaped(bytes))\"")
+    }
+
+    /// Valid UTF-8 with its control characters escaped; anything else byte by byte, \xNN for all but printable ASCII.
+    static func escaped(_ bytes: [UInt8]) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text.sanitizedForDisplay }
+        return bytes.map { byte in
+            (0x20..<0x7F).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lab
 
 @main
 struct NetConsole: ParsableCommand {
@@ -14,7 +15,8 @@ struct NetConsole: ParsableCommand {
         default ./received, created when the first one arrives).
         """,
         version: "netconsole \(NetConsole.version)",
-        subcommands: [ConsoleCommand.self, ServeCommand.self, EchoCommand.self, SendCommand.self, BenchCommand.self],
+        subcommands: [ConsoleCommand.self, ServeCommand.self, EchoCommand.self, SendCommand.self, BenchCommand.self,
+                      LabCommand.self],
         defaultSubcommand: ConsoleCommand.self
     )
 }

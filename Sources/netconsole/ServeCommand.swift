@@ -70,6 +70,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Raw mode: save a connection that sent nothing as an empty file (by default port probes leave no file).")
     var keepEmpty = false
 
+    @Option(name: .long, help: ArgumentHelp("Bytes asked for by each recv (1 to 1048576; the lab used 1024).", valueName: "bytes"))
+    var readSize = 64 * 1024
+
     @Flag(name: .long, help: "Log nothing but errors.")
     var quiet = false
 
@@ -86,6 +89,7 @@ struct ServeCommand: ParsableCommand {
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if minRate < 0 { throw ValidationError("--min-rate cannot be negative") }
         if keepEmpty && !raw { throw ValidationError("--keep-empty is for --raw") }
+        if !(1...(1 << 20)).contains(readSize) { throw ValidationError("--read-size must be from 1 to 1048576 bytes (1 MiB)") }
         if files == nil {
             if raw { throw ValidationError("--raw needs --files DIR") }
             if filesPort != nil { throw ValidationError("--files-port needs --files DIR") }
@@ -137,7 +141,7 @@ struct ServeCommand: ParsableCommand {
             }
         }
         do {
-            try runServers(services, host: host, mode: mode, limits: limits, threads: threads, log: log)
+            try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize, log: log)
         } catch let error as SocketError {
             throw failure(error.message)
         }
@@ -154,7 +158,8 @@ struct ServiceSpec {
 }
 
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
-func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int, log: HeadlessLog) throws {
+func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int,
+                readSize: Int = 64 * 1024, log: HeadlessLog) throws {
     let mainLoop = try EventLoop()
     var loops = [mainLoop]
     for _ in 1..<threads { loops.append(try EventLoop()) }
@@ -172,7 +177,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         let address = try bindAddress(host: host, port: service.port)
         var first: TCPServer?
         for loop in loops {
-            let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: limits,
+            let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: limits, readBufferSize: readSize,
                                    reportsBytes: log.wantsBytes, budget: budget, sink: log.sink, makeHandler: service.makeHandler)
             if let first {
                 try server.start(sharingListenerOf: first)

@@ -119,4 +119,48 @@ final class EchoCommandTests: XCTestCase {
             XCTAssertEqual(String(decoding: result.stdout, as: UTF8.self), "t\(index)\n")
         }
     }
+
+    // MARK: Servers that answer with more than they got
+
+    /// Runs `netconsole echo` with `input` against the lab's Python echo server that adds `extra` to every echo
+    /// and `atEnd` after the client closes; returns the client's stdout, stderr and the server's port.
+    private func echoAgainstGenerousServer(_ input: String, extra: [UInt8], atEnd: [UInt8]) throws -> (stdout: String, stderr: String, port: UInt16) {
+        guard let python3 = which("python3") else { throw XCTSkip("python3 is not installed") }
+        func hex(_ bytes: [UInt8]) -> String { bytes.map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined() }
+        let server = try RunningProcess(executable: python3, ["-c", LabPython.echoServerWithExtraBytes, "0", hex(extra), hex(atEnd)])
+        defer { server.interrupt() }
+        let text = server.waitForStdout { $0.hasSuffix("\n") }
+        let port = try XCTUnwrap(text.split(separator: ":").last.flatMap { UInt16($0.dropLast()) }, text)
+        let result = try runToCompletion(["echo", "127.0.0.1:\(port)"], input: Data(input.utf8))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return (String(decoding: result.stdout, as: UTF8.self), result.stderr, port)
+    }
+
+    func testBytesBeyondEachEchoAreReportedEscapedAndKeptOutOfTheNextEcho() throws {
+        let run = try echoAgainstGenerousServer("ab\ncd\n", extra: Array("+\u{1}".utf8), atEnd: [])
+        XCTAssertEqual(run.stdout, "ab\ncd\n")
+        let note = "netconsole: 2 bytes beyond the echo from 127.0.0.1:\(run.port): \"+\\u{1}\"\n"
+        XCTAssertEqual(run.stderr, note + note)
+    }
+
+    func testNonUTF8ExtraBytesAreShownInHex() throws {
+        let run = try echoAgainstGenerousServer("x\n", extra: [0xFF, 0x00, 0x41], atEnd: [])
+        XCTAssertEqual(run.stdout, "x\n")
+        XCTAssertEqual(run.stderr, "netconsole: 3 bytes beyond the echo from 127.0.0.1:\(run.port): \"\\xff\\x00A\"\n")
+    }
+
+    func testBytesSentAfterTheLastEchoAreReportedAtTheEnd() throws {
+        let run = try echoAgainstGenerousServer("one\n", extra: [], atEnd: Array("bye\n".utf8))
+        XCTAssertEqual(run.stdout, "one\n")
+        XCTAssertEqual(run.stderr, "netconsole: 4 bytes beyond the echo from 127.0.0.1:\(run.port): \"bye\\n\"\n")
+    }
+
+    func testAnHonestEchoServerGetsNoNote() throws {
+        let (server, port) = try startServer(["--quiet"])
+        defer { server.interrupt() }
+        let result = try runToCompletion(["echo", "127.0.0.1:\(port)"], input: Data("a\nb\n".utf8))
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(String(decoding: result.stdout, as: UTF8.self), "a\nb\n")
+        XCTAssertEqual(result.stderr, "")
+    }
 }

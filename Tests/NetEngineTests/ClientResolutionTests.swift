@@ -85,7 +85,7 @@ final class ClientResolutionTests: XCTestCase {
         XCTAssertEqual(done.wait(timeout: .now() + 15), .success)
         _ = session
         switch try client.sync({ outcome }) {
-        case let .reply(bytes, _)?: return (bytes, nil)
+        case let .reply(bytes, _, _)?: return (bytes, nil)
         case let .failed(reason)?: return (nil, reason)
         case nil: return (nil, "no outcome")
         }
