@@ -131,7 +131,7 @@ public final class ConsoleApp {
                 server = TCPServer(service: service, loop: loop, limits: ServerLimits(idleTimeout: 600), sink: sink) { EchoHandler() }
             } else {
                 let store = uploadStore
-                server = TCPServer(service: service, loop: loop, sink: sink) { FileUploadHandler(store: store) }
+                server = TCPServer(service: service, loop: loop, sink: sink) { FramedOrRawUploadHandler(store: store) }
             }
             do {
                 try server.start(at: bindAddress(port: ports[service] ?? 0))

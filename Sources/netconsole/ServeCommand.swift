@@ -9,13 +9,15 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the echo server and/or the file server headless (logs one line per event to stderr).",
         discussion: """
-        With no --files, runs the echo server. --files DIR runs the file server (framed protocol, see \
-        docs/PROTOCOL.md; uploads come from `netconsole send`): alone on --port, or beside the echo server when \
-        --echo is given too (echo on --port, files on --files-port, default --port + 1). With --raw the file server \
-        saves each connection's bytes until EOF as a new file, for `nc -N HOST PORT < file`.
+        With no --files, runs the echo server. --files DIR runs the file server: alone on --port, or beside the echo \
+        server when --echo is given too (echo on --port, files on --files-port, default --port + 1). It takes both \
+        kinds of upload on one port: a connection that starts with the framed header (`netconsole send`, see \
+        docs/PROTOCOL.md) is checked against its size and SHA-256; any other connection is a raw upload whose bytes \
+        until EOF become a new file (`nc -N HOST PORT < file`, the lab's file client). --raw takes every connection \
+        as raw; --framed-only refuses raw ones.
         Prints "echo server listening on HOST:PORT" and/or "files server listening on HOST:PORT" on stdout once \
         it listens (useful with --port 0).
-        Ctrl-C or SIGTERM stops accepting, closes clients (unfinished uploads are removed) and exits 0.
+        Ctrl-C, SIGTERM or SIGHUP stops accepting, closes clients (unfinished uploads are removed) and exits 0.
         """
     )
 
@@ -28,8 +30,11 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Port of the file server when --echo runs too (default: --port + 1, or 0 with --port 0).", valueName: "port"))
     var filesPort: UInt16?
 
-    @Flag(name: .long, help: "File server in raw mode: every connection's bytes until EOF become one new file.")
+    @Flag(name: .long, help: "File server in raw mode: every connection's bytes until EOF become one new file, even one that starts like a framed header.")
     var raw = false
+
+    @Flag(name: .long, help: "File server: refuse connections that do not start with the framed header (no raw uploads).")
+    var framedOnly = false
 
     @Option(name: .long, help: ArgumentHelp("Largest upload accepted, e.g. 500M, 2G.", valueName: "size"))
     var maxSize = "1G"
@@ -88,10 +93,12 @@ struct ServeCommand: ParsableCommand {
         if threads > 1 && mode != .concurrent { throw ValidationError("--threads needs --mode concurrent") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if minRate < 0 { throw ValidationError("--min-rate cannot be negative") }
-        if keepEmpty && !raw { throw ValidationError("--keep-empty is for --raw") }
+        if keepEmpty && framedOnly { throw ValidationError("--keep-empty is for raw uploads, which --framed-only refuses") }
+        if raw && framedOnly { throw ValidationError("--raw and --framed-only contradict each other") }
         if !(1...(1 << 20)).contains(readSize) { throw ValidationError("--read-size must be from 1 to 1048576 bytes (1 MiB)") }
         if files == nil {
             if raw { throw ValidationError("--raw needs --files DIR") }
+            if framedOnly { throw ValidationError("--framed-only needs --files DIR") }
             if filesPort != nil { throw ValidationError("--files-port needs --files DIR") }
             if noFsync { throw ValidationError("--no-fsync needs --files DIR") }
         } else if filesPort != nil && !echo {
@@ -110,9 +117,14 @@ struct ServeCommand: ParsableCommand {
                                         fsync: !noFsync, raw: raw, stallTimeout: stallTimeout.value, minimumRate: minRate,
                                         keepEmpty: keepEmpty)
         let store = UploadStore(options: options)
-        let makeFileHandler: () -> ConnectionHandler = raw
-            ? { RawUploadHandler(store: store) }
-            : { FileUploadHandler(store: store) }
+        let makeFileHandler: () -> ConnectionHandler
+        if raw {
+            makeFileHandler = { RawUploadHandler(store: store) }
+        } else if framedOnly {
+            makeFileHandler = { FileUploadHandler(store: store) }
+        } else {
+            makeFileHandler = { FramedOrRawUploadHandler(store: store) }
+        }
         guard echo else { return [ServiceSpec(name: "files", port: port, makeHandler: makeFileHandler, store: store)] }
         let secondPort: UInt16
         if let filesPort {

@@ -141,7 +141,8 @@ final class FileTransferCommandTests: XCTestCase {
 
     func testGarbageHeaderIsAnsweredAndTheNextClientIsServed() throws {
         let target = try makeTemporaryDirectory(self)
-        let (server, port) = try startFileServer(target)
+        // --framed-only: by default a connection that does not start with the magic is a raw upload.
+        let (server, port) = try startFileServer(target, ["--framed-only"])
         let socket = try Socket.connect(host: "127.0.0.1", port: port)
         try socket.sendAll(Array("hello there\n".utf8))
         let answer = try readLine(socket)
@@ -185,6 +186,47 @@ final class FileTransferCommandTests: XCTestCase {
         XCTAssertTrue(String(decoding: result.stdout, as: UTF8.self).contains("blob.bin: delivered"))
         XCTAssertEqual(listener.waitForExit(timeout: 10), 0, "nc -l ends when the sender closes")
         XCTAssertTrue(listener.stdoutData == payload, "nc received \(listener.stdoutData.count) of \(payload.count) bytes")
+    }
+
+    // MARK: One port for both kinds, and no silent mismatch
+
+    func testTheDefaultFileServerSavesAPlainNetcatUploadToo() throws {
+        guard let nc = which("nc") else { throw XCTSkip("nc (netcat-openbsd) is not installed") }
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let (_, port) = try startFileServer(target)
+        let payload = try randomData(200_000) + Data("NCFT in the middle is fine".utf8)
+        let result = try runToCompletion(executable: nc, ["-N", "127.0.0.1", "\(port)"], input: payload)
+        let reply = String(decoding: result.stdout, as: UTF8.self)
+        XCTAssertTrue(reply.hasPrefix("OK upload-"), reply)
+        let name = reply.dropFirst(3).trimmingCharacters(in: .newlines)
+        XCTAssertTrue(try Data(contentsOf: target.appendingPathComponent(name)) == payload)
+        // A short raw upload that begins like the magic, and a framed one, on the same port.
+        let short = try runToCompletion(executable: nc, ["-N", "127.0.0.1", "\(port)"], input: Data("NC".utf8))
+        let shortName = String(decoding: short.stdout, as: UTF8.self).dropFirst(3).trimmingCharacters(in: .newlines)
+        XCTAssertEqual(try Data(contentsOf: target.appendingPathComponent(shortName)), Data("NC".utf8))
+        let framed = try runToCompletion(["send", try write(Data("framed".utf8), source, "framed.txt"), "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(framed.status, 0, framed.stderr)
+        XCTAssertEqual(try String(contentsOf: target.appendingPathComponent("framed.txt"), encoding: .utf8), "framed")
+
+        let (_, strictPort) = try startFileServer(try makeTemporaryDirectory(self), ["--framed-only"])
+        let refused = try runToCompletion(executable: nc, ["-N", "127.0.0.1", "\(strictPort)"], input: Data("plain bytes\n".utf8))
+        XCTAssertTrue(String(decoding: refused.stdout, as: UTF8.self).hasPrefix("ERR 400 "), "--framed-only keeps refusing raw uploads")
+    }
+
+    func testSendToARawPeerFailsFastWithAdviceAndLeavesNothing() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let (server, port) = try startFileServer(target, ["--raw"])
+        let path = try write(Data("hello".utf8), source, "hello.txt")
+        let started = Date()
+        let result = try runToCompletion(["send", path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "within about 2 s, not the 60 s reply timeout")
+        XCTAssertTrue(result.stderr.contains("does not look like a netconsole file server") && result.stderr.contains("use --raw"),
+                      result.stderr)
+        XCTAssertTrue(server.waitForStderr { $0.contains("closed") }, server.stderr)
+        XCTAssertEqual(entries(target), [], "the raw server saved no file of header bytes")
     }
 
     /// A port nothing listens on right now (the kernel's pick, released at once).
@@ -245,7 +287,7 @@ final class FileTransferCommandTests: XCTestCase {
         let started = Date()
         let result = try runToCompletion(["send", try write(Data("x".utf8), source, "x.txt"), "--to", "127.0.0.1:\(port)", "--timeout", "0.5"])
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("no answer to the header of"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("did not answer the file header within 0.5 s"), result.stderr)
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
 

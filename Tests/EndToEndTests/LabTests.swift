@@ -243,6 +243,27 @@ final class LabTests: XCTestCase {
         }
     }
 
+    /// A student's file client against the default file server (no --raw): its bytes are not a framed header, so
+    /// they are saved as a raw upload on the same port `netconsole send` uses.
+    func testThePythonFileClientUploadsToTheDefaultFileServer() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let (server, port) = try startServe(["--files", target.path], service: "files")
+        var saved = 0
+        for original in try sampleFiles(in: source) where try Data(contentsOf: original).count > 0 {
+            let result = try runPython(LabPython.fileClient, ["\(port)", original.path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            saved += 1
+            XCTAssertTrue(server.waitForStderr { $0.components(separatedBy: " saved ").count - 1 == saved }, server.stderr)
+            // "#3 saved /dir/upload-20260101-120000 (1) (300293 bytes, sha256 ...)": the path may hold spaces.
+            let line = try XCTUnwrap(server.stderr.split(separator: "\n").last { $0.contains(" saved ") })
+            let afterSaved = try XCTUnwrap(line.range(of: " saved ")).upperBound
+            let beforeSize = try XCTUnwrap(line.range(of: " (", options: .backwards)).lowerBound
+            try assertSameBytes(URL(fileURLWithPath: String(line[afterSaved..<beforeSize])), original)
+        }
+        XCTAssertGreaterThan(saved, 1)
+    }
+
     func testFileClientUploadsToThePythonFileServer() throws {
         let source = try makeTemporaryDirectory(self)
         let target = try makeTemporaryDirectory(self)

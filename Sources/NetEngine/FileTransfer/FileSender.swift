@@ -35,6 +35,9 @@ public final class FileSender: EventHandler {
     public var connectTimeout: Double = 10
     /// Seconds without a reply or progress after which the server is considered gone.
     public var replyTimeout: Double = 60
+    /// Seconds a framed peer has to answer its first header: a netconsole file server answers at once, so silence
+    /// means a raw server (netcat, socat, the lab's), which would otherwise save the header as a file after a minute.
+    public var firstAnswerTimeout: Double = 2
 
     public static let blockSize = 256 * 1024
     /// Most bytes sent per readiness callback, so a big file leaves the loop time for everything else on it.
@@ -76,6 +79,8 @@ public final class FileSender: EventHandler {
     private var control: [UInt8] = []
     private var controlSent = 0
     private var replyBytes: [UInt8] = []
+    /// Whether the peer has sent anything on this connection yet.
+    private var peerHasAnswered = false
     private var rawReply: FileTransferReply?
 
     public init(loop: EventLoop, endpoint: Endpoint, files: [String], raw: Bool = false,
@@ -214,6 +219,7 @@ public final class FileSender: EventHandler {
         connectedAddress = address
         onEvent(.connected(address))
         replyBytes.removeAll()
+        peerHasAnswered = false
         rawReply = nil
         startFile()
     }
@@ -269,7 +275,14 @@ public final class FileSender: EventHandler {
         } else {
             queueControl(FileTransferEncoder.header(name: Self.baseName(path), size: fileSize))
             phase = .awaitingReady
-            setDeadline(after: replyTimeout, "no answer to the header of \(path) within \(formatSeconds(replyTimeout))")
+            if peerHasAnswered {
+                setDeadline(after: replyTimeout, "no answer to the header of \(path) within \(formatSeconds(replyTimeout))")
+            } else {
+                let wait = min(replyTimeout, firstAnswerTimeout)
+                setDeadline(after: wait, "\(connectedAddress?.description ?? "\(endpoint)") did not answer the file header within "
+                            + "\(formatSeconds(wait)): it does not look like a netconsole file server; for netcat, socat or a raw "
+                            + "file server use --raw")
+            }
         }
         pump()
     }
@@ -448,6 +461,7 @@ public final class FileSender: EventHandler {
             } catch { return }
             guard let count else { return }
             if count == 0 { return peerClosed() }
+            peerHasAnswered = true
             replyBytes.append(contentsOf: chunk[0..<count])
             while phase != .done && self.socket === socket, let newline = replyBytes.firstIndex(of: 0x0A) {
                 let line = String(decoding: replyBytes[..<newline], as: UTF8.self)
@@ -559,6 +573,10 @@ public final class FileSender: EventHandler {
             attempts?.noteFailure(deadline.message)
             closeSocket()
             return connectNext()
+        }
+        if !raw && !peerHasAnswered && phase == .awaitingReady {
+            // Reset, not FIN: a raw server then discards the header bytes instead of saving them as a file.
+            try? socket?.setResetOnClose()
         }
         fail(deadline.message)
     }
