@@ -20,6 +20,11 @@ let package = Package(
             name: "NetEngine",
             dependencies: ["CLinux", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The load generator behind `netconsole bench`: a tool, not part of the exported engine library.
+        .target(
+            name: "NetBench",
+            dependencies: ["NetEngine", "CLinux"]
+        ),
         .target(
             name: "NetConsoleUI",
             dependencies: ["NetEngine", "CNCurses"]
@@ -33,6 +38,7 @@ let package = Package(
             dependencies: [
                 "NetEngine",
                 "NetConsoleUI",
+                "NetBench",
                 "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

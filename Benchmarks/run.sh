@@ -12,6 +12,8 @@
 #   --servers L  echo servers to run, comma-separated (default: all of ECHO_SERVERS below)
 #   --cases L    echo cases, comma-separated CONNSxSIZE (default: 1x64,100x1K,10x64K)
 # Environment: SCRATCH=.build-xyz builds netconsole in that scratch path (default .build);
+#              BASELINE=REV also builds netconsole as of git revision REV and runs it as echo server
+#              "netconsole-base" beside today's (before/after a change to the hot path, in one run);
 #              FILE_SIZE=1G size of the file-transfer test file.
 # It installs missing Debian packages (apt-get) and builds SwiftNIO's NIOEchoServer from the machine's local
 # swift-nio copy into Benchmarks/.work/ (git-ignored); nothing of NIO is part of the product.
@@ -93,6 +95,18 @@ build_ours() {
     NETCONSOLE="$ROOT/$scratch/release/netconsole"
 }
 
+# netconsole as of revision $BASELINE (the same release build), from `git archive` into Benchmarks/.work.
+build_baseline() {
+    local dir="$WORK/baseline-$BASELINE"
+    if [ ! -x "$dir/.build/release/netconsole" ]; then
+        log "building netconsole as of $BASELINE (release, --static-swift-stdlib)"
+        rm -rf "$dir" && mkdir -p "$dir"
+        git -C "$ROOT" archive "$BASELINE" | tar -x -C "$dir"
+        (cd "$dir" && swift build -c release --static-swift-stdlib --product netconsole >&2)
+    fi
+    NETCONSOLE_BASE="$dir/.build/release/netconsole"
+}
+
 # What plain `swift build -c release` makes (the runtime in shared libraries), for the memory comparison only.
 build_ours_dynamic() {
     local scratch=${SCRATCH:-.build}-dynamic
@@ -145,6 +159,7 @@ start_echo_server() {
         netconsole-dynamic) $cpu "$NETCONSOLE_DYNAMIC" serve --host 127.0.0.1 --port "$port" --quiet >/dev/null & ;;
         netconsole) $cpu "$NETCONSOLE" serve --host 127.0.0.1 --port "$port" --quiet --threads 1 >/dev/null & ;;
         netconsole-t2) $cpu "$NETCONSOLE" serve --host 127.0.0.1 --port "$port" --quiet --threads 2 >/dev/null & ;;
+        netconsole-base) $cpu "$NETCONSOLE_BASE" serve --host 127.0.0.1 --port "$port" --quiet --threads 1 >/dev/null & ;;
         nio) $cpu "$NIO_ECHO" 127.0.0.1 "$port" >/dev/null & ;;
         asyncio-protocol) $cpu python3 "$PEERS/asyncio_protocol_echo.py" 127.0.0.1 "$port" & ;;
         asyncio-streams) $cpu python3 "$PEERS/asyncio_streams_echo.py" 127.0.0.1 "$port" & ;;
@@ -175,6 +190,7 @@ ECHO_SERVERS=(netconsole nio asyncio-protocol asyncio-streams socat ncat c-epoll
 # Unpinned, `serve --threads 2` (two loops, SO_REUSEPORT) runs beside the single loop.
 [ "$PINNED" = 0 ] && ECHO_SERVERS=(netconsole netconsole-t2 "${ECHO_SERVERS[@]:1}")
 ECHO_CASES=("1 64" "100 1K" "10 64K")
+[ -n "${BASELINE:-}" ] && ECHO_SERVERS=(netconsole netconsole-base "${ECHO_SERVERS[@]:1}")
 if [ -n "$SERVERS_OPT" ]; then IFS=, read -r -a ECHO_SERVERS <<< "$SERVERS_OPT"; fi
 if [ -n "$CASES_OPT" ]; then
     ECHO_CASES=()
@@ -182,8 +198,9 @@ if [ -n "$CASES_OPT" ]; then
 fi
 
 run_echo() {
-    build_nio
-    build_c_echo
+    [ -n "${BASELINE:-}" ] && build_baseline
+    [[ " ${ECHO_SERVERS[*]} " == *" nio "* ]] && build_nio
+    [[ " ${ECHO_SERVERS[*]} " == *" c-epoll "* ]] && build_c_echo
     declare -A PORTS PIDS
     for name in "${ECHO_SERVERS[@]}"; do
         start_echo_server "$name"

@@ -9,7 +9,7 @@ final class HeadlessLog {
     private let writer = LogWriter()
     /// When each open connection's upload progress was last logged: at most once a second each.
     private var progressLoggedAt: [Int: Double] = [:]
-    private let progressLock = Mutex()
+    private let progressLock = Lock()
 
     init(quiet: Bool, includeBytes: Bool = false) {
         self.quiet = quiet

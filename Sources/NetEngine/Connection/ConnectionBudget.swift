@@ -2,7 +2,7 @@
 /// process), so `--max-connections` means the same with one thread or many.
 public final class ConnectionBudget: @unchecked Sendable {
     public let limit: Int
-    private let lock = Mutex()
+    private let lock = Lock()
     private var used = 0
 
     public init(limit: Int) {

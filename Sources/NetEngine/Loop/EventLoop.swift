@@ -3,11 +3,6 @@ import Glibc
 #endif
 import CLinux
 
-/// Something the event loop calls when its descriptor is ready.
-public protocol EventHandler: AnyObject {
-    func handleEvent(readable: Bool, writable: Bool, hangup: Bool)
-}
-
 /// A single-threaded readiness loop on epoll (level-triggered), with timers and a thread-safe task queue.
 /// Everything registered with a loop is used from the loop's thread only.
 public final class EventLoop {
@@ -17,7 +12,7 @@ public final class EventLoop {
     private var timers: [ScheduledTimer] = []
     private var nextTimerID = 1
     private var stopRequested = false
-    private let taskLock = Mutex()
+    private let taskLock = Lock()
     private var tasks: [() -> Void] = []
     private var events: UnsafeMutableBufferPointer<epoll_event>
 
@@ -175,28 +170,5 @@ public final class EventLoop {
             }
         }
         runDueTimers()
-    }
-}
-
-/// Seconds on CLOCK_MONOTONIC.
-public enum MonotonicClock {
-    @inline(__always)
-    public static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-}
-
-/// A pthread mutex; enough for the few cross-thread hand-offs the engine has.
-public final class Mutex {
-    private var mutex = pthread_mutex_t()
-    public init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    @inline(__always)
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

@@ -3,31 +3,6 @@ import Glibc
 #endif
 import CLinux
 
-/// How a server takes clients: the lab's one-client and one-after-another servers, or many at once.
-public enum ServeMode: String, CaseIterable, Sendable {
-    /// Serve one client, then stop (lab task 1).
-    case once
-    /// Serve clients forever, one at a time; others wait in the listen backlog (lab task 3).
-    case sequential
-    /// Serve clients forever, all at once on the event loop.
-    case concurrent
-}
-
-public struct ServerLimits: Sendable {
-    /// Connections served at once; more are told so and closed.
-    public var maxConnections: Int
-    /// A connection that sends and receives nothing for this long is dropped (nil: never).
-    public var idleTimeout: Double?
-    /// Time a client has to send a complete request header (protocols with headers; defeats slow trickling).
-    public var headerTimeout: Double
-
-    public init(maxConnections: Int = 10_000, idleTimeout: Double? = nil, headerTimeout: Double = 30) {
-        self.maxConnections = maxConnections
-        self.idleTimeout = idleTimeout
-        self.headerTimeout = headerTimeout
-    }
-}
-
 /// A listening socket on an event loop that accepts connections and gives each a fresh handler.
 public final class TCPServer: EventHandler {
     public let service: String
@@ -205,35 +180,7 @@ public final class TCPServer: EventHandler {
     }
 }
 
-/// The one buffer a server's connections read into (they hand the bytes on before the next read), kept alive
-/// by every connection that uses it.
-final class ReadBuffer {
-    let bytes: UnsafeMutableRawBufferPointer
-
-    init(byteCount: Int) {
-        bytes = .allocate(byteCount: byteCount, alignment: 64)
-    }
-
-    deinit { bytes.deallocate() }
-}
-
 /// A close-on-exec duplicate of `descriptor`.
 private func duplicateCloseOnExec(_ descriptor: Int32) -> Int32 {
     fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
-}
-
-/// Connection ids unique across every server in the process, so one event stream can mix services.
-enum ConnectionIDs {
-    private static let lock = Mutex()
-    nonisolated(unsafe) private static var last = 0
-    static func next() -> Int {
-        lock.withLock {
-            last += 1
-            return last
-        }
-    }
-}
-
-func formatSeconds(_ seconds: Double) -> String {
-    seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
 }

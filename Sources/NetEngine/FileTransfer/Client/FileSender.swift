@@ -3,26 +3,6 @@ import Glibc
 #endif
 import Crypto
 
-/// What a `FileSender` reports, on its loop's thread.
-public enum FileSendEvent {
-    case connected(SocketAddress)
-    case fileStarted(index: Int, path: String, size: Int64)
-    case progress(index: Int, sent: Int64, size: Int64)
-    /// The server saved the file. In raw mode `savedAs` is the name from the peer's `OK` line, or "" when the peer
-    /// only closed the connection (all bytes were delivered, nothing more is known).
-    case fileConfirmed(index: Int, savedAs: String, sha256: String)
-    case fileRefused(index: Int, reason: String)
-    /// A connection-level error; the session ends.
-    case failed(String)
-    case finished(allConfirmed: Bool)
-}
-
-/// A file that cannot be sent (missing, a folder, unreadable), with a message that says which and why.
-public struct FileSendError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public var description: String { message }
-}
-
 /// Sends files to a file server without ever blocking its event loop: header, wait for `READY`, the bytes in
 /// 256 KiB blocks (hashed as they are read, sent as fast as the socket takes them), trailer, wait for `OK`/`ERR`;
 /// then the next file on the same connection. Raw mode sends each file's bytes on a connection of its own and

@@ -1,0 +1,39 @@
+/// Byte counts as people write them: "64K", "1.5 MiB", "1G".
+public enum ByteCount {
+    /// Parses "1048576", "64K", "64KiB", "10M", "1G" (binary multiples).
+    public static func parse(_ text: String) -> Int64? {
+        let trimmed = text.trimmingWhitespace().uppercased()
+        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
+        guard let value = Double(digits), value >= 0 else { return nil }
+        var unit = String(trimmed.dropFirst(digits.count)).trimmingWhitespace()
+        if unit.hasSuffix("IB") { unit = String(unit.dropLast(2)) } else if unit.hasSuffix("B") { unit = String(unit.dropLast()) }
+        let multiplier: Double
+        switch unit {
+        case "": multiplier = 1
+        case "K": multiplier = 1024
+        case "M": multiplier = 1024 * 1024
+        case "G": multiplier = 1024 * 1024 * 1024
+        case "T": multiplier = 1024 * 1024 * 1024 * 1024
+        default: return nil
+        }
+        let result = value * multiplier
+        guard result < Double(Int64.max) else { return nil }
+        return Int64(result)
+    }
+
+    /// "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB".
+    public static func format(_ count: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var index = 0
+        while value >= 1024 && index < units.count - 1 {
+            value /= 1024
+            index += 1
+        }
+        if index == 0 { return "\(count) B" }
+        let rounded = (value * 10).rounded() / 10
+        return "\(rounded) \(units[index])"
+    }
+
+    public static func format(_ count: Int) -> String { format(Int64(count)) }
+}

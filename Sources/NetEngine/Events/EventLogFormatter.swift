@@ -1,0 +1,32 @@
+/// One human line per engine event, shared by the headless log and the TUI's activity log.
+public enum EventLogFormatter {
+    public static func line(for event: NetEvent) -> String {
+        switch event {
+        case let .listening(service, address):
+            return "\(service) server listening on \(address)"
+        case let .stoppedListening(service, address):
+            return "\(service) server on \(address) stopped"
+        case let .connectionOpened(id, service, peer):
+            return "#\(id) \(peer) connected (\(service))"
+        case let .connectionClosed(id, peer, bytesIn, bytesOut, reason):
+            let why = reason.map { ": \($0.sanitizedForDisplay)" } ?? ""
+            return "#\(id) \(peer) closed, \(bytesIn) bytes in, \(bytesOut) bytes out\(why)"
+        case let .connectionRefused(peer, reason):
+            return "\(peer) refused: \(reason.sanitizedForDisplay)"
+        case let .bytesReceived(id, count):
+            return "#\(id) received \(count) bytes"
+        case let .bytesSent(id, count):
+            return "#\(id) sent \(count) bytes"
+        case let .uploadStarted(id, name, size):
+            return "#\(id) upload of '\(name.sanitizedForDisplay)' started" + (size.map { " (\(ByteCount.format($0)))" } ?? "")
+        case let .uploadProgress(id, received, size):
+            return "#\(id) upload progress \(ByteCount.format(received))" + (size.map { " of \(ByteCount.format($0))" } ?? "")
+        case let .fileSaved(id, path, size, sha256):
+            return "#\(id) saved \(path.sanitizedForDisplay) (\(size) bytes, sha256 \(sha256))"
+        case let .uploadRejected(id, reason):
+            return "#\(id) upload rejected: \(reason.sanitizedForDisplay)"
+        case let .error(message):
+            return "error: \(message.sanitizedForDisplay)"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Crypto
+
+/// Builds the bytes a client sends.
+public enum FileTransferEncoder {
+    /// The header announcing a file called `name` (truncated to the wire limit on a UTF-8 boundary) of `size` bytes.
+    public static func header(name: String, size: Int64) -> [UInt8] {
+        precondition(size >= 0, "a file size is never negative")
+        let nameBytes = Array(name.truncatedToUTF8Length(FileTransferProtocol.maxNameLength).utf8)
+        var bytes = FileTransferProtocol.headerMagic
+        bytes.reserveCapacity(FileTransferProtocol.fixedHeaderLength + nameBytes.count)
+        bytes.append(FileTransferProtocol.version)
+        appendBigEndian(UInt64(nameBytes.count), byteCount: 2, to: &bytes)
+        appendBigEndian(UInt64(size), byteCount: 8, to: &bytes)
+        bytes.append(contentsOf: nameBytes)
+        return bytes
+    }
+
+    /// The SHA-256 of `bytes`, for callers that hold a whole (small) payload in memory.
+    public static func sha256(of bytes: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: bytes))
+    }
+
+    /// The trailer carrying the SHA-256 of the payload just sent.
+    public static func trailer(sha256 digest: [UInt8]) -> [UInt8] {
+        precondition(digest.count == FileTransferProtocol.digestLength, "a SHA-256 digest is 32 bytes")
+        return FileTransferProtocol.trailerMagic + digest
+    }
+
+    private static func appendBigEndian(_ value: UInt64, byteCount: Int, to bytes: inout [UInt8]) {
+        for index in stride(from: byteCount - 1, through: 0, by: -1) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> (UInt64(index) * 8)))
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import Crypto
+
+/// Status codes in `ERR` replies.
+public enum FileTransferStatus {
+    /// Malformed header or trailer, unsupported version.
+    public static let badRequest = 400
+    /// The stream ended (or was cut) before the declared size.
+    public static let incomplete = 408
+    /// Declared size above the server's `--max-size`.
+    public static let tooLarge = 413
+    /// The bytes arrived but their SHA-256 is not the one in the trailer.
+    public static let checksumMismatch = 422
+    /// The server is at its connection limit (sent by `TCPServer` on accept).
+    public static let busy = 503
+    /// The server could not write or publish the file (disk full, permissions).
+    public static let cannotWrite = 507
+}
