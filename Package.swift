@@ -47,5 +47,5 @@ let package = Package(
         .testTarget(name: "NetConsoleUITests", dependencies: ["NetConsoleUI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NetEngine"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -16,6 +16,8 @@ static inline int nc_lines(void) { return LINES; }
 static inline int nc_cols(void) { return COLS; }
 static inline int nc_colors(void) { return COLORS; }
 static inline WINDOW *nc_stdscr(void) { return stdscr; }
+/// newterm on the process's own stdout and stdin (C globals Swift 6 will not read).
+static inline SCREEN *nc_newterm_stdio(void) { return newterm(NULL, stdout, stdin); }
 static inline WINDOW *nc_curscr(void) { return curscr; }
 static inline int nc_key_f(int n) { return KEY_F(n); }
 

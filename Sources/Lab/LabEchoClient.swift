@@ -26,7 +26,7 @@ public struct LabEchoClient: ParsableCommand {
 
             var block = [UInt8](repeating: 0, count: 1024)
             while true {                                                         // while True:
-                if isatty(0) == 1 { fputs("Enter message: ", stderr) }           //     message = input("Enter message: ")
+                if isatty(0) == 1 { LabSocket.writeError("Enter message: ") }           //     message = input("Enter message: ")
                 guard let message = readLine(), message != "exit" else { break } //     if message == 'exit': break
                 // input() drops the newline; sending it keeps the echo a line for the server and for nc.
                 let line = Array((message + "\n").utf8)
@@ -38,10 +38,10 @@ public struct LabEchoClient: ParsableCommand {
                     // data = client_socket.recv(1024)
                     let count = try LabSocket.call("recv") { recv(client, &block, block.count, 0) }
                     if count == 0 { throw LabError("the server closed the connection: \(host):\(port)") }
-                    fwrite(block, 1, count, stdout)                              //     print(data.decode())
+                    LabSocket.writeOut(block[0..<count])                              //     print(data.decode())
                     received += count
                 }
-                fflush(stdout)
+                fflush(nil)
             }
         }
     }

@@ -26,12 +26,12 @@ public struct LabEchoServer: ParsableCommand {
             // server_socket.bind(('127.0.0.1', 12345))
             try LabSocket.call("bind", "\(host):\(port)") { LabSocket.withSockaddr(address) { bind(server, $0, $1) } }
             try LabSocket.call("listen") { listen(server, 1) }                  // server_socket.listen(1)
-            print("listening on \(LabSocket.localAddress(server))"); fflush(stdout)
+            print("listening on \(LabSocket.localAddress(server))"); fflush(nil)
 
             // conn, addr = server_socket.accept()
             let client = try LabSocket.call("accept") { accept(server, nil, nil) }
             defer { close(client) }                                              // conn.close()
-            print("connected by \(LabSocket.peerAddress(client))"); fflush(stdout) // print(f"Connected by {addr}")
+            print("connected by \(LabSocket.peerAddress(client))"); fflush(nil) // print(f"Connected by {addr}")
             var block = [UInt8](repeating: 0, count: 1024)
             while true {                                                         // while True:
                 // data = conn.recv(1024)

@@ -22,7 +22,7 @@ public struct LabError: Error, CustomStringConvertible {
         do {
             try program()
         } catch let error as LabError {
-            fputs("netconsole: \(error)\n", stderr)
+            LabSocket.writeError("netconsole: \(error)\n")
             throw ExitCode.failure
         }
     }

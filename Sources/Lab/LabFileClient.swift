@@ -42,9 +42,9 @@ public struct LabFileClient: ParsableCommand {
             while true {
                 let count = try LabSocket.call("recv") { recv(client, &block, block.count, 0) }
                 if count == 0 { break }
-                fwrite(block, 1, count, stdout)
+                LabSocket.writeOut(block[0..<count])
             }
-            print("sent \(total) bytes from \(file)"); fflush(stdout)
+            print("sent \(total) bytes from \(file)"); fflush(nil)
         }
     }
 }

@@ -27,12 +27,12 @@ public struct LabFileServer: ParsableCommand {
             // server_socket.bind(('127.0.0.1', 12345))
             try LabSocket.call("bind", "\(host):\(port)") { LabSocket.withSockaddr(address) { bind(server, $0, $1) } }
             try LabSocket.call("listen") { listen(server, 1) }                  // server_socket.listen(1)
-            print("listening on \(LabSocket.localAddress(server))"); fflush(stdout)
+            print("listening on \(LabSocket.localAddress(server))"); fflush(nil)
 
             // conn, addr = server_socket.accept()
             let client = try LabSocket.call("accept") { accept(server, nil, nil) }
             defer { close(client) }                                              // conn.close()
-            print("connected by \(LabSocket.peerAddress(client))"); fflush(stdout)
+            print("connected by \(LabSocket.peerAddress(client))"); fflush(nil)
             // with open('received_file.txt', 'wb') as f:
             let file = try LabSocket.call("open", output) { open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
             defer { close(file) }
@@ -45,7 +45,7 @@ public struct LabFileServer: ParsableCommand {
                 try LabSocket.writeAll(file, block[0..<count], path: output)     //         f.write(data)
                 total += count
             }
-            print("saved \(total) bytes to \(output)"); fflush(stdout)
+            print("saved \(total) bytes to \(output)"); fflush(nil)
         }
     }
 }

@@ -26,13 +26,13 @@ public struct LabForeverServer: ParsableCommand {
             // server_socket.bind(('127.0.0.1', 12345))
             try LabSocket.call("bind", "\(host):\(port)") { LabSocket.withSockaddr(address) { bind(server, $0, $1) } }
             try LabSocket.call("listen") { listen(server, 5) }                  // server_socket.listen(5)
-            print("listening on \(LabSocket.localAddress(server))"); fflush(stdout)
+            print("listening on \(LabSocket.localAddress(server))"); fflush(nil)
 
             var block = [UInt8](repeating: 0, count: 1024)
             while true {                                                         // while True:
                 // conn, addr = server_socket.accept()
                 let client = try LabSocket.call("accept") { accept(server, nil, nil) }
-                print("connected by \(LabSocket.peerAddress(client))"); fflush(stdout)
+                print("connected by \(LabSocket.peerAddress(client))"); fflush(nil)
                 do {
                     while true {                                                 //     while True:
                         // data = conn.recv(1024)
@@ -42,10 +42,10 @@ public struct LabForeverServer: ParsableCommand {
                     }
                 } catch let error as LabError {
                     // One client resetting its connection must not stop a server meant to run forever.
-                    fputs("netconsole: \(error)\n", stderr)
+                    LabSocket.writeError("netconsole: \(error)\n")
                 }
                 close(client)                                                    //     conn.close()
-                print("closed"); fflush(stdout)
+                print("closed"); fflush(nil)
             }
         }
     }

@@ -4,6 +4,28 @@ import Glibc
 
 /// The few helpers the lab programs share, so that each program's own file shows its socket calls and nothing else.
 enum LabSocket {
+    /// Writes bytes to standard output after what print() buffered (C's `stdout` is shared mutable state that Swift 6
+    /// will not touch, hence the descriptor).
+    static func writeOut(_ bytes: ArraySlice<UInt8>) {
+        fflush(nil)
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(1, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+
+    /// Writes `text` to standard error.
+    static func writeError(_ text: String) {
+        writeOut([])
+        var text = text
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
     /// SOCK_STREAM as the Int32 that socket() takes (Glibc imports it as an enum).
     static let stream = Int32(SOCK_STREAM.rawValue)
 

@@ -24,7 +24,7 @@ public final class CursesTerminal {
             setlocale(LC_CTYPE, "C.UTF-8")
         }
         installCrashRestore()
-        guard let screen = newterm(nil, stdout, stdin) else {
+        guard let screen = nc_newterm_stdio() else {
             throw TerminalError("cannot use terminal type '\(String(cString: getenv("TERM") ?? strdup("unknown")))'")
         }
         set_term(screen)

@@ -11,15 +11,13 @@ func failure(_ message: String, code: Int32 = 1) -> ExitCode {
 }
 
 func printError(_ message: String) {
-    var line = message
-    line += "\n"
-    fputs(line, stderr)
+    StandardStreams.writeError(message + "\n")
 }
 
 /// Prints to stdout and flushes at once, so scripts and tests reading a pipe see it immediately.
 func printNow(_ message: String) {
     print(message)
-    fflush(stdout)
+    fflush(nil)
 }
 
 /// Parses "HOST:PORT" for a command-line argument.

@@ -35,7 +35,7 @@ struct EchoCommand: ParsableCommand {
 
         let input = LineReader(descriptor: 0)
         while true {
-            if interactive { fputs("> ", stderr) }
+            if interactive { StandardStreams.writeError("> ") }
             guard let line = try input.nextLine() else { break }
             let text = line.last == 0x0A ? Array(line.dropLast()) : line
             if text == Array("exit".utf8) || text == Array("exit\r".utf8) { break }
@@ -47,11 +47,10 @@ struct EchoCommand: ParsableCommand {
                 reportExtra(try client.takeWaitingBytes(), from: client.remote)
                 reply = try client.roundTrip(message, timeout: timeout.value)
             } catch let error as SocketError { throw failure(error.message) }
-            reply.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-            fflush(stdout)
+            reply.withUnsafeBytes { StandardStreams.writeOutput($0) }
             if timing {
                 let micros = Int((MonotonicClock.now() - started) * 1_000_000)
-                fputs("(\(micros) µs)\n", stderr)
+                StandardStreams.writeError("(\(micros) µs)\n")
             }
             do { reportExtra(try client.takeWaitingBytes(), from: client.remote) } catch let error as SocketError { throw failure(error.message) }
         }

@@ -128,8 +128,7 @@ final class SendProgressDisplay {
         if onTerminal {
             let base = display(String(files[index].split(separator: "/").last ?? Substring(files[index])))
             let label = base.count > 24 ? base.prefix(23) + "…" : base
-            fputs("\r\u{1B}[K\(label) \(meter.bar(width: 20)) \(meter.summary)", stderr)
-            fflush(stderr)
+            StandardStreams.writeError("\r\u{1B}[K\(label) \(meter.bar(width: 20)) \(meter.summary)")
             lineShown = true
         } else if !force {
             printError("\(name): \(meter.summary)")
@@ -138,8 +137,7 @@ final class SendProgressDisplay {
 
     private func clearLine() {
         guard lineShown else { return }
-        fputs("\r\u{1B}[K", stderr)
-        fflush(stderr)
+        StandardStreams.writeError("\r\u{1B}[K")
         lineShown = false
     }
 }

@@ -28,11 +28,9 @@ struct ConnectAttempts {
         if SocketAddress.isNumericHost(endpoint.host) {
             return completion(Result { ConnectAttempts(endpoint: endpoint, addresses: try resolver(endpoint.host, endpoint.port)) })
         }
-        let resolving = startThread {
-            let result = Result { try resolver(endpoint.host, endpoint.port) }
-            loop.execute { completion(result.map { ConnectAttempts(endpoint: endpoint, addresses: $0) }) }
+        WorkerPool.resolver.run({ Result { try resolver(endpoint.host, endpoint.port) } }, thenOn: loop) { result in
+            completion(result.map { ConnectAttempts(endpoint: endpoint, addresses: $0) })
         }
-        pthread_detach(resolving)
     }
 
     /// Starts a connect to the next address that takes one and registers it with `loop` for writability (the sign

@@ -5,11 +5,16 @@ import CLinux
 
 /// A single-threaded readiness loop on epoll (level-triggered), with timers and a thread-safe task queue.
 /// Everything registered with a loop is used from the loop's thread only.
-public final class EventLoop {
+/// `@unchecked Sendable`: `execute(_:)` and `stop()` are safe from any thread (they take a lock and wake the loop);
+/// everything else belongs to the thread that runs the loop.
+public final class EventLoop: @unchecked Sendable {
     private let epollDescriptor: Int32
     private let wakeDescriptor: Int32
     private var handlers: [EventHandler?] = []
-    private var timers: [ScheduledTimer] = []
+    private var timers = TimerHeap()
+    private var cancelledThisTurn: Set<Int> = []
+    /// The thread running `run()`, for the debug check that loop-owned objects are used on it.
+    private var owner: pthread_t?
     private var nextTimerID = 1
     private var stopRequested = false
     private let taskLock = Lock()
@@ -35,6 +40,7 @@ public final class EventLoop {
     // MARK: Descriptors
 
     public func register(_ descriptor: Int32, handler: EventHandler, read: Bool = true, write: Bool = false) throws {
+        assertOnLoopThread()
         if Int(descriptor) >= handlers.count {
             handlers.append(contentsOf: repeatElement(nil, count: Int(descriptor) + 1 - handlers.count + 64))
         }
@@ -46,6 +52,7 @@ public final class EventLoop {
     }
 
     public func setInterest(_ descriptor: Int32, read: Bool, write: Bool) {
+        assertOnLoopThread()
         var event = epoll_event()
         event.events = Self.mask(read: read, write: write)
         event.data.fd = descriptor
@@ -54,6 +61,7 @@ public final class EventLoop {
 
     /// Forgets `descriptor`; call before closing it.
     public func unregister(_ descriptor: Int32) {
+        assertOnLoopThread()
         guard descriptor >= 0, Int(descriptor) < handlers.count else { return }
         handlers[Int(descriptor)] = nil
         _ = epoll_ctl(epollDescriptor, EPOLL_CTL_DEL, descriptor, nil)
@@ -68,47 +76,45 @@ public final class EventLoop {
 
     // MARK: Timers
 
-    public struct TimerToken: Hashable { let id: Int }
-
-    private struct ScheduledTimer {
-        let id: Int
-        var deadline: Double
-        let interval: Double?
-        let action: () -> Void
-    }
+    public struct TimerToken: Hashable, Sendable { let id: Int }
 
     /// Runs `action` on the loop after `seconds`, and again every `seconds` when `repeating`.
     @discardableResult
     public func schedule(after seconds: Double, repeating: Bool = false, _ action: @escaping () -> Void) -> TimerToken {
+        assertOnLoopThread()
         let id = nextTimerID
         nextTimerID += 1
-        timers.append(ScheduledTimer(id: id, deadline: MonotonicClock.now() + seconds, interval: repeating ? seconds : nil, action: action))
+        timers.insert(.init(id: id, deadline: MonotonicClock.now() + seconds, interval: repeating ? seconds : nil, action: action))
         return TimerToken(id: id)
     }
 
     public func cancel(_ token: TimerToken) {
-        timers.removeAll { $0.id == token.id }
+        assertOnLoopThread()
+        cancelledThisTurn.insert(token.id)
+        timers.cancel(id: token.id)
     }
 
     private func runDueTimers() {
         guard !timers.isEmpty else { return }
-        let now = MonotonicClock.now()
-        let due = timers.filter { $0.deadline <= now }
-        guard !due.isEmpty else { return }
-        timers = timers.compactMap { timer in
-            guard timer.deadline <= now else { return timer }
-            guard let interval = timer.interval else { return nil }
-            var next = timer
-            next.deadline = max(now, timer.deadline + interval)
-            return next
-        }
-        for timer in due { timer.action() }
+        let due = timers.takeDue(at: MonotonicClock.now())
+        cancelledThisTurn.removeAll(keepingCapacity: true)
+        // A timer that an earlier action of this turn cancelled does not run.
+        for timer in due where !cancelledThisTurn.contains(timer.id) { timer.action() }
+        cancelledThisTurn.removeAll(keepingCapacity: true)
     }
 
     private func waitTimeoutMilliseconds() -> Int32 {
-        guard let earliest = timers.map(\.deadline).min() else { return -1 }
+        guard let earliest = timers.nextDeadline() else { return -1 }
         let delta = (earliest - MonotonicClock.now()) * 1000
         return delta <= 0 ? 0 : Int32(min(delta.rounded(.up), 60_000))
+    }
+
+    /// In debug builds, stops at once when a loop-owned object is used from another thread while the loop runs.
+    @inline(__always)
+    func assertOnLoopThread(_ file: StaticString = #fileID, line: UInt = #line) {
+        #if DEBUG
+        if let owner { assert(pthread_equal(owner, pthread_self()) != 0, "used off its event loop's thread", file: file, line: line) }
+        #endif
     }
 
     // MARK: Cross-thread tasks
@@ -145,6 +151,8 @@ public final class EventLoop {
     /// Waits for readiness and dispatches it until `stop()` is called.
     public func run() {
         stopRequested = false
+        owner = pthread_self()
+        defer { owner = nil }
         while !stopRequested {
             runOnce(timeoutMilliseconds: waitTimeoutMilliseconds())
         }

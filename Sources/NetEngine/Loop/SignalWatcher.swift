@@ -3,7 +3,8 @@ import Glibc
 #endif
 import CLinux
 
-private var signalPipeWriteEnd: Int32 = -1
+// Written once before the handlers are installed, read only by the signal handler.
+nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 
 /// Turns SIGINT, SIGTERM, SIGWINCH (and any others asked for) into calls on the event loop, through a self-pipe.
 public final class SignalWatcher: EventHandler {

@@ -5,7 +5,9 @@ import CLinux
 
 /// A TCP socket that owns its descriptor and closes it exactly once. The comments name the Python `socket` call
 /// each system call corresponds to (the lab's programs, and `netconsole lab`, use the same calls blocking).
-public final class Socket {
+/// `@unchecked Sendable`: a blocking user may hand a socket to another thread (a writer thread beside a reader);
+/// whoever closes it must be the last to use it.
+public final class Socket: @unchecked Sendable {
     /// Unchecked for exclusivity: read on every send and receive, where a dynamic check would be a runtime call.
     /// (Performance only, like `@inline(__always)` below: a reader may ignore these attributes.)
     @exclusivity(unchecked) public private(set) var descriptor: Int32

@@ -139,7 +139,7 @@ public final class FileUploadHandler: ConnectionHandler {
         publishing = true
         connection.setReadingPaused(true)
         connection.clearDeadline()
-        DiskWorker.shared.run({ Result { try upload.publish(as: name, expectedSHA256: digest) } }, thenOn: connection.loop) { [self] result in
+        WorkerPool.disk.run({ Result { try upload.publish(as: name, expectedSHA256: digest) } }, thenOn: connection.loop) { [self] result in
             publishing = false
             let reply: FileTransferReply
             switch result {

@@ -72,7 +72,7 @@ public final class RawUploadHandler: ConnectionHandler {
             return
         }
         let name = self.name
-        DiskWorker.shared.run({ Result { try upload.publish(as: name, expectedSHA256: nil) } }, thenOn: connection.loop) { result in
+        WorkerPool.disk.run({ Result { try upload.publish(as: name, expectedSHA256: nil) } }, thenOn: connection.loop) { result in
             switch result {
             case let .success(saved):
                 connection.emit(.fileSaved(id: connection.id, path: saved.path, size: saved.size, sha256: saved.sha256))
