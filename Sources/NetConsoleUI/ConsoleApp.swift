@@ -154,7 +154,7 @@ public final class ConsoleApp {
 
     private func bindAddress(port: UInt16) throws -> SocketAddress {
         guard let address = try SocketAddress.resolve(host: options.host, port: port, passive: true).first else {
-            throw SocketError(code: -1, message: "cannot resolve host '\(options.host)'")
+            throw AddressError("cannot resolve host '\(options.host)'")
         }
         return address
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CNCurses
+import NetEngine
 
 /// The only code that talks to ncurses: sets the terminal up, copies `ScreenGrid`s out (only rows that changed;
 /// ncurses then sends only the cells that changed), reads keys without blocking and always puts the terminal back.
@@ -214,10 +215,9 @@ public final class CursesTerminal {
     }
 }
 
-public struct TerminalError: Error, CustomStringConvertible {
+public struct TerminalError: NetError {
     public let message: String
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }
 
 // MARK: Restoring the terminal after a crash

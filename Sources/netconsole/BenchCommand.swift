@@ -49,12 +49,18 @@ struct BenchEchoCommand: ParsableCommand {
     var pipeline = 1
 
     func validate() throws {
-        if connections < 1 { throw ValidationError("--connections must be at least 1") }
-        if pipeline < 1 { throw ValidationError("--pipeline must be at least 1") }
-        if !(duration > 0) || duration > Seconds.maximum { throw ValidationError("--duration must be positive and at most \(Int(Seconds.maximum)) seconds") }
+        if !(1...100_000).contains(connections) { throw ValidationError("--connections must be from 1 to 100000") }
+        if !(1...1024).contains(pipeline) { throw ValidationError("--pipeline must be from 1 to 1024") }
+        if !(duration >= Seconds.minimum) || duration > Seconds.maximum {
+            throw ValidationError("--duration must be from \(Seconds.minimum) to \(Int(Seconds.maximum)) seconds")
+        }
         if !(warmup >= 0) || warmup > Seconds.maximum { throw ValidationError("--warmup must be from 0 to \(Int(Seconds.maximum)) seconds") }
         guard let bytes = ByteCount.parse(size), bytes >= 1, bytes <= 64 * 1024 * 1024 else {
             throw ValidationError("--size must be a byte count from 1 to 64M, like 64, 1K or 64K")
+        }
+        // Every request in flight is held until its echo is checked.
+        if Int64(connections) * Int64(pipeline) * bytes > 1 << 30 {
+            throw ValidationError("--connections × --pipeline × --size must stay within 1 GiB in flight")
         }
     }
 
@@ -66,12 +72,7 @@ struct BenchEchoCommand: ParsableCommand {
         let configuration = EchoLoadConfiguration(host: endpoint.host, port: endpoint.port, connections: connections,
                                                   requestSize: requestSize, pipeline: pipeline,
                                                   duration: duration, warmup: warmup)
-        let report: EchoLoadReport
-        do {
-            report = try EchoLoadGenerator(configuration: configuration).run()
-        } catch let error as SocketError {
-            throw failure(error.message)
-        }
+        let report = try EchoLoadGenerator(configuration: configuration).run()
         printNow("bench echo \(endpoint): \(connections) connection\(connections == 1 ? "" : "s") × \(requestSize) B, "
                  + "pipeline \(pipeline), \(fixed(report.seconds, 2)) s measured")
         printNow("\(Int(report.requestsPerSecond.rounded())) requests/s, \(fixed(report.megabytesPerSecond, 1)) MB/s, "

@@ -22,13 +22,13 @@ func printNow(_ message: String) {
 
 /// Parses "HOST:PORT" for a command-line argument.
 func parseEndpoint(_ text: String) throws -> Endpoint {
-    do { return try Endpoint(parsing: text) } catch let error as SocketError { throw ValidationError(error.message) }
+    do { return try Endpoint(parsing: text) } catch let error as NetError { throw ValidationError(error.message) }
 }
 
 /// Resolves a host for binding; the first address wins.
 func bindAddress(host: String, port: UInt16) throws -> SocketAddress {
     guard let address = try SocketAddress.resolve(host: host, port: port, passive: true).first else {
-        throw SocketError(code: -1, message: "cannot resolve host '\(host)'")
+        throw AddressError("cannot resolve host '\(host)'")
     }
     return address
 }

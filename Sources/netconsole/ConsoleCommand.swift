@@ -32,10 +32,6 @@ struct ConsoleCommand: ParsableCommand {
         } catch let error as SocketError where error.code == EADDRINUSE {
             let ports = port == 0 ? "two free ports" : port == UInt16.max ? "port \(port) and a free one" : "ports \(port) and \(port + 1)"
             throw failure("\(error.message); the console uses \(ports) (echo and files): pick others with --port N, or --port 0 for free ones")
-        } catch let error as SocketError {
-            throw failure(error.message)
-        } catch let error as TerminalError {
-            throw failure(error.message)
         }
     }
 }

@@ -30,7 +30,7 @@ struct EchoCommand: ParsableCommand {
         let endpoint = address
         let interactive = isatty(0) == 1
         let client: EchoClient
-        do { client = try EchoClient(connectingTo: endpoint) } catch let error as SocketError { throw failure(error.message) }
+        client = try EchoClient(connectingTo: endpoint)
         if interactive { printError("connected to \(client.remote); type a line, 'exit' to quit") }
 
         let input = LineReader(descriptor: 0)
@@ -41,18 +41,15 @@ struct EchoCommand: ParsableCommand {
             if text == Array("exit".utf8) || text == Array("exit\r".utf8) { break }
             let message = text + [0x0A]
             let started = MonotonicClock.now()
-            let reply: [UInt8]
-            do {
-                // Bytes that came late after the last echo (or a greeting) must not be printed as this line's echo.
-                reportExtra(try client.takeWaitingBytes(), from: client.remote)
-                reply = try client.roundTrip(message, timeout: timeout.value)
-            } catch let error as SocketError { throw failure(error.message) }
+            // Bytes that came late after the last echo (or a greeting) must not be printed as this line's echo.
+            reportExtra(try client.takeWaitingBytes(), from: client.remote)
+            let reply = try client.roundTrip(message, timeout: timeout.value)
             reply.withUnsafeBytes { StandardStreams.writeOutput($0) }
             if timing {
                 let micros = Int((MonotonicClock.now() - started) * 1_000_000)
                 StandardStreams.writeError("(\(micros) µs)\n")
             }
-            do { reportExtra(try client.takeWaitingBytes(), from: client.remote) } catch let error as SocketError { throw failure(error.message) }
+            reportExtra(try client.takeWaitingBytes(), from: client.remote)
         }
         reportExtra(client.close(collectingFor: min(timeout.value, 1)), from: client.remote)
     }

@@ -17,6 +17,8 @@ final class LogWriter {
     private var dropped = 0
     private var limiter = LogRateLimiter()
     private var writing = false
+    /// When held-back lines were last summed up: at most once a second, so the summaries are rate-limited too.
+    private var summarizedAt = 0.0
 
     init(descriptor: Int32 = STDERR_FILENO) {
         self.descriptor = descriptor
@@ -56,7 +58,11 @@ final class LogWriter {
         while true {
             let batch: [String] = locked {
                 if queue.isEmpty { waitUpToOneSecond() }
-                noteWhatWasHeldBack()
+                let now = MonotonicClock.now()
+                if now - summarizedAt >= 1 {
+                    summarizedAt = now
+                    noteWhatWasHeldBack()
+                }
                 let taken = queue
                 queue.removeAll(keepingCapacity: true)
                 queuedBytes = 0

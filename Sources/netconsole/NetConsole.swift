@@ -1,9 +1,22 @@
 import ArgumentParser
 import Lab
+import NetEngine
 
 @main
 struct NetConsole: ParsableCommand {
     static let version = "0.3.0"
+
+    /// Runs the command; a `NetError` from anywhere is its one clear line on stderr and exit status 1.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as NetError {
+            exit(withError: failure(error.message))
+        } catch {
+            exit(withError: error)
+        }
+    }
 
     static let configuration = CommandConfiguration(
         commandName: "netconsole",

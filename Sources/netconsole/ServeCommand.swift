@@ -148,15 +148,11 @@ struct ServeCommand: ParsableCommand {
         if let files {
             // Past a file size limit (ulimit -f) a write should fail with EFBIG, refusing that upload, not kill us.
             signal(SIGXFSZ, SIG_IGN)
-            do { try UploadStore.check(directory: files) } catch let error as SocketError {
+            do { try UploadStore.check(directory: files) } catch let error as NetError {
                 throw failure("cannot use \(files) for uploads: \(error.message)")
             }
         }
-        do {
-            try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize, log: log)
-        } catch let error as SocketError {
-            throw failure(error.message)
-        }
+        try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize, log: log)
     }
 }
 
@@ -176,7 +172,16 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     var loops = [mainLoop]
     for _ in 1..<threads { loops.append(try EventLoop()) }
 
+    // Signals are watched before the first port opens: a SIGTERM right after "listening" must end us cleanly too.
+    // SIGHUP (the terminal running us closed) ends us as cleanly as SIGTERM: unfinished uploads are removed.
+    // The main loop holds the watcher for as long as it runs.
+    _ = try SignalWatcher(loop: mainLoop, signals: [SIGINT, SIGTERM, SIGHUP]) { signo in
+        log.note(signo == SIGINT ? "interrupted, closing" : signo == SIGHUP ? "hung up, closing" : "terminated, closing")
+        for loop in loops { loop.stop() }
+    }
+
     var servers: [TCPServer] = []
+    var announcements: [String] = []
     let budget = ConnectionBudget(limit: limits.maxConnections)
     var running = 0  // touched on the main loop only
     let serverStopped = {
@@ -196,7 +201,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
             } else {
                 try server.start(at: address)
                 first = server
-                printNow("\(service.name) server listening on \(server.localAddress ?? address)")
+                announcements.append("\(service.name) server listening on \(server.localAddress ?? address)")
             }
             server.onStopped = serverStopped
             servers.append(server)
@@ -210,15 +215,10 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         }
     }
 
-    // The main loop holds the watcher for as long as it runs.
-    // SIGHUP (the terminal running us closed) ends us as cleanly as SIGTERM: unfinished uploads are removed.
-    _ = try SignalWatcher(loop: mainLoop, signals: [SIGINT, SIGTERM, SIGHUP]) { signo in
-        log.note(signo == SIGINT ? "interrupted, closing" : signo == SIGHUP ? "hung up, closing" : "terminated, closing")
-        for loop in loops { loop.stop() }
-    }
-
     var workers: [pthread_t] = []
     for loop in loops.dropFirst() { workers.append(startThread { loop.run() }) }
+    // Said once every loop is about to serve, so a client that reacts to the line is served at once.
+    for line in announcements { printNow(line) }
     mainLoop.run()
     for loop in loops.dropFirst() { loop.stop() }
     for worker in workers { pthread_join(worker, nil) }

@@ -90,6 +90,40 @@ final class ServerHardeningCommandTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [], "the unfinished upload is gone")
     }
 
+    /// A SIGTERM as soon as "listening" is printed (a script that starts and stops a server) ends it cleanly, also
+    /// with many threads.
+    func testASignalRightAfterListeningEndsTheServerCleanly() throws {
+        let folder = try makeTemporaryDirectory(self)
+        for round in 0..<8 {
+            let threads = round % 2 == 0 ? "1" : "16"
+            let server = try RunningProcess(["serve", "--files", folder.path, "--port", "0", "--threads", threads])
+            _ = server.listeningPort(service: "files")
+            kill(server.process.processIdentifier, round % 4 < 2 ? SIGTERM : SIGHUP)
+            XCTAssertEqual(server.waitForExit(timeout: 5), 0, "round \(round), threads \(threads): \(server.stderr)")
+        }
+    }
+
+    /// A leftover written a moment before a restart (the crash was just now) is still a leftover.
+    func testALeftoverFromJustBeforeTheStartIsRemoved() throws {
+        let folder = try makeTemporaryDirectory(self)
+        try Data(repeating: 1, count: 10).write(to: folder.appendingPathComponent(".netconsole-upload-now.part"))
+        usleep(100_000)  // a tenth of a second before the start: well within the same wall-clock second, usually
+        let server = try RunningProcess(["serve", "--files", folder.path, "--port", "0"])
+        _ = server.listeningPort(service: "files")
+        defer { server.interrupt() }
+        XCTAssertTrue(server.waitForStderr(timeout: 5) { $0.contains("removed 1 unfinished upload") }, server.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
+    }
+
+    func testTheLoadGeneratorRefusesSizesItCannotHold() throws {
+        for arguments in [["--pipeline=99999999999999"], ["--pipeline=1000000000"], ["--duration=1e-9"],
+                          ["-c", "1000", "--pipeline", "1000", "-s", "64K"]] {
+            let result = try runToCompletion(["bench", "echo", "127.0.0.1:9"] + arguments, timeout: 10)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr)
+        }
+    }
+
     func testLeftoversOfACrashAreRemovedAtStartAndCounted() throws {
         let folder = try makeTemporaryDirectory(self)
         for (name, size) in [(".netconsole-upload-k1.part", 100), (".netconsole-upload-k2.part", 23)] {

@@ -110,7 +110,7 @@ extension FileTransferServerTests {
     // MARK: The sender
 
     /// Sends `path` and runs `meddle` (on the sender's loop) at the first progress report past half of the file.
-    private func send(_ path: String, to port: UInt16, meddle: @escaping () -> Void) throws -> [FileSendEvent] {
+    private func send(_ path: String, to port: UInt16, raw: Bool = false, meddle: @escaping () -> Void) throws -> [FileSendEvent] {
         let client = try LoopThread()
         defer { client.shutdown() }
         let lock = NSLock()
@@ -118,7 +118,7 @@ extension FileTransferServerTests {
         var meddled = false
         let done = DispatchSemaphore(value: 0)
         _ = try client.sync {
-            let sender = FileSender(loop: client.loop, endpoint: Endpoint(host: "127.0.0.1", port: port), files: [path]) { event in
+            let sender = FileSender(loop: client.loop, endpoint: Endpoint(host: "127.0.0.1", port: port), files: [path], raw: raw) { event in
                 if case let .progress(_, sent, size) = event, !meddled, sent * 2 >= size {
                     meddled = true
                     meddle()
@@ -164,6 +164,37 @@ extension FileTransferServerTests {
         XCTAssertTrue(failure(events)?.contains("rewritten.bin changed while it was being sent") ?? false, "\(events)")
         XCTAssertTrue(server.recorder.wait { _ in self.rejections(server.recorder).count == 2 }, "\(self.rejections(server.recorder))")
         XCTAssertEqual(entries(target), [], "neither a short nor a torn file was saved")
+    }
+
+    /// A raw server saves whatever ends with a FIN, so a raw send that fails part way must reset the connection.
+    func testARawSendWhoseFileShrinksLeavesNothingOnTheServer() throws {
+        let source = try makeFolder("source")
+        let target = try makeFolder()
+        let server = try startServer(in: target, raw: true)
+        let shrinking = try write(randomBytes(count: 16 << 20, seed: 33), to: source, as: "shrinking.bin")
+        let events = try send(shrinking, to: server.port, raw: true) { _ = truncate(shrinking, 1 << 20) }
+        XCTAssertEqual(finished(events), false, "\(events)")
+        let reason = failure(events) ?? ""
+        XCTAssertTrue(reason.contains("shrank while being sent") || reason.contains("changed while it was being sent"), reason)
+        XCTAssertTrue(server.recorder.wait { _ in self.rejections(server.recorder).count == 1 }, "\(self.rejections(server.recorder))")
+        XCTAssertEqual(entries(target), [], "no truncated file saved")
+    }
+
+    /// Trailer bytes trickling in are progress: they push the stall deadline like payload bytes do.
+    func testASlowTrailerIsNotTakenForAStall() throws {
+        let target = try makeFolder()
+        let server = try startServer(in: target, stallTimeout: 0.4)
+        let socket = try server.connect()
+        let payload = Array("slow trailer".utf8)
+        try socket.sendAll(FileTransferEncoder.header(name: "slow.txt", size: Int64(payload.count)))
+        XCTAssertEqual(try receiveLine(socket), "READY")
+        try socket.sendAll(payload)
+        let trailer = FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: payload))
+        for chunk in stride(from: 0, to: trailer.count, by: 4) {
+            usleep(150_000)  // 9 chunks over 1.35 s: no gap reaches the 0.4 s stall timeout
+            try socket.sendAll(Array(trailer[chunk..<min(chunk + 4, trailer.count)]))
+        }
+        XCTAssertEqual(try receiveLine(socket), "OK slow.txt")
     }
 
     func testAFileThatReportsNoSizeButHasBytesIsSentAsRead() throws {

@@ -71,6 +71,10 @@ final class HostileNameTests: XCTestCase {
         XCTAssertEqual(SafeFileName.sanitize("e\u{301}.txt"), "e\u{301}.txt", "a mark on a letter is kept")
         XCTAssertEqual(SafeFileName.sanitize("family 👨‍👩‍👧 🇺🇦.txt"), "family 👨‍👩‍👧 🇺🇦.txt")
         XCTAssertEqual(SafeFileName.sanitize("a\u{2215}b\u{FF0F}c.txt"), "a_b_c.txt", "look-alike slashes")
+        XCTAssertEqual(SafeFileName.sanitize("x.txt\u{200D}\u{FE0F}"), "x.txt", "invisible scalars at the end")
+        XCTAssertEqual(SafeFileName.sanitize("\u{2800}.profile"), "profile", "a blank look-alike before a dot")
+        XCTAssertEqual(SafeFileName.sanitize("x.txt\u{3164}"), "x.txt")
+        XCTAssertEqual(SafeFileName.sanitize("👍🏽"), "👍🏽", "a skin tone is a modifier, not a joiner: kept")
     }
 
     func testTheExtensionAndVariantsAreFoundOnScalars() {

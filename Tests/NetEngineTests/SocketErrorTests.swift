@@ -23,8 +23,36 @@ final class SocketErrorTests: XCTestCase {
 
     func testUnresolvableHostSaysSo() {
         XCTAssertThrowsError(try SocketAddress.resolve(host: "no-such-host.invalid", port: 1)) { error in
-            XCTAssertTrue((error as? SocketError)?.message.hasPrefix("cannot resolve host 'no-such-host.invalid'") == true, "\(error)")
+            XCTAssertTrue((error as? AddressError)?.message.hasPrefix("cannot resolve host 'no-such-host.invalid'") == true, "\(error)")
         }
+    }
+
+    /// Each kind of failure has its own type, all one line a person can act on.
+    func testFailuresAreTypedByWhereTheyCameFrom() throws {
+        XCTAssertThrowsError(try Endpoint(parsing: "no-port")) { error in
+            XCTAssertEqual(error as? AddressError, AddressError("bad address 'no-port': port must be a number from 0 to 65535"))
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("netconsole-plain-\(UUID().uuidString)")
+        try Data().write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        XCTAssertThrowsError(try UploadStore.check(directory: file.path + "/inside")) { error in
+            XCTAssertEqual((error as? StorageError)?.code, ENOTDIR, "\(error)")
+            XCTAssertEqual((error as? NetError)?.message, "\(file.path) exists and is not a folder")
+        }
+        let listener = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+        let client = try EchoClient(connectingTo: Endpoint(host: "127.0.0.1", port: listener.localAddress!.port))
+        XCTAssertThrowsError(try client.roundTrip(Array("hi\n".utf8), timeout: 0.2)) { error in
+            XCTAssertTrue((error as? TimeoutError)?.message.hasPrefix("no reply from 127.0.0.1:") == true, "\(error)")
+        }
+        XCTAssertThrowsError(try Socket.connect(host: "127.0.0.1", port: freeTCPPort())) { error in
+            XCTAssertEqual((error as? SocketError)?.code, ECONNREFUSED, "system calls keep their errno")
+        }
+    }
+
+    private func freeTCPPort() throws -> UInt16 {
+        let socket = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+        defer { socket.close() }
+        return socket.localAddress!.port
     }
 
     func testIPv6LoopbackWorks() throws {

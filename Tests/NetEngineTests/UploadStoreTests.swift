@@ -121,6 +121,22 @@ final class UploadStoreTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: outside.appendingPathComponent("target"), encoding: .utf8), "target")
     }
 
+    /// Another server cleaning the same folder must not take a live upload for a leftover, however old it looks.
+    func testALiveUploadOfAnotherServerIsNotALeftover() throws {
+        let folder = try makeFolder()
+        let first = UploadStore(options: FileServerOptions(directory: folder.path, fsync: false), temporaryFiles: .named)
+        let live = try first.begin()
+        try write("still coming", to: live)
+        let name = try XCTUnwrap(live.temporaryName)
+        var old = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, folder.appendingPathComponent(name).path, &old, 0), 0)
+        let second = UploadStore(options: FileServerOptions(directory: folder.path, fsync: false))
+        XCTAssertEqual(second.removeStaleTemporaryFiles().count, 0)
+        XCTAssertEqual(entries(folder), [name])
+        let saved = try live.publish(as: "done.txt", expectedSHA256: nil)
+        XCTAssertEqual(try String(contentsOfFile: saved.path, encoding: .utf8), "still coming")
+    }
+
     private func currentUmask() -> mode_t {
         let mask = umask(0o022)
         umask(mask)

@@ -54,7 +54,7 @@ struct ConnectAttempts {
 
     /// Completes the connect `startNext` began; throws why it failed (refused, unreachable, ...).
     func finish(_ socket: Socket) throws {
-        guard let current else { throw SocketError(code: -1, message: "no connect in progress to \(endpoint)") }
+        guard let current else { throw AddressError("no connect in progress to \(endpoint)") }
         try socket.finishConnect(to: current)
     }
 

@@ -15,7 +15,7 @@ public final class EchoClient {
     }
 
     /// Sends `message` and returns the reply: as many bytes as were sent, no more (see `takeWaitingBytes()` for
-    /// what a server sends beyond that). Throws ETIMEDOUT when the server stays silent for `timeout` seconds, and a
+    /// what a server sends beyond that). Throws a `TimeoutError` when the server stays silent for `timeout` seconds, and a
     /// clear error when it closes first.
     public func roundTrip(_ message: [UInt8], timeout: Double = 10) throws -> [UInt8] {
         try socket.sendAll(message)
@@ -24,8 +24,8 @@ public final class EchoClient {
         while received < message.count {
             do {
                 try socket.waitFor(events: Int16(POLLIN), timeoutMilliseconds: Int32(timeout * 1000))
-            } catch let error as SocketError where error.code == ETIMEDOUT {
-                throw SocketError(code: ETIMEDOUT, message: "no reply from \(remote) within \(formatSeconds(timeout)) (\(received) of \(message.count) bytes back)")
+            } catch is TimeoutError {
+                throw TimeoutError("no reply from \(remote) within \(formatSeconds(timeout)) (\(received) of \(message.count) bytes back)")
             }
             let n = try reply.withUnsafeMutableBytes { buffer in
                 try socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...]))
@@ -66,7 +66,7 @@ public final class EchoClient {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while bytes.count < limit {
             let wait = max(0, Int32(((deadline - MonotonicClock.now()) * 1000).rounded(.up)))
-            do { try socket.waitFor(events: Int16(POLLIN), timeoutMilliseconds: wait) } catch let error as SocketError where error.code == ETIMEDOUT { break }
+            do { try socket.waitFor(events: Int16(POLLIN), timeoutMilliseconds: wait) } catch is TimeoutError { break }
             let wanted = min(chunk.count, limit - bytes.count)
             guard let n = try chunk.withUnsafeMutableBytes({ try socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<wanted])) }), n > 0 else { break }
             bytes.append(contentsOf: chunk[0..<n])

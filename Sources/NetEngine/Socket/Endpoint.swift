@@ -20,24 +20,24 @@ public struct Endpoint: CustomStringConvertible, Equatable, Sendable {
         var portPart = trimmed
         if trimmed.hasPrefix("[") {
             guard let close = trimmed.firstIndex(of: "]") else {
-                throw SocketError(code: EINVAL, message: "bad address '\(text)': missing ']'")
+                throw AddressError("bad address '\(text)': missing ']'")
             }
             hostPart = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])
             let rest = trimmed[trimmed.index(after: close)...]
             guard rest.hasPrefix(":") else {
-                throw SocketError(code: EINVAL, message: "bad address '\(text)': expected [HOST]:PORT")
+                throw AddressError("bad address '\(text)': expected [HOST]:PORT")
             }
             portPart = String(rest.dropFirst())
         } else if let colon = trimmed.lastIndex(of: ":") {
             if trimmed.firstIndex(of: ":") != colon {
-                throw SocketError(code: EINVAL, message: "bad address '\(text)': write IPv6 hosts as [HOST]:PORT")
+                throw AddressError("bad address '\(text)': write IPv6 hosts as [HOST]:PORT")
             }
             let h = String(trimmed[..<colon])
             if !h.isEmpty { hostPart = h }
             portPart = String(trimmed[trimmed.index(after: colon)...])
         }
         guard let port = UInt16(portPart) else {
-            throw SocketError(code: EINVAL, message: "bad address '\(text)': port must be a number from 0 to 65535")
+            throw AddressError("bad address '\(text)': port must be a number from 0 to 65535")
         }
         self.host = hostPart
         self.port = port

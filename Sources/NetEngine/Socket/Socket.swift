@@ -87,7 +87,7 @@ public final class Socket: @unchecked Sendable {
         for address in addresses {
             do { return try connect(to: address) } catch let error as SocketError { lastError = error }
         }
-        throw lastError ?? SocketError(code: -1, message: "cannot connect to \(host):\(port)")
+        throw lastError ?? AddressError("cannot connect to \(host):\(port): no address")
     }
 
     /// Connects (blocking) to `address`.
@@ -172,12 +172,12 @@ public final class Socket: @unchecked Sendable {
         try sendAll(Array(text.utf8))
     }
 
-    /// Blocks until the socket is ready for `events`, or `timeoutMilliseconds` pass (then throws ETIMEDOUT).
+    /// Blocks until the socket is ready for `events`, or `timeoutMilliseconds` pass (then throws a `TimeoutError`).
     public func waitFor(events: Int16, timeoutMilliseconds: Int32 = -1) throws {
         var entry = pollfd(fd: descriptor, events: events, revents: 0)
         // Python: select.select([s], [], [], timeout) for reading, [], [s] for writing
         let ready = try retryingEINTR("poll") { poll(&entry, 1, timeoutMilliseconds) }
-        if ready == 0 { throw SocketError(errno: ETIMEDOUT, operation: "poll") }
+        if ready == 0 { throw TimeoutError("connection timed out") }
     }
 
     public enum Direction { case read, write, both }

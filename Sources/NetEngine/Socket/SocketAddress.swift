@@ -83,8 +83,7 @@ public struct SocketAddress: CustomStringConvertible, Hashable, Sendable {
         let status = getaddrinfo(host.isEmpty || host == "*" ? nil : host, String(port), &hints, &list)
         if status != 0 {
             let reason = status == EAI_SYSTEM ? String(cString: strerror(errno)) : String(cString: gai_strerror(status))
-            throw SocketError(code: status == EAI_SYSTEM ? errno : -1,
-                              message: "cannot resolve host '\(host)': \(reason.lowercased())")
+            throw AddressError("cannot resolve host '\(host)': \(reason.lowercased())")
         }
         defer { freeaddrinfo(list) }
         var result: [SocketAddress] = []
@@ -102,7 +101,7 @@ public struct SocketAddress: CustomStringConvertible, Hashable, Sendable {
             cursor = info.pointee.ai_next
         }
         if result.isEmpty {
-            throw SocketError(code: -1, message: "cannot resolve host '\(host)': no addresses")
+            throw AddressError("cannot resolve host '\(host)': no addresses")
         }
         return result
     }

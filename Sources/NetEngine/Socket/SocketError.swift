@@ -4,7 +4,7 @@ import Glibc
 import CLinux
 
 /// A failed socket call: the errno it set and a message a person can act on.
-public struct SocketError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct SocketError: NetError, Equatable {
     public let code: Int32
     public let message: String
 
@@ -19,7 +19,6 @@ public struct SocketError: Error, CustomStringConvertible, Equatable, Sendable {
         self.message = SocketError.describe(code: code, operation: operation, subject: subject)
     }
 
-    public var description: String { message }
 
     static func describe(code: Int32, operation: String, subject: String?) -> String {
         let suffix = subject.map { ": \($0)" } ?? ""

@@ -158,6 +158,10 @@ public final class FileSender: EventHandler {
 
     private func end(failure: String?) {
         guard phase != .done else { return }
+        if raw && failure != nil && phase == .streaming {
+            // A raw server saves whatever ends with a FIN; a reset makes it discard the part it got.
+            try? socket?.setResetOnClose()
+        }
         phase = .done
         closeSocket()
         closeFile()

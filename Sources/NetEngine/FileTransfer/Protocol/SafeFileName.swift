@@ -49,7 +49,7 @@ public enum SafeFileName {
         let leading = scalars.prefix { $0 == "." || isSpace($0) || isAttaching($0) }.count
         scalars.removeFirst(leading)
         while let last = scalars.last {
-            if isSpace(last) {
+            if isSpace(last) || last.properties.isDefaultIgnorableCodePoint {
                 scalars.removeLast()
                 continue
             }
@@ -88,8 +88,13 @@ public enum SafeFileName {
         scalars.reduce(0) { $0 + UTF8.width($1) }
     }
 
+    /// White space, and the letters and symbols that render as blank (braille blank, Hangul fillers), which would
+    /// otherwise make `\u{2800}.profile` look hidden or `x.txt\u{3164}` look like `x.txt`.
     private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isWhitespace
+        switch scalar.value {
+        case 0x2800, 0x3164, 0xFFA0, 0x115F, 0x1160: return true
+        default: return scalar.properties.isWhitespace
+        }
     }
 
     /// Scalars that render attached to the one before them (marks, joiners, variation selectors).

@@ -44,6 +44,15 @@ public final class FileUploadHandler: ConnectionHandler {
             deferred.append(contentsOf: bytes)
             return
         }
+        if var transfer = current, decoder.remainingPayload == 0 {
+            // Trailer bytes: slow ones are still progress, and still count against the minimum rate.
+            if let tooSlow = transfer.pace.received(bytes.count, of: transfer.safeName, options: options, on: connection) {
+                current = transfer
+                refuseAndClose(connection, code: FileTransferStatus.incomplete, message: tooSlow)
+                return
+            }
+            current = transfer
+        }
         var offset = 0
         while !stopped && !connection.isClosed {
             let event: FileTransferDecoder.Event?

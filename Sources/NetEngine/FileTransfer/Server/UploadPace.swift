@@ -19,7 +19,8 @@ struct UploadPace {
             windowStart = now
             windowBytes = 0
         }
-        if now - stallDeadlineSetAt >= 1 {
+        // At most once a second (a quarter of a shorter timeout), not per read: the deadline is a sweep's business.
+        if now - stallDeadlineSetAt >= min(1, options.stallTimeout / 4) {
             stallDeadlineSetAt = now
             connection.setDeadline(after: options.stallTimeout,
                                    reason: "no data for \(formatSeconds(options.stallTimeout)) during the upload of \(name)")

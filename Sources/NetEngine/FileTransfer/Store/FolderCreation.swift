@@ -9,14 +9,14 @@ enum FolderCreation {
         var info = stat()
         if stat(path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else {
-                throw SocketError(code: ENOTDIR, message: "\(path) exists and is not a folder")
+                throw StorageError("\(path) exists and is not a folder", code: ENOTDIR)
             }
             return
         }
         let parent = parentPath(of: path)
         if !parent.isEmpty && parent != path { try makeDirectories(parent) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw SocketError(errno: errno, operation: "create folder", subject: path)
+            throw StorageError(errno: errno, operation: "create folder", subject: path)
         }
     }
 
@@ -26,15 +26,15 @@ enum FolderCreation {
         var info = stat()
         var current = path
         while stat(current, &info) != 0 {
-            guard errno == ENOENT || errno == ENOTDIR else { throw SocketError(errno: errno, operation: "open folder", subject: current) }
+            guard errno == ENOENT || errno == ENOTDIR else { throw StorageError(errno: errno, operation: "open folder", subject: current) }
             let parent = parentPath(of: current)
             current = parent.isEmpty ? (path.hasPrefix("/") ? "/" : ".") : parent
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
-            throw SocketError(code: ENOTDIR, message: "\(current) exists and is not a folder")
+            throw StorageError("\(current) exists and is not a folder", code: ENOTDIR)
         }
         if access(current, W_OK | X_OK) != 0 {
-            throw SocketError(errno: errno, operation: "write", subject: current)
+            throw StorageError(errno: errno, operation: "write", subject: current)
         }
     }
 

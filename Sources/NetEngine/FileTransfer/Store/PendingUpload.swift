@@ -31,14 +31,14 @@ public final class PendingUpload {
 
     /// Appends `bytes` to the file and the running digest.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard !finished else { throw SocketError(code: EBADF, message: "upload already finished") }
+        guard !finished else { throw StorageError("upload already finished", code: EBADF) }
         hasher.update(bufferPointer: bytes)
         var offset = 0
         while offset < bytes.count {
             let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SocketError(errno: errno, operation: "write", subject: "upload folder")
+                throw StorageError(errno: errno, operation: "write", subject: "upload folder")
             }
             offset += n
         }
@@ -55,7 +55,7 @@ public final class PendingUpload {
     /// free variant of it. A mismatch throws a `FileTransferError` 422; disk trouble throws a `SocketError`. Either
     /// way the file is gone.
     public func publish(as name: String, expectedSHA256: [UInt8]?) throws -> SavedFile {
-        guard !finished else { throw SocketError(code: EBADF, message: "upload already finished") }
+        guard !finished else { throw StorageError("upload already finished", code: EBADF) }
         let digest = Array(hasher.finalize())
         do {
             if let expected = expectedSHA256, expected != digest {
@@ -64,7 +64,7 @@ public final class PendingUpload {
             }
             if store.fsyncEnabled {
                 while fsync(descriptor) != 0 {
-                    if errno != EINTR { throw SocketError(errno: errno, operation: "fsync", subject: "upload folder") }
+                    if errno != EINTR { throw StorageError(errno: errno, operation: "fsync", subject: "upload folder") }
                 }
             }
             let published = try store.publish(descriptor: descriptor, temporaryName: temporaryName, as: name)

@@ -3,33 +3,33 @@ import Glibc
 #endif
 import CLinux
 
-/// The wall-clock second this process started: the boot time (`btime` in /proc/stat) plus the process's start in clock
-/// ticks since boot (field 22 of /proc/self/stat); the time of first use where /proc cannot say.
+/// The wall-clock time this process started, to within a clock tick: now, less the time since boot (CLOCK_BOOTTIME)
+/// that has passed since the process's start in ticks after boot (field 22 of /proc/self/stat); the time of first
+/// use where /proc cannot say.
 enum ProcessStart {
-    static let seconds: Int = fromProc() ?? {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return now.tv_sec
-    }()
+    static let seconds: Double = fromProc() ?? now(CLOCK_REALTIME)
 
-    private static func fromProc() -> Int? {
-        guard let stat = readSmallFile("/proc/stat"), let own = readSmallFile("/proc/self/stat"),
-              let bootLine = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let boot = Int(bootLine.dropFirst(6)),
-              let afterName = own.lastIndex(of: ")") else { return nil }
+    private static func fromProc() -> Double? {
+        guard let own = readSmallFile("/proc/self/stat"), let afterName = own.lastIndex(of: ")") else { return nil }
         // Fields after the command name (which may hold spaces) start at field 3; starttime is field 22.
         let fields = own[own.index(after: afterName)...].split(separator: " ")
-        guard fields.count > 19, let ticks = Int(fields[19]) else { return nil }
-        let perSecond = sysconf(Int32(_SC_CLK_TCK))
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+        let perSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
         guard perSecond > 0 else { return nil }
-        return boot + ticks / perSecond
+        return now(CLOCK_REALTIME) - (now(CLOCK_BOOTTIME) - ticks / perSecond)
+    }
+
+    private static func now(_ clock: clockid_t) -> Double {
+        var time = timespec()
+        clock_gettime(clock, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     private static func readSmallFile(_ path: String) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 16 * 1024)
+        var bytes = [UInt8](repeating: 0, count: 4096)
         let n = read(fd, &bytes, bytes.count)
         return n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : nil
     }

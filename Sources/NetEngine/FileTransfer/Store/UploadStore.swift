@@ -59,7 +59,7 @@ public final class UploadStore {
             if folderDescriptor >= 0 { return folderDescriptor }
             try FolderCreation.makeDirectories(directory)
             let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if fd < 0 { throw SocketError(errno: errno, operation: "open folder", subject: directory) }
+            if fd < 0 { throw StorageError(errno: errno, operation: "open folder", subject: directory) }
             folderDescriptor = fd
             return fd
         }
@@ -90,15 +90,29 @@ public final class UploadStore {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard name.hasPrefix(Self.temporaryPrefix), name.hasSuffix(Self.temporarySuffix) else { continue }
-            var file = stat()
-            guard fstatat(dir, name, &file, AT_SYMLINK_NOFOLLOW) == 0, file.st_mode & S_IFMT == S_IFREG,
-                  file.st_mtim.tv_sec < ProcessStart.seconds else { continue }
-            if unlinkat(dir, name, 0) == 0 {
+            if let size = removeIfStale(name, in: dir) {
                 count += 1
-                bytes += Int64(file.st_size)
+                bytes += size
             }
         }
         return (count, bytes)
+    }
+
+    /// Removes the temporary file `name` if it is a regular file last written before this process started and no
+    /// live upload holds its lock (another server on the same folder); returns its size when removed.
+    private func removeIfStale(_ name: String, in dir: Int32) -> Int64? {
+        let fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var file = stat()
+        guard fstat(fd, &file) == 0, file.st_mode & S_IFMT == S_IFREG,
+              Double(file.st_mtim.tv_sec) + Double(file.st_mtim.tv_nsec) / 1e9 < ProcessStart.seconds,
+              flock(fd, LOCK_EX | LOCK_NB) == 0 else { return nil }
+        var named = stat()
+        // Still the same file under that name (not swapped since it was opened)?
+        guard fstatat(dir, name, &named, AT_SYMLINK_NOFOLLOW) == 0, named.st_ino == file.st_ino, named.st_dev == file.st_dev,
+              unlinkat(dir, name, 0) == 0 else { return nil }
+        return Int64(file.st_size)
     }
 
     /// Bytes free for an unprivileged writer in the folder's file system, when the system says.
@@ -120,18 +134,22 @@ public final class UploadStore {
             if fd >= 0 { return PendingUpload(descriptor: fd, temporaryName: nil, store: self) }
             switch errno {
             case EOPNOTSUPP, EISDIR, EINVAL: lock.withLock { anonymousSupported = false }
-            case let code: throw SocketError(errno: code, operation: "create a temporary file", subject: directory)
+            case let code: throw StorageError(errno: code, operation: "create a temporary file", subject: directory)
             }
         }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<100 {
             let name = "\(Self.temporaryPrefix)\(String(generator.next() as UInt64, radix: 36))\(Self.temporarySuffix)"
             let fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
-            if fd >= 0 { return PendingUpload(descriptor: fd, temporaryName: name, store: self) }
+            if fd >= 0 {
+                // Held while the upload lives, so another server cleaning the same folder leaves it alone.
+                _ = flock(fd, LOCK_EX | LOCK_NB)
+                return PendingUpload(descriptor: fd, temporaryName: name, store: self)
+            }
             if errno == EEXIST || errno == EINTR { continue }
-            throw SocketError(errno: errno, operation: "create a temporary file", subject: directory)
+            throw StorageError(errno: errno, operation: "create a temporary file", subject: directory)
         }
-        throw SocketError(code: EEXIST, message: "cannot create a temporary file in \(directory)")
+        throw StorageError("cannot create a temporary file in \(directory)", code: EEXIST)
     }
 
     func discard(temporaryName: String) {
@@ -147,26 +165,26 @@ public final class UploadStore {
     func publish(descriptor: Int32, temporaryName: String?, as name: String) throws -> (name: String, path: String) {
         let dir = try folder()
         var written = stat()
-        guard fstat(descriptor, &written) == 0 else { throw SocketError(errno: errno, operation: "stat", subject: name) }
+        guard fstat(descriptor, &written) == 0 else { throw StorageError(errno: errno, operation: "stat", subject: name) }
         for candidate in candidates(for: name) {
             lock.withLock { publishAttempts += 1 }
             let code = link(descriptor, temporaryName: temporaryName, into: dir, as: candidate.text)
             if code == EEXIST { continue }
-            if code != 0 { throw SocketError(errno: code, operation: "save", subject: candidate.text) }
+            if code != 0 { throw StorageError(errno: code, operation: "save", subject: candidate.text) }
             var linked = stat()
             if fstatat(dir, candidate.text, &linked, AT_SYMLINK_NOFOLLOW) != 0
                 || linked.st_dev != written.st_dev || linked.st_ino != written.st_ino {
                 // Only a named temporary file can be swapped; what was linked is not what was written and hashed.
                 unlinkat(dir, candidate.text, 0)
                 if let temporaryName { unlinkat(dir, temporaryName, 0) }
-                throw SocketError(code: EBUSY, message: "the temporary file of \(name) was replaced by someone else during the upload; nothing saved")
+                throw StorageError("the temporary file of \(name) was replaced by someone else during the upload; nothing saved", code: EBUSY)
             }
             if let temporaryName { unlinkat(dir, temporaryName, 0) }
             remember(name, next: candidate.number.map { $0 + 1 })
             if fsyncEnabled { _ = fsync(dir) }
             return (candidate.text, join(directory, candidate.text))
         }
-        throw SocketError(code: EEXIST, message: "too many files named like \(name)")
+        throw StorageError("too many files named like \(name)", code: EEXIST)
     }
 
     /// Creates `candidate` for the file: 0, or the errno (EEXIST when the name is taken).
