@@ -12,6 +12,7 @@ public final class CursesTerminal {
     private var attributes: [CellStyle: Int32] = [:]
     private var cursorVisible = true
     private var restored = false
+    private var decoder = KeyDecoder()
 
     /// Enters curses mode on the controlling terminal (stdin/stdout). Throws when they are not a terminal.
     public init() throws {
@@ -30,12 +31,16 @@ public final class CursesTerminal {
         set_term(screen)
         CursesTerminal.active = true
         atexit { CursesTerminal.endIfActive() }
-        cbreak()
+        // Raw, not cbreak: IXON off so Ctrl-S does not freeze the screen and Ctrl-Q arrives, and Ctrl-C is a key
+        // the console can ask about instead of a signal that ends it mid-transfer.
+        raw()
         noecho()
         nonl()
         keypad(nc_stdscr(), true)
         nodelay(nc_stdscr(), true)
+        // Esc and a key within 25 ms is Alt and that key; a lone Esc waits no longer than that.
         set_escdelay(25)
+        CursesTerminal.writeToTerminal(CursesTerminal.bracketedPasteOn)
         curs_set(0)
         cursorVisible = false
         rows = Int(nc_lines())
@@ -105,19 +110,18 @@ public final class CursesTerminal {
 
     /// Every key waiting on stdin, decoded; returns at once when there is none.
     public func readKeys() -> [Key] {
-        var keys: [Key] = []
+        var inputs: [TerminalInput] = []
         var character: wint_t = 0
         while true {
             let status = nc_get_wch(&character)
             if status == ERR { break }
             if status == nc_code_yes() {
-                if let key = Self.decodeKeyCode(Int32(character)) { keys.append(key) }
-            } else if let scalar = Unicode.Scalar(UInt32(character)), let key = Key(scalar: scalar) {
-                keys.append(key)
+                if let key = Self.decodeKeyCode(Int32(character)) { inputs.append(.key(key)) }
+            } else if let scalar = Unicode.Scalar(UInt32(character)) {
+                inputs.append(.scalar(scalar))
             }
-            if keys.count > 256 { break }
         }
-        return keys
+        return decoder.decode(inputs)
     }
 
     static func decodeKeyCode(_ code: Int32) -> Key? {
@@ -156,6 +160,13 @@ public final class CursesTerminal {
         clearok(nc_curscr(), true)
     }
 
+    /// Clears the terminal and draws everything again on the next `draw` (Ctrl-L), for a screen something else
+    /// wrote over.
+    public func repaint() {
+        previous = nil
+        clearok(nc_curscr(), true)
+    }
+
     // MARK: Leaving
 
     /// Leaves curses mode; safe to call more than once.
@@ -172,6 +183,15 @@ public final class CursesTerminal {
         active = false
         curs_set(1)
         endwin()
+        writeToTerminal(bracketedPasteOff)
+    }
+
+    static let bracketedPasteOn = "\u{1B}[?2004h"
+    static let bracketedPasteOff = "\u{1B}[?2004l"
+
+    private static func writeToTerminal(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = write(STDOUT_FILENO, &bytes, bytes.count)
     }
 
     // MARK: Styles
@@ -237,7 +257,7 @@ private func installCrashRestore() {
         action.__sigaction_handler.sa_handler = { signo in
             if haveSavedTerminalModes { tcsetattr(STDIN_FILENO, TCSANOW, &savedTerminalModes) }
             // Leave the alternate screen, show the cursor, reset attributes.
-            let reset: StaticString = "\u{1B}[?1049l\u{1B}[?25h\u{1B}[0m\r\n"
+            let reset: StaticString = "\u{1B}[?2004l\u{1B}[?1049l\u{1B}[?25h\u{1B}[0m\r\n"
             _ = write(STDOUT_FILENO, reset.utf8Start, reset.utf8CodeUnitCount)
             sigaction(signo, &previousCrashActions[Int(signo)], nil)
             raise(signo)
