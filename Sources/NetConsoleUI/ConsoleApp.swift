@@ -161,6 +161,8 @@ public final class ConsoleApp {
         switch action {
         case .quit:
             loop.stop()
+        case .repaint:
+            terminal?.repaint()
         case .setListening(let on):
             if on { try? startServers(throwing: false) } else { stopServers() }
         case .selectServices(let selection):

@@ -36,6 +36,10 @@ public enum ConsoleRenderer {
             drawHelp(cols: cols, rows: rows, &grid)
             cursor = nil
         }
+        if let confirmation = state.confirmation {
+            drawConfirmation(confirmation, cols: cols, rows: rows, &grid)
+            cursor = nil
+        }
         return RenderedScreen(grid: grid, cursor: cursor)
     }
 
@@ -208,7 +212,7 @@ public enum ConsoleRenderer {
         let fieldWidth = width - used
         let style: CellStyle = focused ? .focusedField : .field
         grid.fill(row: row, col: col + used, width: fieldWidth, style: style)
-        let slice = editor.visibleSlice(width: fieldWidth - 1)
+        let slice = editor.visibleSlice(width: fieldWidth - 1, focused: focused)
         grid.write(slice.text.sanitizedForDisplay, row: row, col: col + used, width: fieldWidth, style: style)
         return focused ? (row, col + used + slice.cursorColumn) : nil
     }
@@ -296,7 +300,7 @@ public enum ConsoleRenderer {
 
     private static func drawFooter(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
-        let keys: [(String, String)]
+        var keys: [(String, String)]
         switch state.focus {
         case .server:
             keys = [("Tab", "client"), ("s", state.isListening ? "stop" : "start"), ("m", "mode"), ("↑↓", "log"), ("?", "help"), ("q", "quit")]
@@ -307,6 +311,7 @@ public enum ConsoleRenderer {
         case .files:
             keys = [("type", "filter"), ("↑↓", "select"), ("Enter", "open/send"), ("Bksp", "up"), ("^X", "cancel"), ("Esc", "back"), ("F1", "help")]
         }
+        if state.confirmation != nil { keys = [("y", "yes"), ("n", "no"), ("Esc", "cancel")] }
         grid.fill(row: rect.y, col: rect.x, width: rect.width, style: .footer)
         var x = rect.x
         for (key, meaning) in keys {
@@ -336,6 +341,29 @@ public enum ConsoleRenderer {
         "  Files: type to filter, Enter opens a folder or",
         "         sends the file, Backspace goes up, ^X cancels",
     ]
+
+    /// A small box in the middle of the screen: the question, what would be lost, and the answers.
+    private static func drawConfirmation(_ confirmation: Confirmation, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+        let answers = "y yes   n no"
+        let lines = [""] + confirmation.detail + ["", answers]
+        let contentWidth = max(confirmation.title.displayWidth + 2, lines.map(\.displayWidth).max() ?? 0)
+        let width = min(cols, contentWidth + 4)
+        let height = min(rows, lines.count + 2)
+        guard width >= 8, height >= 3 else { return }
+        let x = (cols - width) / 2
+        let y = max(0, (rows - height) / 2)
+        for row in y..<(y + height) { grid.fill(row: row, col: x, width: width, style: .help) }
+        grid.write("┌" + String(repeating: "─", count: width - 2) + "┐", row: y, col: x, width: width, style: .help)
+        grid.write(" \(confirmation.title) ", row: y, col: x + 2, width: width - 4, style: .help)
+        grid.write("└" + String(repeating: "─", count: width - 2) + "┘", row: y + height - 1, col: x, width: width, style: .help)
+        for row in (y + 1)..<(y + height - 1) {
+            grid.write("│", row: row, col: x, width: 1, style: .help)
+            grid.write("│", row: row, col: x + width - 1, width: 1, style: .help)
+        }
+        for (index, line) in lines.prefix(height - 2).enumerated() {
+            grid.write(line, row: y + 1 + index, col: x + 2, width: width - 4, style: line == answers ? .accent : .help)
+        }
+    }
 
     private static func drawHelp(cols: Int, rows: Int, _ grid: inout ScreenGrid) {
         let contentWidth = helpLines.map(\.displayWidth).max() ?? 0

@@ -35,6 +35,16 @@ public enum ConsoleAction: Equatable, Sendable {
     case sendEcho(target: String, message: String)
     case sendFile(target: String, path: String)
     case cancelTransfer
+    /// Clear the terminal and draw everything again (Ctrl-L).
+    case repaint
+}
+
+/// A question the console asks before an action that would drop connections or a transfer: y does it,
+/// n or Esc does not.
+public struct Confirmation: Equatable, Sendable {
+    public var title: String
+    public var detail: [String]
+    public var action: ConsoleAction
 }
 
 /// Everything the console shows, reduced from engine events, client results and key presses. Pure: no I/O
@@ -108,8 +118,10 @@ public struct ConsoleState {
     private var targetEdited = false
     private var fileTargetEdited = false
 
-    public var focus = ConsoleFocus.server
+    /// Typing at launch types a message: letters are commands only once the user moves to the server pane.
+    public var focus = ConsoleFocus.message
     public var showHelp = false
+    public private(set) var confirmation: Confirmation?
     /// Rows the log and the picker had at the last render, for paging.
     public var logViewHeight = 8
     public var pickerViewHeight = 5
@@ -223,11 +235,16 @@ public struct ConsoleState {
     // MARK: Client results
 
     public mutating func noteEchoSent(_ message: String, target: String, clock: String) {
-        transcript.append("→ \(target)  \(message.sanitizedForDisplay)", time: clock, style: .muted)
+        transcript.append("→ \(target)  \(Self.lineBreaksShown(message))", time: clock, style: .muted)
     }
 
     public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String) {
-        transcript.append("← \(reply.sanitizedForDisplay)  (\(Self.formatRoundTrip(roundTrip)))", time: clock, style: .good)
+        transcript.append("← \(Self.lineBreaksShown(reply))  (\(Self.formatRoundTrip(roundTrip)))", time: clock, style: .good)
+    }
+
+    /// A message of several lines (pasted) on one line: its line breaks as ⏎, the rest escaped.
+    static func lineBreaksShown(_ text: String) -> String {
+        String(text.map { $0 == "\n" || $0 == "\r\n" ? "⏎" : $0 }).sanitizedForDisplay
     }
 
     public mutating func noteEchoFailed(_ message: String, clock: String) {
@@ -281,16 +298,32 @@ public struct ConsoleState {
 
     /// Applies a key press to the view; returns what the console must do, if anything.
     public mutating func handle(_ key: Key) -> ConsoleAction? {
+        if let pending = confirmation {
+            switch key {
+            case .character("y"), .character("Y"), .enter:
+                confirmation = nil
+                return perform(pending.action)
+            case .character("n"), .character("N"), .escape:
+                confirmation = nil
+            case .control("l"):
+                return .repaint
+            default:
+                break
+            }
+            return nil
+        }
         if showHelp {
             showHelp = false
-            return key == .function(10) || key == .control("c") ? .quit : nil
+            return key == .function(10) || key == .control("c") ? confirmQuit() : nil
         }
         switch key {
         case .function(1):
             showHelp = true
             return nil
         case .function(10), .control("c"), .control("q"):
-            return .quit
+            return confirmQuit()
+        case .control("l"):
+            return .repaint
         case .tab:
             moveFocus(by: 1)
             return nil
@@ -326,6 +359,41 @@ public struct ConsoleState {
         }
     }
 
+    /// Does the state's part of an action that was asked for or confirmed, and hands it on.
+    private mutating func perform(_ action: ConsoleAction) -> ConsoleAction {
+        if case .selectServices(let selection) = action { serviceSelection = selection }
+        return action
+    }
+
+    private func openConnections() -> [ConnectionRow] { connections.filter { $0.closedAt == nil } }
+
+    private static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
+    /// What would be lost with these connections, one line each: the count, and the uploads in flight by name.
+    private func losses(_ dropped: [ConnectionRow], includeTransfer: Bool) -> [String] {
+        var lines: [String] = []
+        if !dropped.isEmpty { lines.append("\(Self.plural(dropped.count, "open connection")) will be closed") }
+        let uploads = dropped.compactMap(\.upload)
+        if let first = uploads.first {
+            let more = uploads.count > 1 ? " and \(uploads.count - 1) more" : ""
+            lines.append("upload of \(first.name.truncated(toWidth: 30))\(more) will be lost")
+        }
+        if includeTransfer, isTransferring, let transfer {
+            lines.append("sending \(transfer.name.truncated(toWidth: 30)) will stop")
+        }
+        return lines
+    }
+
+    private mutating func ask(_ title: String, _ detail: [String], _ action: ConsoleAction) -> ConsoleAction? {
+        if detail.isEmpty { return perform(action) }
+        confirmation = Confirmation(title: title, detail: detail, action: action)
+        return nil
+    }
+
+    private mutating func confirmQuit() -> ConsoleAction? {
+        ask("Quit netconsole?", losses(openConnections(), includeTransfer: true), .quit)
+    }
+
     private mutating func moveFocus(by step: Int) {
         let all = ConsoleFocus.allCases
         let index = all.firstIndex(of: focus)!
@@ -334,12 +402,19 @@ public struct ConsoleState {
 
     private mutating func handleServerKey(_ key: Key) -> ConsoleAction? {
         switch key {
-        case .character("q"), .character("Q"): return .quit
+        case .character("q"), .character("Q"): return confirmQuit()
         case .character("?"), .character("h"): showHelp = true
-        case .character("s"), .character("S"): return .setListening(!isListening)
+        case .character("s"), .character("S"):
+            if !isListening { return .setListening(true) }
+            return ask("Stop listening?", losses(openConnections(), includeTransfer: false), .setListening(false))
         case .character("m"), .character("M"):
-            serviceSelection = serviceSelection.next
-            return .selectServices(serviceSelection)
+            let next = serviceSelection.next
+            let dropped = openConnections().filter { !next.includes($0.service) }
+            return ask("Switch mode to \(next.rawValue)?", losses(dropped, includeTransfer: false), .selectServices(next))
+        case .paste(let text):
+            // A paste is text, never commands: it goes to the message field.
+            focus = .message
+            message.handle(.paste(text))
         case .character("c"): log.clear()
         case .up, .character("k"): log.scroll(by: 1, height: logViewHeight)
         case .down, .character("j"): log.scroll(by: -1, height: logViewHeight)
@@ -363,10 +438,16 @@ public struct ConsoleState {
         case .control("r"):
             picker.reload()
             return nil
-        default:
+        case .paste(let text):
+            // Only the first line filters; a line break would otherwise pick a file.
+            for character in text.prefix(while: { $0 != "\n" && $0 != "\t" }) { _ = picker.handle(.character(character)) }
+            return nil
+        case .character, .backspace, .up, .down, .pageUp, .pageDown, .home, .end, .left, .right, .enter, .control("u"):
             if case .picked(let path) = picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
                 return .sendFile(target: fileTarget.text, path: path)
             }
+            return nil
+        default:
             return nil
         }
     }

@@ -43,7 +43,7 @@ final class ConsoleRenderingTests: XCTestCase {
         XCTAssertTrue(text.contains { $0.contains("127.0.0.1:50123") && $0.contains("1.5 KiB") }, "connection row with bytes")
         XCTAssertTrue(text.contains { $0.contains("report.pdf") && $0.contains("2.0 KiB") }, "saved file with its size")
         XCTAssertTrue(text.contains { $0.contains("CLIENT") })
-        XCTAssertTrue(text[23].contains("q quit"), text[23])
+        XCTAssertTrue(text[23].contains("quit"), text[23])
         XCTAssertTrue(text[23].contains("help"), text[23])
     }
 
