@@ -4,6 +4,8 @@ public struct ActivityLog: Equatable, Sendable {
         public var time: String
         public var text: String
         public var style: CellStyle
+        /// Shown right-aligned in a column of its own (an echo's round-trip time), so cutting the text never hides it.
+        public var detail: String?
     }
 
     public let capacity: Int
@@ -16,8 +18,8 @@ public struct ActivityLog: Equatable, Sendable {
     }
 
     /// Adds a line. The text must already be safe to display. A scrolled-back view stays on the lines it shows.
-    public mutating func append(_ text: String, time: String, style: CellStyle = .normal) {
-        lines.append(Line(time: time, text: text, style: style))
+    public mutating func append(_ text: String, time: String, style: CellStyle = .normal, detail: String? = nil) {
+        lines.append(Line(time: time, text: text, style: style, detail: detail))
         if scrollOffset > 0 { scrollOffset += 1 }
         if lines.count > capacity { lines.removeFirst(lines.count - capacity) }
         scrollOffset = min(scrollOffset, maxOffset(height: 1))

@@ -62,6 +62,7 @@ public final class ConsoleApp {
         signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM, SIGHUP, SIGWINCH]) { [unowned self] signo in
             if signo == SIGWINCH {
                 terminal.refreshSize()
+                self.syncViewSize()
                 self.redrawSoon()
             } else {
                 self.loop.stop()
@@ -98,11 +99,18 @@ public final class ConsoleApp {
         }
     }
 
-    private func draw() {
+    /// Tells the view state the size it is drawn at, for paging and for the too-small screen.
+    private func syncViewSize() {
         guard let terminal else { return }
         let heights = ConsoleRenderer.viewHeights(cols: terminal.cols, rows: terminal.rows)
         state.logViewHeight = heights.log
         state.pickerViewHeight = heights.picker
+        state.screenTooSmall = ConsoleLayout(cols: terminal.cols, rows: terminal.rows).tooSmall
+    }
+
+    private func draw() {
+        guard let terminal else { return }
+        syncViewSize()
         lastDrawAt = MonotonicClock.now()
         terminal.draw(ConsoleRenderer.render(state, cols: terminal.cols, rows: terminal.rows, now: lastDrawAt))
     }
@@ -157,6 +165,7 @@ public final class ConsoleApp {
         if key == .resize, let terminal {
             terminal.refreshSize()
         }
+        syncViewSize()
         guard let action = state.handle(key) else { return }
         switch action {
         case .quit:

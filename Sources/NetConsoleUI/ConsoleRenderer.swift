@@ -16,8 +16,10 @@ public enum ConsoleRenderer {
         let layout = ConsoleLayout(cols: cols, rows: rows)
         var grid = ScreenGrid(rows: rows, cols: cols)
         if layout.tooSmall {
-            grid.write("netconsole: enlarge the terminal", row: 0, col: 0)
-            grid.write("(at least 80x24; q quits)", row: 1, col: 0)
+            let lines = ["Terminal too small:", "\(cols)x\(rows), needs \(ConsoleLayout.minimumCols)x\(ConsoleLayout.minimumRows).",
+                         "Enlarge it, or q quits."]
+            for (index, line) in lines.enumerated() { grid.write(line, row: index, col: 0) }
+            if let confirmation = state.confirmation { drawConfirmation(confirmation, cols: cols, rows: rows, &grid) }
             return RenderedScreen(grid: grid, cursor: nil)
         }
         var cursor: (row: Int, col: Int)?
@@ -113,7 +115,8 @@ public enum ConsoleRenderer {
         guard space > 0 else { return }
         let all = state.connections
         if all.isEmpty {
-            grid.write(" no connections yet: try  nc \(state.target.text.replacingColon())", row: rect.y + 1, col: rect.x, width: rect.width, style: .muted)
+            let summary = state.acceptedTotal == 0 ? "no connections yet" : "none open · \(state.acceptedTotal) accepted"
+            grid.write(" \(summary): try  nc \(state.target.text.replacingColon())", row: rect.y + 1, col: rect.x, width: rect.width, style: .muted)
             return
         }
         var shown = ArraySlice(all)
@@ -140,7 +143,7 @@ public enum ConsoleRenderer {
             }
             let age = (connection.closedAt ?? now) - connection.openedAt
             let cells = ["\(connection.id)", connection.peer, connection.service, stateText,
-                         ByteCount.format(connection.bytesIn), ByteCount.format(connection.bytesOut), ConsoleState.formatAge(age)]
+                         ConsoleState.formatBytes(connection.bytesIn), ConsoleState.formatBytes(connection.bytesOut), ConsoleState.formatAge(age)]
             drawRow(cells, columns, row: row, in: rect, style: closed ? .muted : .normal, &grid)
             row += 1
         }
@@ -234,7 +237,13 @@ public enum ConsoleRenderer {
         let lines = state.transcript.visibleLines(height: rect.height - 1)
         var row = rect.y + 1
         for line in lines {
-            grid.write(" " + line.text, row: row, col: rect.x, width: rect.width - 1, style: line.style)
+            var textWidth = rect.width - 1
+            if let detail = line.detail {
+                let detailWidth = detail.displayWidth
+                textWidth = max(0, rect.width - 2 - detailWidth - 1)
+                grid.write(detail, row: row, col: rect.x + rect.width - 1 - detailWidth, width: detailWidth, style: .muted)
+            }
+            grid.write(" " + line.text, row: row, col: rect.x, width: textWidth, style: line.style)
             row += 1
         }
     }
@@ -305,9 +314,9 @@ public enum ConsoleRenderer {
         case .server:
             keys = [("Tab", "client"), ("s", state.isListening ? "stop" : "start"), ("m", "mode"), ("↑↓", "log"), ("?", "help"), ("q", "quit")]
         case .target, .fileTarget:
-            keys = [("Tab", "next"), ("Enter", "done"), ("Esc", "server pane"), ("F1", "help"), ("Ctrl-C", "quit")]
+            keys = [("Enter", "done"), ("Tab", "next"), ("Esc", "server pane"), ("F1", "help"), ("^C", "quit")]
         case .message:
-            keys = [("Enter", "send"), ("↑↓", "history"), ("Tab", "next"), ("Esc", "server pane"), ("F1", "help"), ("Ctrl-C", "quit")]
+            keys = [("Enter", "send"), ("Tab", "next"), ("Esc", "server pane"), ("F1", "help"), ("^C", "quit"), ("↑↓", "history")]
         case .files:
             keys = [("type", "filter"), ("↑↓", "select"), ("Enter", "open/send"), ("Bksp", "up"), ("^X", "cancel"), ("Esc", "back"), ("F1", "help")]
         }

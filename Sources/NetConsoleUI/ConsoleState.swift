@@ -125,6 +125,8 @@ public struct ConsoleState {
     /// Rows the log and the picker had at the last render, for paging.
     public var logViewHeight = 8
     public var pickerViewHeight = 5
+    /// The terminal is below the layout's minimum: only a message shows, so keys may quit and do nothing else.
+    public var screenTooSmall = false
 
     public init(saveDirectory: String, pickerDirectory: String) {
         self.saveDirectory = saveDirectory
@@ -239,7 +241,7 @@ public struct ConsoleState {
     }
 
     public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String) {
-        transcript.append("← \(Self.lineBreaksShown(reply))  (\(Self.formatRoundTrip(roundTrip)))", time: clock, style: .good)
+        transcript.append("← \(Self.lineBreaksShown(reply))", time: clock, style: .good, detail: Self.formatRoundTrip(roundTrip))
     }
 
     /// A message of several lines (pasted) on one line: its line breaks as ⏎, the rest escaped.
@@ -315,6 +317,14 @@ public struct ConsoleState {
         if showHelp {
             showHelp = false
             return key == .function(10) || key == .control("c") ? confirmQuit() : nil
+        }
+        if screenTooSmall {
+            // The fields are hidden: a key typed now must not land in one unseen.
+            switch key {
+            case .character("q"), .character("Q"), .function(10), .control("c"), .control("q"): return confirmQuit()
+            case .control("l"): return .repaint
+            default: return nil
+            }
         }
         switch key {
         case .function(1):
@@ -466,6 +476,22 @@ public struct ConsoleState {
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m\(pad2(total % 60))s" }
         return "\(total / 3600)h\(pad2(total / 60 % 60))m"
+    }
+
+    /// Byte counts in at most 8 columns, so the IN and OUT columns never cut them: "1023 B", "9.5 KiB",
+    /// "99.5 MiB", "1018 MiB", "1.0 GiB".
+    public static func formatBytes(_ count: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var value = Double(count)
+        var index = 0
+        while value >= 1024 && index < units.count - 1 {
+            value /= 1024
+            index += 1
+        }
+        if index == 0 { return "\(count) B" }
+        let tenths = (value * 10).rounded()
+        if tenths >= 1000 { return "\(Int(value.rounded())) \(units[index])" }
+        return "\(Int(tenths) / 10).\(Int(tenths) % 10) \(units[index])"
     }
 
     static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

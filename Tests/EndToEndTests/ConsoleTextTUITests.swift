@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Text you can read, in a real terminal: round-trip times, fields, small terminals, what the table says.
+final class ConsoleTextTUITests: XCTestCase {
+    private var console: TmuxConsole!
+
+    override func setUpWithError() throws {
+        console = try TmuxConsole(self)
+    }
+
+    func testAt80x24TheRoundTripTimeStaysVisibleBesideALongReply() throws {
+        try console.startAndWaitForServers()
+        try console.type(String(repeating: "a long line to echo ", count: 6) + "END")
+        try console.keys("Enter")
+        let screen = console.waitForScreen("the reply") { $0.contains("← a long line") }
+        // The Replies pane, left of the file picker.
+        let row = String(console.line(containing: "← a long line", in: screen).split(separator: "│")[0]).trimmingCharacters(in: .whitespaces)
+        XCTAssertTrue(row.hasSuffix(" ms") || row.hasSuffix(" s"), "the RTT was cut: \(row)")
+        XCTAssertTrue(row.contains("…"), row)
+    }
+
+    func testAnUnfocusedFieldShowsTheStartOfItsTextAndAFocusedOneMarksWhatIsHidden() throws {
+        try console.startAndWaitForServers()
+        try console.keys("BTab")
+        try console.keys("C-u")
+        try console.type("a-very-long-host-name.example.org:12345")
+        try console.keys("Tab")
+        var screen = console.waitForScreen("the target, unfocused") { $0.contains("Echo to: a-very-long") }
+        XCTAssertTrue(console.line(containing: "Echo to:", in: screen).contains("…"), screen)
+        try console.keys("BTab")
+        try console.keys("Home")
+        screen = console.waitForScreen("the focused field from its start, › at its end") {
+            console.line(containing: "Echo to:", in: $0).contains("Echo to: a-very-long") && console.line(containing: "Echo to:", in: $0).contains("›")
+        }
+        try console.keys("End")
+        console.waitForScreen("the focused field at its end, ‹ at its start") { console.line(containing: "Echo to:", in: $0).contains("Echo to: ‹") }
+    }
+
+    func testBelowTheMinimumSizeTheScreenSaysSoAndQQuits() throws {
+        try console.start(cols: 50, rows: 12)
+        console.waitForScreen("the minimum size") { $0.contains("50x12, needs 60x16") && $0.contains("q quits") }
+        try console.run(["resize-window", "-x", "60", "-y", "16"])
+        console.waitForScreen("the console at its minimum") { $0.contains("SERVER") && $0.contains("Message:") }
+        try console.run(["resize-window", "-x", "40", "-y", "10"])
+        console.waitForScreen("the message again") { $0.contains("40x10, needs 60x16") }
+        try console.type("q")
+        XCTAssertTrue(console.waitForExit(), "q did not quit:\n\(console.screen())")
+    }
+
+    func testTheEmptyConnectionTableSaysHowManyWereAccepted() throws {
+        let port = try console.startAndWaitForServers()
+        let nc = try XCTUnwrap(which("nc"), "nc is needed")
+        XCTAssertEqual(try spawnAndWait(nc, ["-z", "127.0.0.1", "\(port)"]).status, 0)
+        console.waitForScreen("what is true once the closed connection is gone", timeout: 15) { $0.contains("none open · 1 accepted") }
+    }
+}
