@@ -13,6 +13,8 @@ public final class CursesTerminal {
     private var cursorVisible = true
     private var restored = false
     private var decoder = KeyDecoder()
+    /// Rows where clusters were written past curses last time: curses does not know what is really there.
+    private var rowsWrittenDirectly: Set<Int> = []
 
     /// Enters curses mode on the controlling terminal (stdin/stdout). Throws when they are not a terminal.
     public init() throws {
@@ -56,10 +58,14 @@ public final class CursesTerminal {
     public func draw(_ screen: RenderedScreen) {
         let grid = screen.grid
         let full = previous.map { $0.rows != grid.rows || $0.cols != grid.cols } ?? true
+        var direct: [(row: Int, col: Int, text: String)] = []
         for row in 0..<min(grid.rows, rows) {
             if !full, let previous, rowEqual(previous, grid, row) { continue }
-            drawRow(grid, row)
+            // Curses sees blanks where the glyph is, so it would leave the glyph when the row changes: repaint it all.
+            if rowsWrittenDirectly.remove(row) != nil { wredrawln(nc_stdscr(), Int32(row), 1) }
+            drawRow(grid, row, direct: &direct)
         }
+        rowsWrittenDirectly.formUnion(direct.map(\.row))
         previous = grid
         if let cursor = screen.cursor, cursor.row < rows, cursor.col < cols {
             if !cursorVisible { curs_set(1); cursorVisible = true }
@@ -70,6 +76,17 @@ public final class CursesTerminal {
         }
         wnoutrefresh(nc_stdscr())
         doupdate()
+        writeDirectly(direct)
+    }
+
+    /// Writes the clusters curses cannot hold over their blank placeholders, after curses has sent its update.
+    /// The cursor (and curses' idea of it) is saved and put back around them.
+    private func writeDirectly(_ clusters: [(row: Int, col: Int, text: String)]) {
+        guard !clusters.isEmpty else { return }
+        var output = "\u{1B}7\u{1B}[0m"
+        for cluster in clusters { output += "\u{1B}[\(cluster.row + 1);\(cluster.col + 1)H\(cluster.text)" }
+        output += "\u{1B}8"
+        Self.writeToTerminal(output)
     }
 
     private func rowEqual(_ a: ScreenGrid, _ b: ScreenGrid, _ row: Int) -> Bool {
@@ -79,7 +96,7 @@ public final class CursesTerminal {
 
     /// Writes a row as runs of one style. A run also ends after a wide character, and each run is placed at its
     /// own column, so a terminal that measures some character differently cannot shift the rest of the row.
-    private func drawRow(_ grid: ScreenGrid, _ row: Int) {
+    private func drawRow(_ grid: ScreenGrid, _ row: Int, direct: inout [(row: Int, col: Int, text: String)]) {
         var runStart = 0
         var runText = ""
         var runStyle = grid[row, 0].style
@@ -97,8 +114,14 @@ public final class CursesTerminal {
                 runStart = col
                 runStyle = cell.style
             }
-            runText += cell.text
-            if DisplayWidth.of(cell.text) == 2 {
+            let width = DisplayWidth.of(cell.text)
+            if let character = cell.text.first, DisplayWidth.needsDirectOutput(character) {
+                runText += String(repeating: " ", count: max(1, width))
+                direct.append((row, col, cell.text))
+            } else {
+                runText += cell.text
+            }
+            if width >= 2 {
                 flush()
             }
         }

@@ -58,9 +58,17 @@ public struct LineEditor: Equatable, Sendable {
         return true
     }
 
+    /// Inserts at the cursor and joins what now forms one grapheme cluster: a terminal delivers 👍🏽 or a ZWJ
+    /// family one scalar at a time, and they must edit and measure as one.
     private mutating func insert(_ text: [Character]) {
         characters.insert(contentsOf: text, at: cursor)
         cursor += text.count
+        let clustered = Array(String(characters))
+        if clustered.count != characters.count {
+            let after = Array(String(characters[cursor...])).count
+            characters = clustered
+            cursor = min(max(0, clustered.count - after), clustered.count)
+        }
     }
 
     private mutating func kill(_ range: Range<Int>) {

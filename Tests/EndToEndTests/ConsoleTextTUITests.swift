@@ -57,4 +57,35 @@ final class ConsoleTextTUITests: XCTestCase {
         XCTAssertEqual(try spawnAndWait(nc, ["-z", "127.0.0.1", "\(port)"]).status, 0)
         console.waitForScreen("what is true once the closed connection is gone", timeout: 15) { $0.contains("none open · 1 accepted") }
     }
+
+    /// Columns of a captured row up to `marker`, with the widths terminals give the clusters these tests type.
+    private func column(of marker: Character, in row: String) -> Int? {
+        let known: [Character: Int] = ["👨‍👩‍👧": 2, "👍🏽": 4, "🇺🇦": 2]
+        var column = 0
+        for character in row {
+            if character == marker { return column }
+            column += known[character] ?? 1
+        }
+        return nil
+    }
+
+    func testEmojiClustersStayWholeAndTheRowsKeepTheirColumns() throws {
+        try console.startAndWaitForServers()
+        let message = "👨‍👩‍👧 fam 👍🏽 tone 🇺🇦 flag"
+        try console.type("a👨‍👩‍👧b")
+        try console.keys("Left", "BSpace")
+        console.waitForScreen("the family deleted as one") { console.line(containing: "Message:", in: $0).hasSuffix("Message: ab") }
+        try console.keys("C-u")
+        try console.type(message)
+        console.waitForScreen("the message as typed") { console.line(containing: "Message:", in: $0).contains("Message: " + message) }
+        try console.keys("Enter")
+        let screen = console.waitForScreen("the reply") { $0.contains("← 👨‍👩‍👧 fam 👍🏽 tone") }
+        let header = console.line(containing: "─ Replies", in: screen)
+        let separator = try XCTUnwrap(column(of: "┬", in: header))
+        for marker in ["→ 127.0.0.1", "← 👨‍👩‍👧"] {
+            let row = console.line(containing: marker, in: screen)
+            XCTAssertEqual(column(of: "│", in: row), separator, "the │ moved in: \(row)")
+        }
+        XCTAssertFalse(console.line(containing: "Message:", in: screen).contains("👨"), "the sent message left a glyph behind:\n\(screen)")
+    }
 }

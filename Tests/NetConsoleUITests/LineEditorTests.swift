@@ -47,3 +47,16 @@ final class LineEditorTests: XCTestCase {
         XCTAssertEqual(e.visibleSlice(width: 20).text, "127.0.0.1:39471")
     }
 }
+
+extension LineEditorTests {
+    func testScalarsTypedOneByOneJoinIntoOneCluster() {
+        var e = LineEditor()
+        for scalar in "x👨‍👩‍👧y👍🏽z".unicodeScalars { e.handle(.character(Character(scalar))) }
+        XCTAssertEqual(e.characters.count, 5)
+        e.handle(.left)
+        e.handle(.left)
+        e.handle(.backspace)
+        XCTAssertEqual(e.text, "x👨‍👩‍👧👍🏽z")
+        XCTAssertEqual(e.visibleSlice(width: 20).cursorColumn, 3)
+    }
+}
