@@ -13,6 +13,8 @@ public final class CursesTerminal {
     private var cursorVisible = true
     private var restored = false
     private var decoder = KeyDecoder()
+    /// Codes curses made up for sequences its terminfo entry lists as extended keys (kLFT5 for Ctrl-← …).
+    private var extendedKeys: [Int32: Key] = [:]
     /// Rows where clusters were written past curses last time: curses does not know what is really there.
     private var rowsWrittenDirectly: Set<Int> = []
 
@@ -43,6 +45,14 @@ public final class CursesTerminal {
         // Esc and a key within 25 ms is Alt and that key; a lone Esc waits no longer than that.
         set_escdelay(25)
         CursesTerminal.writeToTerminal(CursesTerminal.bracketedPasteOn)
+        let sequences: [(String, Key)] = [
+            ("\u{1B}[1;5D", .wordLeft), ("\u{1B}[1;5C", .wordRight), ("\u{1B}[1;3D", .wordLeft), ("\u{1B}[1;3C", .wordRight),
+            ("\u{1B}[1;2D", .left), ("\u{1B}[1;2C", .right), ("\u{1B}[1;5H", .home), ("\u{1B}[1;5F", .end),
+        ]
+        for (sequence, key) in sequences {
+            let code = key_defined(sequence)
+            if code > 0 { extendedKeys[code] = key }
+        }
         curs_set(0)
         cursorVisible = false
         rows = Int(nc_lines())
@@ -139,7 +149,8 @@ public final class CursesTerminal {
             let status = nc_get_wch(&character)
             if status == ERR { break }
             if status == nc_code_yes() {
-                if let key = Self.decodeKeyCode(Int32(character)) { inputs.append(.key(key)) }
+                let code = Int32(character)
+                if let key = Self.decodeKeyCode(code) ?? extendedKeys[code] { inputs.append(.key(key)) }
             } else if let scalar = Unicode.Scalar(UInt32(character)) {
                 inputs.append(.scalar(scalar))
             }

@@ -137,4 +137,31 @@ final class ConsoleKeysTUITests: XCTestCase {
         try console.keys("q")
         XCTAssertTrue(console.waitForExit(), "q did not quit:\n\(console.screen())")
     }
+
+    func testTheMessageFieldEditsLikeReadline() throws {
+        try console.startAndWaitForServers()
+        func expect(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+            let wanted = ("Message: " + text).trimmingCharacters(in: .whitespaces)
+            console.waitForScreen(what, file: file, line: line) { self.messageLine($0).trimmingCharacters(in: .whitespaces).hasSuffix(wanted) }
+        }
+        try console.type("alpha beta gamma")
+        try console.keys("C-Left", "C-Left")
+        try console.type("X")
+        expect("alpha Xbeta gamma", "Ctrl-← twice, then typing")
+        try console.keys("C-Right")
+        try console.type("Y")
+        expect("alpha XbetaY gamma", "Ctrl-→ to the end of the word")
+        try console.keys("End")
+        try console.keys("C-w")
+        expect("alpha XbetaY", "Ctrl-W cut the last word")
+        try console.keys("Home")
+        try console.type(">")
+        expect(">alpha XbetaY", "Home")
+        try console.keys("C-k")
+        expect(">", "Ctrl-K cut the rest")
+        try console.keys("C-y")
+        expect(">alpha XbetaY", "Ctrl-Y put it back")
+        try console.keys("C-u")
+        expect("", "Ctrl-U cut the line")
+    }
 }
