@@ -105,6 +105,8 @@ public final class ConsoleApp {
         let heights = ConsoleRenderer.viewHeights(cols: terminal.cols, rows: terminal.rows)
         state.logViewHeight = heights.log
         state.pickerViewHeight = heights.picker
+        state.connectionViewHeight = heights.connections
+        state.repliesViewHeight = heights.replies
         state.screenTooSmall = ConsoleLayout(cols: terminal.cols, rows: terminal.rows).tooSmall
     }
 

@@ -24,7 +24,7 @@ public enum ConsoleRenderer {
         }
         var cursor: (row: Int, col: Int)?
         drawServerTitle(state, layout.serverTitle, &grid)
-        drawTotals(state, layout.serverTotals, &grid)
+        drawTotals(state, layout.serverTotals, tableHeight: max(1, layout.connections.height - 1), &grid)
         drawConnections(state, layout.connections, now: now, &grid)
         drawLog(state, layout.log, &grid)
         drawSavedFiles(state, layout.savedFiles, besideLog: layout.savedFiles.y == layout.log.y, &grid)
@@ -35,7 +35,11 @@ public enum ConsoleRenderer {
         drawPicker(state, layout.picker, besideReplies: layout.picker.y == layout.transcript.y, &grid)
         drawFooter(state, layout.footer, &grid)
         if state.showHelp {
-            drawHelp(cols: cols, rows: rows, &grid)
+            drawHelp(state, cols: cols, rows: rows, &grid)
+            cursor = nil
+        }
+        if let viewer = state.viewer {
+            drawViewer(viewer, cols: cols, rows: rows, &grid)
             cursor = nil
         }
         if let confirmation = state.confirmation {
@@ -46,9 +50,10 @@ public enum ConsoleRenderer {
     }
 
     /// Rows the scrolling parts show, so paging keys move by a screenful.
-    public static func viewHeights(cols: Int, rows: Int) -> (log: Int, picker: Int) {
+    public static func viewHeights(cols: Int, rows: Int) -> (log: Int, picker: Int, connections: Int, replies: Int) {
         let layout = ConsoleLayout(cols: cols, rows: rows)
-        return (max(1, layout.log.height - 1), max(1, layout.picker.height - 2))
+        return (max(1, layout.log.height - 1), max(1, layout.picker.height - 2), max(1, layout.connections.height - 1),
+                max(1, layout.transcript.height - 1))
     }
 
     // MARK: Server pane
@@ -61,8 +66,9 @@ public enum ConsoleRenderer {
     }
 
     private static func drawServerTitle(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
-        let used = titleBar("SERVER", focused: state.focus == .server, rect, &grid)
-        let style: CellStyle = state.focus == .server ? .focusedPaneTitle : .paneTitle
+        let focused = !state.focus.isClientPane
+        let used = titleBar("SERVER", focused: focused, rect, &grid)
+        let style: CellStyle = focused ? .focusedPaneTitle : .paneTitle
         var parts: [String] = []
         for service in state.services where state.serviceSelection.includes(service.name) || service.listening {
             let address = service.address ?? "-"
@@ -72,11 +78,44 @@ public enum ConsoleRenderer {
         grid.write(" " + parts.joined(separator: " · "), row: rect.y, col: rect.x + used, width: rect.width - used, style: style)
     }
 
-    private static func drawTotals(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
+    /// Totals on the left; on the right the list's sort, filter and position ("12/303"), which stay visible.
+    private static func drawTotals(_ state: ConsoleState, _ rect: Rect, tableHeight: Int, _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
         let text = "\(state.openConnectionCount) open · \(state.acceptedTotal) accepted · in \(ByteCount.format(state.bytesInTotal))"
             + " · out \(ByteCount.format(state.bytesOutTotal)) · \(state.savedFiles.count) saved"
-        grid.write(" " + text, row: rect.y, col: rect.x, width: rect.width, style: .emphasis)
+        var right: [String] = []
+        if state.connectionSort != .number { right.append("sort: \(state.connectionSort.rawValue)") }
+        if state.editingConnectionFilter || !state.connectionFilter.text.isEmpty {
+            right.append("filter: " + state.connectionFilter.text.sanitizedForDisplay.truncated(toWidth: 16) + (state.editingConnectionFilter ? "▏" : ""))
+        }
+        let listed = state.listedConnections
+        if !listed.isEmpty {
+            let window = connectionWindow(state, count: listed.count, height: tableHeight)
+            if let selected = state.selectedConnectionIndex {
+                right.append("\(selected + 1)/\(listed.count)")
+            } else {
+                right.append("\(window.first + 1)-\(window.first + window.count)/\(listed.count)")
+            }
+        }
+        let rightText = right.joined(separator: " · ")
+        let rightWidth = rightText.displayWidth
+        let leftWidth = max(0, rect.width - (rightWidth > 0 ? rightWidth + 2 : 0))
+        grid.write(" " + text, row: rect.y, col: rect.x, width: leftWidth, style: .emphasis)
+        if rightWidth > 0 && rightWidth < rect.width {
+            grid.write(rightText, row: rect.y, col: rect.maxX - rightWidth - 1, width: rightWidth, style: state.editingConnectionFilter ? .accent : .muted)
+        }
+    }
+
+    /// The rows of the connection list shown: from the state's scroll position, moved only as far as needed to
+    /// keep the selection in view when rows came or went.
+    static func connectionWindow(_ state: ConsoleState, count: Int, height: Int) -> (first: Int, count: Int) {
+        let height = max(1, height)
+        var first = min(state.connectionScroll, max(0, count - height))
+        if let selected = state.selectedConnectionIndex {
+            if selected < first { first = selected }
+            if selected >= first + height { first = selected - height + 1 }
+        }
+        return (first, min(height, count - first))
     }
 
     struct Column {
@@ -113,56 +152,57 @@ public enum ConsoleRenderer {
         drawRow(columns.map(\.title), columns, row: rect.y, in: rect, style: .columnHeader, &grid)
         let space = rect.height - 1
         guard space > 0 else { return }
-        let all = state.connections
+        let all = state.listedConnections
         if all.isEmpty {
-            let summary = state.acceptedTotal == 0 ? "no connections yet" : "none open · \(state.acceptedTotal) accepted"
-            grid.write(" \(summary): try  nc \(state.target.text.replacingColon())", row: rect.y + 1, col: rect.x, width: rect.width, style: .muted)
+            let summary: String
+            if !state.connections.isEmpty {
+                summary = "nothing matches the filter (/ changes it, Esc in it clears it)"
+            } else if state.acceptedTotal == 0 {
+                summary = "no connections yet: try  nc \(state.target.text.replacingColon())"
+            } else {
+                summary = "none open · \(state.acceptedTotal) accepted: try  nc \(state.target.text.replacingColon())"
+            }
+            grid.write(" " + summary, row: rect.y + 1, col: rect.x, width: rect.width, style: .muted)
             return
         }
-        var shown = ArraySlice(all)
-        var hiddenCount = 0
-        if all.count > space {
-            hiddenCount = all.count - (space - 1)
-            shown = all.suffix(space - 1)
-        }
-        var row = rect.y + 1
-        if hiddenCount > 0 {
-            grid.write(" … \(hiddenCount) earlier connection\(hiddenCount == 1 ? "" : "s") not shown", row: row, col: rect.x, width: rect.width, style: .muted)
-            row += 1
-        }
-        for connection in shown {
+        let window = connectionWindow(state, count: all.count, height: space)
+        let selected = state.selectedConnectionIndex
+        let focused = state.focus == .server
+        for (offset, connection) in all[window.first..<(window.first + window.count)].enumerated() {
+            let row = rect.y + 1 + offset
             let closed = connection.closedAt != nil
-            let stateText: String
-            if let upload = connection.upload {
-                let percent = upload.size.map { $0 > 0 ? " \(Int(upload.received * 100 / $0))%" : "" } ?? " \(ByteCount.format(upload.received))"
-                stateText = "upload\(percent) \(upload.name.truncatedInMiddle(toWidth: max(1, stateWidth - 12)))"
-            } else if closed {
-                stateText = connection.closeReason.map { "closed: \($0)" } ?? "closed"
-            } else {
-                stateText = "open"
-            }
+            let stateText = ConsoleState.stateText(connection).truncatedInMiddle(toWidth: stateWidth)
             let age = (connection.closedAt ?? now) - connection.openedAt
             let cells = ["\(connection.id)", connection.peer, connection.service, stateText,
                          ConsoleState.formatBytes(connection.bytesIn), ConsoleState.formatBytes(connection.bytesOut), ConsoleState.formatAge(age)]
-            drawRow(cells, columns, row: row, in: rect, style: closed ? .muted : .normal, &grid)
-            row += 1
+            var style: CellStyle = closed ? .muted : .normal
+            if window.first + offset == selected {
+                style = focused ? .selected : .emphasis
+                grid.fill(row: row, col: rect.x, width: rect.width, style: style)
+            }
+            drawRow(cells, columns, row: row, in: rect, style: style, &grid)
         }
     }
 
-    private static func sectionTitle(_ title: String, _ rect: Rect, _ grid: inout ScreenGrid) {
+    private static func sectionTitle(_ title: String, _ rect: Rect, _ grid: inout ScreenGrid, focused: Bool = false) {
         guard !rect.isEmpty else { return }
         grid.fill(row: rect.y, col: rect.x, width: rect.width, with: "─", style: .muted)
-        grid.write("─ \(title) ", row: rect.y, col: rect.x, width: rect.width, style: .emphasis)
+        grid.write("─ \(title) ", row: rect.y, col: rect.x, width: rect.width, style: focused ? .accent : .emphasis)
     }
 
     private static func drawLog(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
-        let following = state.log.isFollowing
-        sectionTitle(following ? "Activity" : "Activity (scrolled back: End follows)", rect, &grid)
-        let lines = state.log.visibleLines(height: rect.height - 1)
+        let height = rect.height - 1
+        let following = state.log.isFollowing && state.log.selected == nil
+        let position = state.log.lines.isEmpty ? "" : " " + state.log.position(height: height)
+        sectionTitle((following ? "Activity" : "Activity (End follows)") + position, rect, &grid, focused: state.focus == .log)
         var row = rect.y + 1
-        for line in lines {
-            let used = grid.write(line.time + " ", row: row, col: rect.x, width: rect.width, style: .muted)
-            grid.write(line.text, row: row, col: rect.x + used, width: rect.width - used - 1, style: line.style)
+        let first = state.log.firstVisibleIndex(height: height)
+        for (offset, line) in state.log.visibleLines(height: height).enumerated() {
+            let selected = first + offset == state.log.selected
+            let style: CellStyle? = selected ? (state.focus == .log ? .selected : .emphasis) : nil
+            if let style { grid.fill(row: row, col: rect.x, width: rect.width - 1, style: style) }
+            let used = grid.write(line.time + " ", row: row, col: rect.x, width: rect.width, style: style ?? .muted)
+            grid.write(line.text, row: row, col: rect.x + used, width: rect.width - used - 1, style: style ?? line.style)
             row += 1
         }
     }
@@ -233,17 +273,26 @@ public enum ConsoleRenderer {
     }
 
     private static func drawTranscript(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
-        sectionTitle("Replies", rect, &grid)
-        let lines = state.transcript.visibleLines(height: rect.height - 1)
+        let height = rect.height - 1
+        let list = state.transcript
+        let position = list.lines.isEmpty ? "" : " " + list.position(height: height)
+        sectionTitle("Replies" + (list.isFollowing && list.selected == nil ? "" : " (End follows)") + position, rect, &grid,
+                     focused: state.focus == .replies)
         var row = rect.y + 1
-        for line in lines {
+        let first = list.firstVisibleIndex(height: height)
+        for (offset, line) in list.visibleLines(height: height).enumerated() {
+            if first + offset == list.selected {
+                grid.fill(row: row, col: rect.x, width: rect.width - 1, style: state.focus == .replies ? .selected : .emphasis)
+            }
             var textWidth = rect.width - 1
             if let detail = line.detail {
                 let detailWidth = detail.displayWidth
                 textWidth = max(0, rect.width - 2 - detailWidth - 1)
-                grid.write(detail, row: row, col: rect.x + rect.width - 1 - detailWidth, width: detailWidth, style: .muted)
+                grid.write(detail, row: row, col: rect.x + rect.width - 1 - detailWidth, width: detailWidth,
+                           style: first + offset == list.selected ? grid[row, rect.x].style : .muted)
             }
-            grid.write(" " + line.text, row: row, col: rect.x, width: textWidth, style: line.style)
+            grid.write(" " + line.text, row: row, col: rect.x, width: textWidth,
+                       style: first + offset == list.selected ? grid[row, rect.x].style : line.style)
             row += 1
         }
     }
@@ -309,18 +358,18 @@ public enum ConsoleRenderer {
 
     private static func drawFooter(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
-        var keys: [(String, String)]
-        switch state.focus {
-        case .server:
-            keys = [("Tab", "client"), ("s", state.isListening ? "stop" : "start"), ("m", "mode"), ("↑↓", "log"), ("?", "help"), ("q", "quit")]
-        case .target, .fileTarget:
-            keys = [("Enter", "done"), ("Tab", "next"), ("Esc", "server pane"), ("F1", "help"), ("^C", "quit")]
-        case .message:
-            keys = [("Enter", "send"), ("Tab", "next"), ("Esc", "server pane"), ("F1", "help"), ("^C", "quit"), ("↑↓", "history")]
-        case .files:
-            keys = [("type", "filter"), ("↑↓", "select"), ("Enter", "open/send"), ("Bksp", "up"), ("^X", "cancel"), ("Esc", "back"), ("F1", "help")]
+        var keys = KeyBindings.footer(for: state.focus).map { binding -> (String, String) in
+            let word = binding.command == .toggleListening && !state.isListening ? "start" : binding.footer ?? ""
+            return (binding.label.split(separator: " ").first.map(String.init) ?? binding.label, word)
         }
+        if state.editingConnectionFilter { keys = [("type", "filter"), ("Enter", "done"), ("Esc", "clear")] }
+        if state.showHelp { keys = [("↑↓", "scroll"), ("any key", "close")] }
+        if state.viewer != nil { keys = [("any key", "close")] }
         if state.confirmation != nil { keys = [("y", "yes"), ("n", "no"), ("Esc", "cancel")] }
+        // Too long for the screen: drop entries from the end, but keep help and quit, which must always be found.
+        let essential: Set<String> = ["help", "quit"]
+        func width(_ entries: [(String, String)]) -> Int { entries.reduce(0) { $0 + $1.0.displayWidth + $1.1.displayWidth + 3 } }
+        while width(keys) > rect.width, let drop = keys.lastIndex(where: { !essential.contains($0.1) }) { keys.remove(at: drop) }
         grid.fill(row: rect.y, col: rect.x, width: rect.width, style: .footer)
         var x = rect.x
         for (key, meaning) in keys {
@@ -329,27 +378,6 @@ public enum ConsoleRenderer {
             x += grid.write(" \(meaning) ", row: rect.y, col: x, width: rect.maxX - x, style: .footer)
         }
     }
-
-    static let helpLines = [
-        "netconsole — keys",
-        "",
-        "Tab / Shift-Tab   next / previous field",
-        "Esc               back to the server pane",
-        "F1, ? (server)    this help; any key closes it",
-        "q (server), Ctrl-C, F10   quit",
-        "",
-        "Server pane",
-        "  s               stop or start listening",
-        "  m               mode: echo + files, echo, files",
-        "  ↑ ↓ PgUp PgDn   scroll the activity log; End follows",
-        "  c               clear the log",
-        "",
-        "Client pane",
-        "  Echo to / Files to   where messages and files go",
-        "  Message: Enter sends, ↑ ↓ browse history",
-        "  Files: type to filter, Enter opens a folder or",
-        "         sends the file, Backspace goes up, ^X cancels",
-    ]
 
     /// A small box in the middle of the screen: the question, what would be lost, and the answers.
     private static func drawConfirmation(_ confirmation: Confirmation, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
@@ -374,23 +402,61 @@ public enum ConsoleRenderer {
         }
     }
 
-    private static func drawHelp(cols: Int, rows: Int, _ grid: inout ScreenGrid) {
-        let contentWidth = helpLines.map(\.displayWidth).max() ?? 0
-        let width = min(cols - 2, contentWidth + 4)
-        let height = min(rows - 2, helpLines.count + 2)
-        guard width > 10, height > 3 else { return }
+    /// A box in the middle of the screen with `lines` from `first` on.
+    private static func drawBox(_ title: String, _ lines: [String], first: Int, maxWidth: Int, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+        let contentWidth = max(title.displayWidth + 4, lines.map(\.displayWidth).max() ?? 0)
+        let width = min(cols - 2, maxWidth, contentWidth + 4)
+        let height = min(rows - 2, lines.count + 2)
+        guard width > 10, height > 2 else { return }
         let x = (cols - width) / 2
         let y = (rows - height) / 2
         for row in y..<(y + height) { grid.fill(row: row, col: x, width: width, style: .help) }
         grid.write("┌" + String(repeating: "─", count: width - 2) + "┐", row: y, col: x, width: width, style: .help)
+        grid.write(" \(title) ", row: y, col: x + 2, width: width - 4, style: .help)
         grid.write("└" + String(repeating: "─", count: width - 2) + "┘", row: y + height - 1, col: x, width: width, style: .help)
         for row in (y + 1)..<(y + height - 1) {
             grid.write("│", row: row, col: x, width: 1, style: .help)
             grid.write("│", row: row, col: x + width - 1, width: 1, style: .help)
         }
-        for (index, line) in helpLines.prefix(height - 2).enumerated() {
+        let shown = height - 2
+        let start = min(max(0, first), max(0, lines.count - shown))
+        for (index, line) in lines[start..<min(lines.count, start + shown)].enumerated() {
             grid.write(line, row: y + 1 + index, col: x + 2, width: width - 4, style: .help)
         }
+        if lines.count > shown {
+            let where_ = " \(start + 1)-\(start + shown)/\(lines.count) "
+            grid.write(where_, row: y + height - 1, col: x + width - 2 - where_.displayWidth, width: where_.displayWidth, style: .help)
+        }
+    }
+
+    private static func drawHelp(_ state: ConsoleState, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+        drawBox("Help", KeyBindings.helpLines(for: state.focus), first: state.helpScroll, maxWidth: 100, cols: cols, rows: rows, &grid)
+    }
+
+    /// A line shown whole: wrapped at spaces to the box, which is as wide as the screen allows.
+    private static func drawViewer(_ viewer: LineViewer, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+        let width = max(10, min(cols - 6, 96))
+        var lines: [String] = []
+        var current = ""
+        for word in viewer.text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            let joined = current.isEmpty ? word : current + " " + word
+            if joined.displayWidth <= width {
+                current = joined
+                continue
+            }
+            if !current.isEmpty { lines.append(current) }
+            current = ""
+            // A word longer than the box is cut where the box ends.
+            for character in word {
+                if (current + String(character)).displayWidth > width {
+                    lines.append(current)
+                    current = ""
+                }
+                current.append(character)
+            }
+        }
+        lines.append(current)
+        drawBox(viewer.title, lines + ["", "any key closes"], first: 0, maxWidth: width + 4, cols: cols, rows: rows, &grid)
     }
 }
 

@@ -1,10 +1,26 @@
 import NetEngine
 
-/// Where keys go. Tab walks through them in this order.
+/// Where keys go. Tab walks through them in this order. `server` is the connection list.
 public enum ConsoleFocus: CaseIterable, Equatable, Sendable {
-    case server, target, message, fileTarget, files
+    case server, log, target, message, fileTarget, files, replies
 
-    public var isClientPane: Bool { self != .server }
+    public var isClientPane: Bool { self != .server && self != .log }
+}
+
+/// The order of the connection list; open connections always come before closed ones.
+public enum ConnectionSort: String, CaseIterable, Equatable, Sendable {
+    case number = "#", peer = "peer", bytesIn = "in", bytesOut = "out"
+
+    var next: ConnectionSort {
+        let all = ConnectionSort.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}
+
+/// A line shown whole in a popup (Enter on a list line).
+public struct LineViewer: Equatable, Sendable {
+    public var title: String
+    public var text: String
 }
 
 /// Which of the console's servers run: the "mode" shown in the server pane.
@@ -121,10 +137,24 @@ public struct ConsoleState {
     /// Typing at launch types a message: letters are commands only once the user moves to the server pane.
     public var focus = ConsoleFocus.message
     public var showHelp = false
+    /// First line of the help shown; it scrolls.
+    public private(set) var helpScroll = 0
     public private(set) var confirmation: Confirmation?
+    public private(set) var viewer: LineViewer?
+
+    // The connection list: the selection is a connection, so it stays on it while rows come and go.
+    public private(set) var selectedConnectionID: Int?
+    private var selectedConnectionHint = 0
+    /// First row shown; moved only as far as needed to keep the selection in view.
+    public private(set) var connectionScroll = 0
+    public private(set) var connectionSort = ConnectionSort.number
+    public private(set) var connectionFilter = LineEditor()
+    public private(set) var editingConnectionFilter = false
     /// Rows the log and the picker had at the last render, for paging.
     public var logViewHeight = 8
     public var pickerViewHeight = 5
+    public var connectionViewHeight = 4
+    public var repliesViewHeight = 4
     /// The terminal is below the layout's minimum: only a message shows, so keys may quit and do nothing else.
     public var screenTooSmall = false
 
@@ -193,7 +223,12 @@ public struct ConsoleState {
     @discardableResult
     public mutating func expireClosedConnections(now: Double) -> Bool {
         let before = connections.count
+        let selectedIndex = selectedConnectionIndex
         connections.removeAll { $0.closedAt.map { now - $0 >= Self.closedLinger } ?? false }
+        if let selectedIndex, let id = selectedConnectionID, !connections.contains(where: { $0.id == id }) {
+            let listed = listedConnections
+            selectedConnectionID = listed.isEmpty ? nil : listed[min(selectedIndex, listed.count - 1)].id
+        }
         return connections.count != before
     }
 
@@ -296,6 +331,70 @@ public struct ConsoleState {
         transcript.append("✗ transfer cancelled", time: clock, style: .bad)
     }
 
+    // MARK: Connection list
+
+    /// The connections as listed: filtered, open ones first, each group in the chosen order.
+    public var listedConnections: [ConnectionRow] {
+        let needle = connectionFilter.text.lowercased()
+        let shown = needle.isEmpty ? connections : connections.filter {
+            $0.peer.lowercased().contains(needle) || $0.service.lowercased().contains(needle)
+                || Self.stateText($0).lowercased().contains(needle) || "\($0.id)" == needle
+        }
+        let order: (ConnectionRow, ConnectionRow) -> Bool
+        switch connectionSort {
+        case .number: order = { $0.id < $1.id }
+        case .peer: order = { ($0.peer, $0.id) < ($1.peer, $1.id) }
+        case .bytesIn: order = { ($1.bytesIn, $0.id) < ($0.bytesIn, $1.id) }
+        case .bytesOut: order = { ($1.bytesOut, $0.id) < ($0.bytesOut, $1.id) }
+        }
+        return shown.filter { $0.closedAt == nil }.sorted(by: order) + shown.filter { $0.closedAt != nil }.sorted(by: order)
+    }
+
+    /// Where the selected connection is in `listedConnections`.
+    public var selectedConnectionIndex: Int? {
+        guard let id = selectedConnectionID else { return nil }
+        let listed = listedConnections
+        guard !listed.isEmpty else { return nil }
+        return listed.firstIndex { $0.id == id } ?? min(selectedConnectionHint, listed.count - 1)
+    }
+
+    /// What the STATE column says: open, closed (with the reason) or the upload's progress.
+    public static func stateText(_ connection: ConnectionRow) -> String {
+        if let upload = connection.upload {
+            let percent = upload.size.map { $0 > 0 ? "\(Int(upload.received * 100 / $0))%" : "" } ?? formatBytes(Int(upload.received))
+            return "upload \(percent) \(upload.name)"
+        }
+        if connection.closedAt != nil { return connection.closeReason.map { "closed: \($0)" } ?? "closed" }
+        return "open"
+    }
+
+    private mutating func moveConnectionSelection(_ command: ConsoleCommand) {
+        let listed = listedConnections
+        guard !listed.isEmpty else { return }
+        let page = max(1, connectionViewHeight - 1)
+        let current = selectedConnectionIndex
+        let target: Int
+        switch command {
+        case .lineUp: target = (current ?? 1) - 1
+        case .lineDown: target = (current ?? -1) + 1
+        case .pageUp: target = (current ?? 0) - page
+        case .pageDown: target = (current ?? 0) + page
+        case .first: target = 0
+        default: target = listed.count - 1
+        }
+        let index = min(max(0, target), listed.count - 1)
+        selectedConnectionID = listed[index].id
+        selectedConnectionHint = index
+        let height = max(1, connectionViewHeight)
+        if index < connectionScroll { connectionScroll = index }
+        if index >= connectionScroll + height { connectionScroll = index - height + 1 }
+    }
+
+    private func describe(_ connection: ConnectionRow) -> String {
+        "#\(connection.id) \(connection.service) \(connection.peer) · \(Self.stateText(connection)) · in \(connection.bytesIn) bytes"
+            + " · out \(connection.bytesOut) bytes"
+    }
+
     // MARK: Keys
 
     /// Applies a key press to the view; returns what the console must do, if anything.
@@ -314,10 +413,12 @@ public struct ConsoleState {
             }
             return nil
         }
-        if showHelp {
-            showHelp = false
-            return key == .function(10) || key == .control("c") ? confirmQuit() : nil
+        if viewer != nil {
+            if key == .control("l") { return .repaint }
+            if key != .resize { viewer = nil }
+            return nil
         }
+        if showHelp { return handleHelpKey(key) }
         if screenTooSmall {
             // The fields are hidden: a key typed now must not land in one unseen.
             switch key {
@@ -326,46 +427,155 @@ public struct ConsoleState {
             default: return nil
             }
         }
-        switch key {
-        case .function(1):
-            showHelp = true
-            return nil
-        case .function(10), .control("c"), .control("q"):
-            return confirmQuit()
-        case .control("l"):
-            return .repaint
-        case .tab:
-            moveFocus(by: 1)
-            return nil
-        case .backTab:
-            moveFocus(by: -1)
-            return nil
-        case .resize:
-            return nil
-        default:
-            break
-        }
-        if key == .escape && focus != .files {
-            focus = .server
-            return nil
-        }
+        if key == .resize { return nil }
+        if editingConnectionFilter { return handleFilterKey(key) }
+        if case .paste(let text) = key { return handlePaste(text) }
+        if let binding = KeyBindings.binding(for: key, focus: focus) { return run(binding.command, key) }
         switch focus {
-        case .server: return handleServerKey(key)
-        case .target:
-            if key == .enter { focus = .message } else if target.handle(key) { targetEdited = true }
-            return nil
-        case .fileTarget:
-            if key == .enter { focus = .files } else if fileTarget.handle(key) { fileTargetEdited = true }
-            return nil
-        case .message:
-            if key == .enter {
-                let line = message.commit()
-                return line.isEmpty ? nil : .sendEcho(target: target.text, message: line)
-            }
-            message.handle(key)
-            return nil
+        case .target: if target.handle(key) { targetEdited = true }
+        case .fileTarget: if fileTarget.handle(key) { fileTargetEdited = true }
+        case .message: message.handle(key)
         case .files:
-            return handleFilesKey(key)
+            if case .character = key { _ = picker.handle(key) }
+            if key == .control("u") { _ = picker.handle(key) }
+        case .server, .log, .replies: break
+        }
+        return nil
+    }
+
+    private mutating func handleHelpKey(_ key: Key) -> ConsoleAction? {
+        let lines = KeyBindings.helpLines(for: focus).count
+        switch key {
+        case .up, .character("k"): helpScroll = max(0, helpScroll - 1)
+        case .down, .character("j"): helpScroll = min(lines - 1, helpScroll + 1)
+        case .pageUp: helpScroll = max(0, helpScroll - 10)
+        case .pageDown: helpScroll = min(lines - 1, helpScroll + 10)
+        case .home: helpScroll = 0
+        case .resize: break
+        default:
+            showHelp = false
+            return key == .function(10) || key == .control("c") ? confirmQuit() : nil
+        }
+        return nil
+    }
+
+    private mutating func handleFilterKey(_ key: Key) -> ConsoleAction? {
+        switch key {
+        case .enter, .tab, .down, .up:
+            editingConnectionFilter = false
+        case .escape:
+            connectionFilter.setText("")
+            editingConnectionFilter = false
+        case .control("c"), .function(10):
+            editingConnectionFilter = false
+            return confirmQuit()
+        case .paste(let text):
+            connectionFilter.handle(.paste(text.split(separator: "\n").first.map(String.init) ?? ""))
+        default:
+            connectionFilter.handle(key)
+        }
+        connectionScroll = 0
+        return nil
+    }
+
+    private mutating func handlePaste(_ text: String) -> ConsoleAction? {
+        switch focus {
+        case .target:
+            target.handle(.paste(text))
+            targetEdited = true
+        case .fileTarget:
+            fileTarget.handle(.paste(text))
+            fileTargetEdited = true
+        case .files:
+            // Only the first line filters; a line break would otherwise pick a file.
+            for character in text.prefix(while: { $0 != "\n" && $0 != "\t" }) { _ = picker.handle(.character(character)) }
+        case .message, .server, .log, .replies:
+            // A paste is text, never commands: outside a field it goes to the message field.
+            focus = .message
+            message.handle(.paste(text))
+        }
+        return nil
+    }
+
+    private mutating func run(_ command: ConsoleCommand, _ key: Key) -> ConsoleAction? {
+        switch command {
+        case .quit: return confirmQuit()
+        case .help:
+            showHelp = true
+            helpScroll = 0
+        case .repaint: return .repaint
+        case .nextField: moveFocus(by: 1)
+        case .previousField: moveFocus(by: -1)
+        case .toServerPane: focus = .server
+        case .toggleListening:
+            if !isListening { return .setListening(true) }
+            return ask("Stop listening?", losses(openConnections(), includeTransfer: false), .setListening(false))
+        case .switchMode:
+            let next = serviceSelection.next
+            let dropped = openConnections().filter { !next.includes($0.service) }
+            return ask("Switch mode to \(next.rawValue)?", losses(dropped, includeTransfer: false), .selectServices(next))
+        case .clearLog: log.clear()
+        case .sortConnections: connectionSort = connectionSort.next
+        case .filterConnections: editingConnectionFilter = true
+        case .lineUp, .lineDown, .pageUp, .pageDown, .first, .last: move(command)
+        case .showWhole: showCurrentLine()
+        case .send:
+            let line = message.commit()
+            return line.isEmpty ? nil : .sendEcho(target: target.text, message: line)
+        case .fieldDone: focus = focus == .target ? .message : .files
+        case .edit:
+            switch focus {
+            case .target: if target.handle(key) { targetEdited = true }
+            case .fileTarget: if fileTarget.handle(key) { fileTargetEdited = true }
+            default: message.handle(key)
+            }
+        case .pick:
+            if case .picked(let path) = picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
+                return .sendFile(target: fileTarget.text, path: path)
+            }
+        case .filesBack:
+            if picker.filter.isEmpty { focus = .server } else { _ = picker.handle(.control("u")) }
+        case .cancelTransfer: return isTransferring ? .cancelTransfer : nil
+        case .reloadFolder: picker.reload()
+        }
+        return nil
+    }
+
+    private mutating func move(_ command: ConsoleCommand) {
+        switch focus {
+        case .server: moveConnectionSelection(command)
+        case .log: Self.move(&log, command, height: logViewHeight)
+        case .replies: Self.move(&transcript, command, height: repliesViewHeight)
+        default: break
+        }
+    }
+
+    private static func move(_ list: inout ActivityLog, _ command: ConsoleCommand, height: Int) {
+        let page = max(1, height - 1)
+        switch command {
+        case .lineUp: list.moveSelection(by: -1, height: height)
+        case .lineDown: list.moveSelection(by: 1, height: height)
+        case .pageUp: list.moveSelection(by: -page, height: height)
+        case .pageDown: list.moveSelection(by: page, height: height)
+        case .first: list.select(0, height: height)
+        default: list.scrollToNewest()
+        }
+    }
+
+    private mutating func showCurrentLine() {
+        switch focus {
+        case .server:
+            let listed = listedConnections
+            if let index = selectedConnectionIndex ?? (listed.isEmpty ? nil : 0) {
+                viewer = LineViewer(title: "Connection #\(listed[index].id)", text: describe(listed[index]))
+            }
+        case .log:
+            if let line = log.currentLine(height: logViewHeight) { viewer = LineViewer(title: "Activity \(line.time)", text: line.text) }
+        case .replies:
+            if let line = transcript.currentLine(height: repliesViewHeight) {
+                viewer = LineViewer(title: "Reply \(line.time)", text: line.text + (line.detail.map { "  (\($0))" } ?? ""))
+            }
+        default: break
         }
     }
 
@@ -408,58 +618,6 @@ public struct ConsoleState {
         let all = ConsoleFocus.allCases
         let index = all.firstIndex(of: focus)!
         focus = all[(index + step + all.count) % all.count]
-    }
-
-    private mutating func handleServerKey(_ key: Key) -> ConsoleAction? {
-        switch key {
-        case .character("q"), .character("Q"): return confirmQuit()
-        case .character("?"), .character("h"): showHelp = true
-        case .character("s"), .character("S"):
-            if !isListening { return .setListening(true) }
-            return ask("Stop listening?", losses(openConnections(), includeTransfer: false), .setListening(false))
-        case .character("m"), .character("M"):
-            let next = serviceSelection.next
-            let dropped = openConnections().filter { !next.includes($0.service) }
-            return ask("Switch mode to \(next.rawValue)?", losses(dropped, includeTransfer: false), .selectServices(next))
-        case .paste(let text):
-            // A paste is text, never commands: it goes to the message field.
-            focus = .message
-            message.handle(.paste(text))
-        case .character("c"): log.clear()
-        case .up, .character("k"): log.scroll(by: 1, height: logViewHeight)
-        case .down, .character("j"): log.scroll(by: -1, height: logViewHeight)
-        case .pageUp: log.scroll(by: max(1, logViewHeight - 1), height: logViewHeight)
-        case .pageDown: log.scroll(by: -max(1, logViewHeight - 1), height: logViewHeight)
-        case .home: log.scrollToOldest(height: logViewHeight)
-        case .end: log.scrollToNewest()
-        case .enter: focus = .message
-        default: break
-        }
-        return nil
-    }
-
-    private mutating func handleFilesKey(_ key: Key) -> ConsoleAction? {
-        switch key {
-        case .escape:
-            if picker.filter.isEmpty { focus = .server } else { _ = picker.handle(.control("u")) }
-            return nil
-        case .control("x"):
-            return isTransferring ? .cancelTransfer : nil
-        case .control("r"):
-            picker.reload()
-            return nil
-        case .paste(let text):
-            // Only the first line filters; a line break would otherwise pick a file.
-            for character in text.prefix(while: { $0 != "\n" && $0 != "\t" }) { _ = picker.handle(.character(character)) }
-            return nil
-        case .character, .backspace, .up, .down, .pageUp, .pageDown, .home, .end, .left, .right, .enter, .control("u"):
-            if case .picked(let path) = picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
-                return .sendFile(target: fileTarget.text, path: path)
-            }
-            return nil
-        default:
-            return nil
-        }
     }
 
     // MARK: Formatting
