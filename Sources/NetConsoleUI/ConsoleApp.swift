@@ -174,6 +174,9 @@ public final class ConsoleApp {
             loop.stop()
         case .repaint:
             terminal?.repaint()
+        case .suspend:
+            terminal?.suspend()
+            syncViewSize()
         case .setListening(let on):
             if on { try? startServers(throwing: false) } else { stopServers() }
         case .selectServices(let selection):

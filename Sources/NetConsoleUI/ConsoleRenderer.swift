@@ -306,7 +306,9 @@ public enum ConsoleRenderer {
             for y in rect.y..<rect.maxY { grid.write(y == rect.y ? "┬" : "│", row: y, col: rect.x, width: 1, style: .muted) }
         }
         let area = Rect(x: rect.x + separator, y: rect.y, width: rect.width - separator, height: rect.height)
-        let filter = picker.filter.isEmpty ? "" : "  filter: \(picker.filter.sanitizedForDisplay)"
+        let count = picker.visibleEntries.count
+        let position = count == 0 ? "" : " \(min(picker.selection + 1, count))/\(count)"
+        let filter = (picker.filter.isEmpty ? "" : "  filter: \(picker.filter.sanitizedForDisplay)") + position
         let directory = picker.directory.sanitizedForDisplay
         let title = "Files " + directory.truncatedInMiddle(toWidth: max(8, area.width - 10 - filter.displayWidth)) + filter
         grid.fill(row: area.y, col: area.x, width: area.width, with: "─", style: .muted)

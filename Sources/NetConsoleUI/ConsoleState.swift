@@ -53,6 +53,8 @@ public enum ConsoleAction: Equatable, Sendable {
     case cancelTransfer
     /// Clear the terminal and draw everything again (Ctrl-L).
     case repaint
+    /// Stop like any job until the shell's fg (Ctrl-Z, which raw mode turned into a key).
+    case suspend
 }
 
 /// A question the console asks before an action that would drop connections or a transfer: y does it,
@@ -504,6 +506,7 @@ public struct ConsoleState {
             showHelp = true
             helpScroll = 0
         case .repaint: return .repaint
+        case .suspend: return .suspend
         case .nextField: moveFocus(by: 1)
         case .previousField: moveFocus(by: -1)
         case .toServerPane: focus = .server

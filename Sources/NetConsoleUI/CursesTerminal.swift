@@ -194,6 +194,22 @@ public final class CursesTerminal {
         clearok(nc_curscr(), true)
     }
 
+    /// Gives the terminal back to the shell and stops like any job (Ctrl-Z); returns after fg, with the
+    /// terminal taken again and the next `draw` repainting everything at the size it has now.
+    public func suspend() {
+        Self.writeToTerminal(Self.bracketedPasteOff)
+        endwin()
+        var previous = sigaction()
+        var stop = sigaction()
+        stop.__sigaction_handler.sa_handler = SIG_DFL
+        sigemptyset(&stop.sa_mask)
+        sigaction(SIGTSTP, &stop, &previous)
+        kill(0, SIGTSTP)
+        sigaction(SIGTSTP, &previous, nil)
+        Self.writeToTerminal(Self.bracketedPasteOn)
+        refreshSize()
+    }
+
     /// Clears the terminal and draws everything again on the next `draw` (Ctrl-L), for a screen something else
     /// wrote over.
     public func repaint() {

@@ -1,6 +1,6 @@
 /// What a key asks for. The key-binding table maps keys to these; the state runs them.
 public enum ConsoleCommand: Equatable, Sendable {
-    case quit, help, repaint, nextField, previousField, toServerPane
+    case quit, help, repaint, suspend, nextField, previousField, toServerPane
     case toggleListening, switchMode, clearLog, sortConnections, filterConnections
     case lineUp, lineDown, pageUp, pageDown, first, last, showWhole
     case send, fieldDone, edit
@@ -65,6 +65,7 @@ public enum KeyBindings {
                 KeyBinding([.escape], "Esc", "server pane", .toServerPane, footer: "server pane"),
                 KeyBinding([.function(1)], "F1", "help", .help, footer: "help"),
                 KeyBinding([.control("l")], "^L", "draw the screen again", .repaint),
+                KeyBinding([.control("z")], "^Z", "suspend (the shell's fg resumes)", .suspend),
                 KeyBinding([.function(10), .control("c"), .control("q")], "^C", "quit (F10, ^Q too; asks first if connections or a transfer would be lost)", .quit, footer: "quit"),
             ]
         case .serverPane:
@@ -100,7 +101,8 @@ public enum KeyBindings {
             return [
                 KeyBinding([.enter], "Enter", "open the folder or send the file", .pick, footer: "open/send"),
                 KeyBinding([.up, .down, .pageUp, .pageDown, .home, .end], "↑↓", "select", .pick, footer: "select"),
-                KeyBinding([.backspace, .left], "Bksp", "delete from the filter, or go up a folder", .pick),
+                KeyBinding([.right], "→", "open the folder", .pick),
+                KeyBinding([.backspace, .left], "Bksp ←", "delete from the filter, or go up a folder", .pick),
                 KeyBinding([.control("x")], "^X", "cancel the transfer", .cancelTransfer, footer: "cancel"),
                 KeyBinding([.control("r")], "^R", "read the folder again", .reloadFolder),
                 KeyBinding([.escape], "Esc", "clear the filter, then server pane", .filesBack),

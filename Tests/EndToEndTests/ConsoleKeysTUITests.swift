@@ -164,4 +164,22 @@ final class ConsoleKeysTUITests: XCTestCase {
         try console.keys("C-u")
         expect("", "Ctrl-U cut the line")
     }
+
+    func testCtrlZSuspendsToTheShellAndFgResumes() throws {
+        let bash = try XCTUnwrap(which("bash"), "bash is needed for job control")
+        try console.run(["new-session", "-d", "-x", "80", "-y", "24", "-c", console.pickDirectory.path,
+                         "env TERM=xterm-256color LANG=C.UTF-8 PS1='shell$ ' \(bash) --norc --noprofile -i"])
+        console.waitForScreen("the shell") { $0.contains("shell$") }
+        try console.type("'\(NetconsoleBinary.path)' --port 0 --dir '\(console.saveDirectory.path)'")
+        try console.keys("Enter")
+        console.waitForScreen("the console") { $0.contains("SERVER") && $0.contains("quit") }
+        try console.type("draft")
+        try console.keys("C-z")
+        console.waitForScreen("the shell with the console stopped") { $0.contains("Stopped") && !$0.contains("SERVER") }
+        try console.type("fg")
+        try console.keys("Enter")
+        console.waitForScreen("the console again, the draft kept") { $0.contains("SERVER") && self.messageLine($0).contains("Message: draft") }
+        try console.keys("C-c")
+        console.waitForScreen("the shell after quitting") { $0.contains("shell$") && !$0.contains("SERVER") }
+    }
 }
