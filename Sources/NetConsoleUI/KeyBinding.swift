@@ -132,14 +132,13 @@ public enum KeyBindings {
     /// The footer's keys where `focus` is: the specific ones first.
     public static func footer(for focus: ConsoleFocus) -> [KeyBinding] {
         var taken: [Key] = []
-        var commands: [ConsoleCommand] = []
         var shown: [KeyBinding] = []
         for binding in contexts(for: focus).flatMap({ bindings($0) }) {
-            // A key a more specific binding took does something else here; one entry per command is enough.
+            // A key a more specific binding took does something else here; one entry per meaning is enough.
             defer { taken += binding.keys }
-            guard binding.footer != nil, !binding.keys.contains(where: taken.contains), !commands.contains(binding.command) else { continue }
+            guard binding.footer != nil, !binding.keys.contains(where: taken.contains) else { continue }
+            guard !shown.contains(where: { $0.command == binding.command && $0.footer == binding.footer }) else { continue }
             if binding.command == .toServerPane && !focus.isClientPane { continue }
-            commands.append(binding.command)
             shown.append(binding)
         }
         return shown
