@@ -24,8 +24,10 @@ public enum ConsoleRenderer {
         }
         var cursor: (row: Int, col: Int)?
         drawServerTitle(state, layout.serverTitle, &grid)
-        drawTotals(state, layout.serverTotals, tableHeight: max(1, layout.connections.height - 1), &grid)
-        drawConnections(state, layout.connections, now: now, &grid)
+        // Filtered and sorted once per frame: with thousands of connections this is the costly part.
+        let listed = state.listedConnections
+        drawTotals(state, listed, layout.serverTotals, tableHeight: max(1, layout.connections.height - 1), &grid)
+        drawConnections(state, listed, layout.connections, now: now, &grid)
         drawLog(state, layout.log, &grid)
         drawSavedFiles(state, layout.savedFiles, besideLog: layout.savedFiles.y == layout.log.y, &grid)
         drawClientTitle(state, layout.clientTitle, &grid)
@@ -79,7 +81,8 @@ public enum ConsoleRenderer {
     }
 
     /// Totals on the left; on the right the list's sort, filter and position ("12/303"), which stay visible.
-    private static func drawTotals(_ state: ConsoleState, _ rect: Rect, tableHeight: Int, _ grid: inout ScreenGrid) {
+    private static func drawTotals(_ state: ConsoleState, _ listed: [ConsoleState.ConnectionRow], _ rect: Rect, tableHeight: Int,
+                                   _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
         let text = "\(state.openConnectionCount) open · \(state.acceptedTotal) accepted · in \(ByteCount.format(state.bytesInTotal))"
             + " · out \(ByteCount.format(state.bytesOutTotal)) · \(state.savedFiles.count) saved"
@@ -88,10 +91,10 @@ public enum ConsoleRenderer {
         if state.editingConnectionFilter || !state.connectionFilter.text.isEmpty {
             right.append("filter: " + state.connectionFilter.text.sanitizedForDisplay.truncated(toWidth: 16) + (state.editingConnectionFilter ? "▏" : ""))
         }
-        let listed = state.listedConnections
         if !listed.isEmpty {
-            let window = connectionWindow(state, count: listed.count, height: tableHeight)
-            if let selected = state.selectedConnectionIndex {
+            let selected = state.selectedConnectionIndex(in: listed)
+            let window = connectionWindow(state, count: listed.count, selected: selected, height: tableHeight)
+            if let selected {
                 right.append("\(selected + 1)/\(listed.count)")
             } else {
                 right.append("\(window.first + 1)-\(window.first + window.count)/\(listed.count)")
@@ -108,10 +111,10 @@ public enum ConsoleRenderer {
 
     /// The rows of the connection list shown: from the state's scroll position, moved only as far as needed to
     /// keep the selection in view when rows came or went.
-    static func connectionWindow(_ state: ConsoleState, count: Int, height: Int) -> (first: Int, count: Int) {
+    static func connectionWindow(_ state: ConsoleState, count: Int, selected: Int?, height: Int) -> (first: Int, count: Int) {
         let height = max(1, height)
         var first = min(state.connectionScroll, max(0, count - height))
-        if let selected = state.selectedConnectionIndex {
+        if let selected {
             if selected < first { first = selected }
             if selected >= first + height { first = selected - height + 1 }
         }
@@ -135,7 +138,8 @@ public enum ConsoleRenderer {
         }
     }
 
-    private static func drawConnections(_ state: ConsoleState, _ rect: Rect, now: Double, _ grid: inout ScreenGrid) {
+    private static func drawConnections(_ state: ConsoleState, _ all: [ConsoleState.ConnectionRow], _ rect: Rect, now: Double,
+                                        _ grid: inout ScreenGrid) {
         guard rect.height >= 1 else { return }
         let inner = rect.width - 1
         let fixed = 5 + 5 + 9 + 9 + 6 + 7  // id, service, in, out, age, the separating spaces
@@ -152,7 +156,6 @@ public enum ConsoleRenderer {
         drawRow(columns.map(\.title), columns, row: rect.y, in: rect, style: .columnHeader, &grid)
         let space = rect.height - 1
         guard space > 0 else { return }
-        let all = state.listedConnections
         if all.isEmpty {
             let summary: String
             if !state.connections.isEmpty {
@@ -165,8 +168,8 @@ public enum ConsoleRenderer {
             grid.write(" " + summary, row: rect.y + 1, col: rect.x, width: rect.width, style: .muted)
             return
         }
-        let window = connectionWindow(state, count: all.count, height: space)
-        let selected = state.selectedConnectionIndex
+        let selected = state.selectedConnectionIndex(in: all)
+        let window = connectionWindow(state, count: all.count, selected: selected, height: space)
         let focused = state.focus == .server
         for (offset, connection) in all[window.first..<(window.first + window.count)].enumerated() {
             let row = rect.y + 1 + offset

@@ -353,10 +353,11 @@ public struct ConsoleState {
     }
 
     /// Where the selected connection is in `listedConnections`.
-    public var selectedConnectionIndex: Int? {
-        guard let id = selectedConnectionID else { return nil }
-        let listed = listedConnections
-        guard !listed.isEmpty else { return nil }
+    public var selectedConnectionIndex: Int? { selectedConnectionIndex(in: listedConnections) }
+
+    /// Where the selected connection is in `listed`, which must be `listedConnections` (computed once per frame).
+    public func selectedConnectionIndex(in listed: [ConnectionRow]) -> Int? {
+        guard let id = selectedConnectionID, !listed.isEmpty else { return nil }
         return listed.firstIndex { $0.id == id } ?? min(selectedConnectionHint, listed.count - 1)
     }
 
@@ -374,7 +375,7 @@ public struct ConsoleState {
         let listed = listedConnections
         guard !listed.isEmpty else { return }
         let page = max(1, connectionViewHeight - 1)
-        let current = selectedConnectionIndex
+        let current = selectedConnectionIndex(in: listed)
         let target: Int
         switch command {
         case .lineUp: target = (current ?? 1) - 1
@@ -569,7 +570,7 @@ public struct ConsoleState {
         switch focus {
         case .server:
             let listed = listedConnections
-            if let index = selectedConnectionIndex ?? (listed.isEmpty ? nil : 0) {
+            if let index = selectedConnectionIndex(in: listed) ?? (listed.isEmpty ? nil : 0) {
                 viewer = LineViewer(title: "Connection #\(listed[index].id)", text: describe(listed[index]))
             }
         case .log:
