@@ -253,7 +253,9 @@ public final class CursesTerminal {
             .columnHeader: underline, .selected: reverse, .good: bold, .bad: bold | underline, .accent: bold,
             .field: underline, .focusedField: reverse, .footer: reverse, .help: reverse,
         ]
-        guard has_colors() else {
+        // https://no-color.org: a NO_COLOR that is set and not empty asks for no colours; attributes stay.
+        let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false
+        guard has_colors(), !noColor else {
             attributes = plain
             return
         }

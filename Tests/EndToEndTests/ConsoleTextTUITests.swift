@@ -89,3 +89,31 @@ final class ConsoleTextTUITests: XCTestCase {
         XCTAssertFalse(console.line(containing: "Message:", in: screen).contains("👨"), "the sent message left a glyph behind:\n\(screen)")
     }
 }
+
+extension ConsoleTextTUITests {
+    /// The SGR parameters on the screen that set a colour (30–37, 40–47, 38, 48, 90–97, 100–107).
+    private func colourParameters(_ styled: String) -> [Int] {
+        var found: [Int] = []
+        var rest = Substring(styled)
+        while let start = rest.range(of: "\u{1B}[") {
+            let body = rest[start.upperBound...].prefix { $0 != "m" && $0.isASCII && ($0.isNumber || $0 == ";") }
+            let numbers = body.split(separator: ";").compactMap { Int($0) }
+            found += numbers.filter { (30...38).contains($0) || (40...48).contains($0) || (90...97).contains($0) || (100...107).contains($0) }
+            rest = rest[start.upperBound...]
+        }
+        return found
+    }
+
+    func testNoColorKeepsAttributesAndDropsColours() throws {
+        // Empty is not set, per no-color.org (and the test runner may have set it for itself).
+        try console.startAndWaitForServers(environment: ["NO_COLOR": ""])
+        let coloured = console.styledScreen()
+        XCTAssertFalse(colourParameters(coloured).isEmpty, "colours by default: \(coloured.prefix(300).debugDescription)")
+        try console.run(["kill-server"])
+        console = try TmuxConsole(self)
+        try console.startAndWaitForServers(environment: ["NO_COLOR": "1"])
+        let styled = console.styledScreen()
+        XCTAssertEqual(colourParameters(styled), [], "a colour with NO_COLOR set")
+        XCTAssertTrue(styled.contains("\u{1B}[7m") || styled.contains(";7m") || styled.contains("[7;"), "reverse video still marks titles")
+    }
+}

@@ -27,16 +27,18 @@ final class TmuxConsole {
     }
 
     /// Starts the console in a new tmux session; `afterwards`, if given, runs in the same terminal once it exits.
-    func start(cols: Int = 80, rows: Int = 24, afterwards: String? = nil) throws {
-        var command = "env TERM=xterm-256color LANG=C.UTF-8 '\(NetconsoleBinary.path)' --port 0 --dir '\(saveDirectory.path)'"
+    func start(cols: Int = 80, rows: Int = 24, environment: [String: String] = [:], afterwards: String? = nil) throws {
+        let extra = environment.sorted { $0.key < $1.key }.map { "\($0.key)='\($0.value)' " }.joined()
+        var command = "env TERM=xterm-256color LANG=C.UTF-8 \(extra)'\(NetconsoleBinary.path)' --port 0 --dir '\(saveDirectory.path)'"
         if let afterwards { command = "sh -c \"trap '' INT; \(command); \(afterwards)\"" }
         try run(["new-session", "-d", "-x", "\(cols)", "-y", "\(rows)", "-c", pickDirectory.path, command])
     }
 
     /// Starts the console and waits until both servers listen; returns the echo server's port.
     @discardableResult
-    func startAndWaitForServers(cols: Int = 80, rows: Int = 24, file: StaticString = #filePath, line: UInt = #line) throws -> UInt16 {
-        try start(cols: cols, rows: rows)
+    func startAndWaitForServers(cols: Int = 80, rows: Int = 24, environment: [String: String] = [:],
+                                file: StaticString = #filePath, line: UInt = #line) throws -> UInt16 {
+        try start(cols: cols, rows: rows, environment: environment)
         let first = waitForScreen("both servers listening", file: file, line: line) {
             $0.contains("echo 127.0.0.1:") && $0.contains("files 127.0.0.1:") && !$0.contains("127.0.0.1:0 ")
         }
