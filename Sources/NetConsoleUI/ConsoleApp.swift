@@ -37,6 +37,7 @@ public final class ConsoleApp {
     private var drawScheduled = false
     private var lastDrawAt = 0.0
     private var keyboard: KeyboardInput?
+    private let historyFile = MessageHistoryFile.inStateFolder()
     private var signals: SignalWatcher?
 
     public init(options: ConsoleOptions) throws {
@@ -51,6 +52,10 @@ public final class ConsoleApp {
     /// Server start-up errors are thrown before the screen changes, so they print like any other error.
     public func run() throws {
         try UploadStore.prepare(directory: options.saveDirectory)
+        if let historyFile {
+            historyFile.trim()
+            state.message.loadHistory(historyFile.load())
+        }
         try startServers(throwing: true)
 
         let terminal = try CursesTerminal()
@@ -184,6 +189,7 @@ public final class ConsoleApp {
             stopServers(except: selection)
             if wasListening { try? startServers(throwing: false) }
         case let .sendEcho(target, message):
+            historyFile?.append(message)
             sendEcho(message, to: target)
         case let .sendFile(target, path):
             sendFile(path, to: target)

@@ -104,6 +104,14 @@ public struct LineEditor: Equatable, Sendable {
         return i
     }
 
+    /// Starts the history with lines from an earlier run, oldest first.
+    public mutating func loadHistory(_ lines: [String]) {
+        var kept: [String] = []
+        for line in lines where !line.isEmpty && kept.last != line { kept.append(line) }
+        history = Array(kept.suffix(historyLimit))
+        historyIndex = nil
+    }
+
     /// Takes the line for sending: records it in the history (skipping repeats) and clears the field.
     public mutating func commit() -> String {
         let line = text

@@ -183,3 +183,20 @@ final class ConsoleKeysTUITests: XCTestCase {
         console.waitForScreen("the shell after quitting") { $0.contains("shell$") && !$0.contains("SERVER") }
     }
 }
+
+extension ConsoleKeysTUITests {
+    func testMessageHistoryIsKeptAcrossRuns() throws {
+        try console.startAndWaitForServers()
+        try console.type("remember me")
+        try console.keys("Enter")
+        console.waitForScreen("the reply") { $0.contains("← remember me") }
+        try console.keys("C-c")
+        XCTAssertTrue(console.waitForExit(), "Ctrl-C did not quit")
+        let file = console.stateDirectory.appendingPathComponent("netconsole/history")
+        XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), "remember me\n")
+
+        try console.startAndWaitForServers()
+        try console.keys("Up")
+        console.waitForScreen("the message from the last run") { self.messageLine($0).contains("Message: remember me") }
+    }
+}

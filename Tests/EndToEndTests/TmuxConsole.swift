@@ -10,6 +10,7 @@ final class TmuxConsole {
     let socketName: String
     let pickDirectory: URL
     let saveDirectory: URL
+    var stateDirectory: URL { pickDirectory.appendingPathComponent("state") }
 
     /// Skips the test when tmux is not installed; the tmux server is killed when the test ends.
     init(_ testCase: XCTestCase) throws {
@@ -28,7 +29,9 @@ final class TmuxConsole {
 
     /// Starts the console in a new tmux session; `afterwards`, if given, runs in the same terminal once it exits.
     func start(cols: Int = 80, rows: Int = 24, environment: [String: String] = [:], afterwards: String? = nil) throws {
-        let extra = environment.sorted { $0.key < $1.key }.map { "\($0.key)='\($0.value)' " }.joined()
+        // The message history goes to the test's folder, never to the home of whoever runs the tests.
+        let settings = ["XDG_STATE_HOME": stateDirectory.path].merging(environment) { $1 }
+        let extra = settings.sorted { $0.key < $1.key }.map { "\($0.key)='\($0.value)' " }.joined()
         var command = "env TERM=xterm-256color LANG=C.UTF-8 \(extra)'\(NetconsoleBinary.path)' --port 0 --dir '\(saveDirectory.path)'"
         if let afterwards { command = "sh -c \"trap '' INT; \(command); \(afterwards)\"" }
         try run(["new-session", "-d", "-x", "\(cols)", "-y", "\(rows)", "-c", pickDirectory.path, command])
