@@ -1,9 +1,3 @@
-/// What the terminal layer reads: a character, or a key curses already recognised from its escape sequence.
-public enum TerminalInput: Equatable, Sendable {
-    case scalar(Unicode.Scalar)
-    case key(Key)
-}
-
 /// Turns what the terminal sends into keys. Esc followed at once by a character is Alt and that character
 /// (curses waits only a short ESCDELAY for it, so a lone Esc stays Esc); escape sequences curses does not know
 /// are decoded here or dropped whole, never typed; a bracketed paste (`ESC[200~` … `ESC[201~`) becomes one
