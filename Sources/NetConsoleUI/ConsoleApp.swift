@@ -112,6 +112,7 @@ public final class ConsoleApp {
         state.pickerViewHeight = heights.picker
         state.connectionViewHeight = heights.connections
         state.repliesViewHeight = heights.replies
+        state.savedViewHeight = heights.saved
         state.screenTooSmall = ConsoleLayout(cols: terminal.cols, rows: terminal.rows).tooSmall
     }
 

@@ -1,6 +1,6 @@
 /// Where keys go. Tab walks through them in this order. `server` is the connection list.
 public enum ConsoleFocus: CaseIterable, Equatable, Sendable {
-    case server, log, target, message, fileTarget, files, replies
+    case server, log, saved, target, message, fileTarget, files, replies
 
-    public var isClientPane: Bool { self != .server && self != .log }
+    public var isClientPane: Bool { ![.server, .log, .saved].contains(self) }
 }

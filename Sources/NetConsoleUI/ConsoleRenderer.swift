@@ -52,10 +52,10 @@ public enum ConsoleRenderer {
     }
 
     /// Rows the scrolling parts show, so paging keys move by a screenful.
-    public static func viewHeights(cols: Int, rows: Int) -> (log: Int, picker: Int, connections: Int, replies: Int) {
+    public static func viewHeights(cols: Int, rows: Int) -> (log: Int, picker: Int, connections: Int, replies: Int, saved: Int) {
         let layout = ConsoleLayout(cols: cols, rows: rows)
         return (max(1, layout.log.height - 1), max(1, layout.picker.height - 2), max(1, layout.connections.height - 1),
-                max(1, layout.transcript.height - 1))
+                max(1, layout.transcript.height - 1), max(1, layout.savedFiles.height - 1))
     }
 
     // MARK: Server pane
@@ -216,21 +216,30 @@ public enum ConsoleRenderer {
         if separator == 1 {
             for y in rect.y..<rect.maxY { grid.write(y == rect.y ? "┬" : "│", row: y, col: rect.x, width: 1, style: .muted) }
         }
-        sectionTitle("Saved files → \(state.saveDirectory.sanitizedForDisplay)", area, &grid)
+        let files = state.savedFiles
+        // Shown newest first; the selection is an index into the oldest-first list.
+        let selected = state.selectedSavedFile.map { files.count - 1 - $0 }
+        let position = files.isEmpty ? "" : "\((selected ?? 0) + 1)/\(files.count) "
+        let directory = state.saveDirectory.sanitizedForDisplay
+        sectionTitle("Saved files \(position)→ \(directory)", area, &grid, focused: state.focus == .saved)
         let space = area.height - 1
         guard space > 0 else { return }
-        if state.savedFiles.isEmpty {
+        if files.isEmpty {
             grid.write(" none yet", row: area.y + 1, col: area.x, width: area.width, style: .muted)
             return
         }
-        var row = area.y + 1
-        // Newest first.
-        for file in state.savedFiles.reversed().prefix(space) {
+        let first = max(0, min((selected ?? 0) - space / 2, files.count - space))
+        for offset in 0..<min(space, files.count - first) {
+            let shown = first + offset
+            let file = files[files.count - 1 - shown]
+            let row = area.y + 1 + offset
+            let isSelected = shown == selected
+            let style: CellStyle? = isSelected ? (state.focus == .saved ? .selected : .emphasis) : nil
+            if let style { grid.fill(row: row, col: area.x, width: area.width, style: style) }
             let meta = savedFileMeta(file, nameRoom: area.width - 1)
             let nameWidth = max(4, area.width - meta.displayWidth - 1)
-            grid.write(" " + file.name.truncatedInMiddle(toWidth: nameWidth - 1).fitted(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: .normal)
-            grid.write(meta, row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: .muted)
-            row += 1
+            grid.write(" " + file.name.truncatedInMiddle(toWidth: nameWidth - 1).fitted(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: style ?? .normal)
+            grid.write(meta, row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: style ?? .muted)
         }
     }
 

@@ -87,11 +87,14 @@ public struct ConsoleState {
     public private(set) var connectionSort = ConnectionSort.number
     public private(set) var connectionFilter = LineEditor()
     public private(set) var editingConnectionFilter = false
+    /// Index into `savedFiles` (oldest first) of the selected file, so it stays selected as new files arrive.
+    public private(set) var selectedSavedFile: Int?
     /// Rows the log and the picker had at the last render, for paging.
     public var logViewHeight = 8
     public var pickerViewHeight = 5
     public var connectionViewHeight = 4
     public var repliesViewHeight = 4
+    public var savedViewHeight = 4
     /// The terminal is below the layout's minimum: only a message shows, so keys may quit and do nothing else.
     public var screenTooSmall = false
 
@@ -147,7 +150,11 @@ public struct ConsoleState {
             updateConnection(id) { $0.upload = nil }
             let name = path.split(separator: "/").last.map(String.init) ?? path
             savedFiles.append(SavedFileRow(name: name.sanitizedForDisplay, size: size, sha256: sha256.sanitizedForDisplay, time: clock))
-            if savedFiles.count > 500 { savedFiles.removeFirst(savedFiles.count - 500) }
+            if savedFiles.count > 500 {
+                let dropped = savedFiles.count - 500
+                savedFiles.removeFirst(dropped)
+                selectedSavedFile = selectedSavedFile.map { max(0, $0 - dropped) }
+            }
         case let .uploadRejected(id, _):
             updateConnection(id) { $0.upload = nil }
         case .connectionRefused, .error:
@@ -376,7 +383,7 @@ public struct ConsoleState {
         case .files:
             if case .character = key { _ = picker.handle(key) }
             if key == .control("u") { _ = picker.handle(key) }
-        case .server, .log, .replies: break
+        case .server, .log, .saved, .replies: break
         }
         return nil
     }
@@ -427,7 +434,7 @@ public struct ConsoleState {
         case .files:
             // Only the first line filters; a line break would otherwise pick a file.
             for character in text.prefix(while: { $0 != "\n" && $0 != "\t" }) { _ = picker.handle(.character(character)) }
-        case .message, .server, .log, .replies:
+        case .message, .server, .log, .saved, .replies:
             // A paste is text, never commands: outside a field it goes to the message field.
             focus = .message
             message.handle(.paste(text))
@@ -484,6 +491,21 @@ public struct ConsoleState {
         switch focus {
         case .server: moveConnectionSelection(command)
         case .log: Self.move(&log, command, height: logViewHeight)
+        case .saved:
+            guard !savedFiles.isEmpty else { return }
+            // Shown newest first: up is newer, which is later in `savedFiles`.
+            let shown = savedFiles.count - 1 - (selectedSavedFile ?? savedFiles.count)
+            let page = max(1, savedViewHeight - 1)
+            let target: Int
+            switch command {
+            case .lineUp: target = shown - 1
+            case .lineDown: target = shown + 1
+            case .pageUp: target = shown - page
+            case .pageDown: target = shown + page
+            case .first: target = 0
+            default: target = savedFiles.count - 1
+            }
+            selectedSavedFile = savedFiles.count - 1 - min(max(0, target), savedFiles.count - 1)
         case .replies: Self.move(&transcript, command, height: repliesViewHeight)
         default: break
         }
@@ -507,6 +529,12 @@ public struct ConsoleState {
             let listed = listedConnections
             if let index = selectedConnectionIndex(in: listed) ?? (listed.isEmpty ? nil : 0) {
                 viewer = LineViewer(title: "Connection #\(listed[index].id)", text: describe(listed[index]))
+            }
+        case .saved:
+            if let index = selectedSavedFile ?? (savedFiles.isEmpty ? nil : savedFiles.count - 1) {
+                let file = savedFiles[index]
+                viewer = LineViewer(title: "Saved \(file.time)", text: "\(file.name) · \(file.size) bytes (\(ByteCount.format(file.size)))"
+                    + " · sha256 \(file.sha256) · in \(saveDirectory.sanitizedForDisplay)")
             }
         case .log:
             if let line = log.currentLine(height: logViewHeight) { viewer = LineViewer(title: "Activity \(line.time)", text: line.text) }

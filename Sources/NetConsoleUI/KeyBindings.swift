@@ -37,7 +37,7 @@ public enum KeyBindings {
             ]
         case .log:
             return listMoves + [KeyBinding([.character("c")], "c", "clear the log", .clearLog)]
-        case .replies:
+        case .replies, .saved:
             return listMoves
         case .fields:
             return [
@@ -70,6 +70,7 @@ public enum KeyBindings {
         switch focus {
         case .server: return [.connections, .serverPane, .everywhere]
         case .log: return [.log, .serverPane, .everywhere]
+        case .saved: return [.saved, .serverPane, .everywhere]
         case .replies: return [.replies, .serverPane, .everywhere]
         case .target, .fileTarget: return [.fields, .everywhere]
         case .message: return [.message, .fields, .everywhere]

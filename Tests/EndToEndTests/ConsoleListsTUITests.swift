@@ -83,4 +83,31 @@ final class ConsoleListsTUITests: XCTestCase {
         try console.keys("Escape")
         console.waitForScreen("the help closed") { !$0.contains("Help ─") && !$0.contains("─ Help") }
     }
+
+    func testTheSavedFilesListWalksAndShowsAFileWhole() throws {
+        for name in ["alpha.txt", "beta.txt"] {
+            try Data("contents of \(name)\n".utf8).write(to: console.pickDirectory.appendingPathComponent(name))
+        }
+        try console.startAndWaitForServers()
+        try console.keys("Tab", "Tab")
+        for name in ["alpha", "beta"] {
+            try console.type(name)
+            try console.keys("Enter")
+            console.waitForScreen("\(name) saved") { $0.contains("✓ \(name).txt saved") }
+            try console.keys("Escape")
+            // Apart from the next letter, or the terminal's Esc-b is Alt-b.
+            usleep(200_000)
+        }
+        console.waitForScreen("the filter cleared") { !$0.contains("filter: beta") }
+        try console.keys("Escape")
+        usleep(200_000)
+        try console.keys("Tab", "Tab")
+        // The first ↓ selects the first (newest) file, the second the one below it.
+        try console.keys("Down", "Down")
+        console.waitForScreen("the second newest file selected") { $0.contains("Saved files 2/2 →") }
+        try console.keys("Enter")
+        let popup = console.waitForScreen("the file whole") { $0.contains("─ Saved ") && $0.contains("sha256") }
+        XCTAssertTrue(popup.contains("alpha.txt · 22 bytes"), popup)
+    }
 }
+

@@ -144,4 +144,24 @@ final class ConsoleListStateTests: XCTestCase {
         _ = state.handle(.character("x"))
         XCTAssertFalse(state.showHelp)
     }
+
+    func testTheSavedFilesListKeepsItsSelectionAsFilesArrive() {
+        var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
+        for name in ["a", "b", "c"] {
+            state.apply(.fileSaved(id: 1, path: "/srv/\(name)", size: 10, sha256: "00ff"), now: 0, clock: "t")
+        }
+        _ = state.handle(.escape)
+        _ = state.handle(.tab)
+        _ = state.handle(.tab)
+        XCTAssertEqual(state.focus, .saved)
+        _ = state.handle(.down)
+        _ = state.handle(.down)
+        XCTAssertEqual(state.selectedSavedFile.map { state.savedFiles[$0].name }, "b", "newest first: c, then b")
+        state.apply(.fileSaved(id: 1, path: "/srv/d", size: 10, sha256: "00ff"), now: 0, clock: "t")
+        XCTAssertEqual(state.selectedSavedFile.map { state.savedFiles[$0].name }, "b")
+        XCTAssertTrue(ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text.contains("Saved files 3/4 →"))
+        _ = state.handle(.enter)
+        XCTAssertEqual(state.viewer?.text.hasPrefix("b · 10 bytes"), true, state.viewer?.text ?? "")
+    }
 }
+
