@@ -114,6 +114,8 @@ public final class ConsoleApp {
         state.repliesViewHeight = heights.replies
         state.savedViewHeight = heights.saved
         state.screenTooSmall = ConsoleLayout(cols: terminal.cols, rows: terminal.rows).tooSmall
+        state.screenCols = terminal.cols
+        state.screenRows = terminal.rows
     }
 
     private func draw() {

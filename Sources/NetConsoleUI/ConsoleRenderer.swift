@@ -51,6 +51,11 @@ public enum ConsoleRenderer {
         return RenderedScreen(grid: grid, cursor: cursor)
     }
 
+    /// The first row of a list that keeps its selection in the middle (the picker, the saved files).
+    static func centeredFirst(selected: Int, count: Int, height: Int) -> Int {
+        max(0, min(selected - height / 2, count - height))
+    }
+
     /// Rows the scrolling parts show, so paging keys move by a screenful.
     public static func viewHeights(cols: Int, rows: Int) -> (log: Int, picker: Int, connections: Int, replies: Int, saved: Int) {
         let layout = ConsoleLayout(cols: cols, rows: rows)
@@ -228,7 +233,7 @@ public enum ConsoleRenderer {
             grid.write(" none yet", row: area.y + 1, col: area.x, width: area.width, style: .muted)
             return
         }
-        let first = max(0, min((selected ?? 0) - space / 2, files.count - space))
+        let first = centeredFirst(selected: selected ?? 0, count: files.count, height: space)
         for offset in 0..<min(space, files.count - first) {
             let shown = first + offset
             let file = files[files.count - 1 - shown]
@@ -338,7 +343,7 @@ public enum ConsoleRenderer {
             grid.write(" " + (picker.problem ?? "nothing matches"), row: area.y + 1, col: area.x, width: area.width, style: .muted)
             return
         }
-        let first = max(0, min(picker.selection - listHeight / 2, visible.count - listHeight))
+        let first = centeredFirst(selected: picker.selection, count: visible.count, height: listHeight)
         for (offset, entry) in visible[first..<min(visible.count, first + listHeight)].enumerated() {
             let index = first + offset
             let row = area.y + 1 + offset

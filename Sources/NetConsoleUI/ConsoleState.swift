@@ -95,6 +95,9 @@ public struct ConsoleState {
     public var connectionViewHeight = 4
     public var repliesViewHeight = 4
     public var savedViewHeight = 4
+    /// The screen's size, to find what a mouse click or the wheel is over.
+    public var screenCols = 80
+    public var screenRows = 24
     /// The terminal is below the layout's minimum: only a message shows, so keys may quit and do nothing else.
     public var screenTooSmall = false
 
@@ -358,8 +361,12 @@ public struct ConsoleState {
             }
             return nil
         }
+        if case .wheel = key, showHelp {
+            return handleHelpKey(mouseWheelDirection(key))
+        }
         if viewer != nil {
             if key == .control("l") { return .repaint }
+            if case .wheel = key { return nil }
             if key != .resize { viewer = nil }
             return nil
         }
@@ -375,6 +382,16 @@ public struct ConsoleState {
         if key == .resize { return nil }
         if editingConnectionFilter { return handleFilterKey(key) }
         if case .paste(let text) = key { return handlePaste(text) }
+        switch key {
+        case let .click(row, col):
+            mouse(row: row, col: col, wheel: nil)
+            return nil
+        case let .wheel(row, col, up):
+            mouse(row: row, col: col, wheel: up)
+            return nil
+        default:
+            break
+        }
         if let binding = KeyBindings.binding(for: key, focus: focus) { return run(binding.command, key) }
         switch focus {
         case .target: if target.handle(key) { targetEdited = true }
@@ -386,6 +403,82 @@ public struct ConsoleState {
         case .server, .log, .saved, .replies: break
         }
         return nil
+    }
+
+    private func mouseWheelDirection(_ key: Key) -> Key {
+        if case .wheel(_, _, let up) = key { return up ? .up : .down }
+        return key
+    }
+
+    /// A click focuses the part under it and selects the row clicked; the wheel moves that part's selection.
+    private mutating func mouse(row: Int, col: Int, wheel up: Bool?) {
+        let layout = ConsoleLayout(cols: screenCols, rows: screenRows)
+        func contains(_ rect: Rect) -> Bool { rect.intersects(Rect(x: col, y: row, width: 1, height: 1)) }
+        let offset: Int
+        switch true {
+        case contains(layout.connections):
+            focus = .server
+            offset = row - layout.connections.y - 1
+        case contains(layout.log):
+            focus = .log
+            offset = row - layout.log.y - 1
+        case contains(layout.savedFiles):
+            focus = .saved
+            offset = row - layout.savedFiles.y - 1
+        case contains(layout.transcript):
+            focus = .replies
+            offset = row - layout.transcript.y - 1
+        case contains(layout.picker):
+            focus = .files
+            offset = row - layout.picker.y - 1
+        case contains(layout.targetRow):
+            focus = col < layout.targetRow.x + layout.targetRow.width / 2 ? .target : .fileTarget
+            return
+        case contains(layout.messageRow):
+            focus = .message
+            return
+        default:
+            return
+        }
+        if let up {
+            for _ in 0..<3 {
+                if focus == .files { _ = picker.handle(up ? .up : .down) } else { move(up ? .lineUp : .lineDown) }
+            }
+            return
+        }
+        guard offset >= 0 else { return }
+        select(row: offset)
+    }
+
+    /// Selects the `offset`th row shown in the focused list, the way the renderer lays that list out.
+    private mutating func select(row offset: Int) {
+        switch focus {
+        case .server:
+            let listed = listedConnections
+            let window = ConsoleRenderer.connectionWindow(self, count: listed.count, selected: selectedConnectionIndex(in: listed),
+                                                          height: connectionViewHeight)
+            let index = window.first + offset
+            guard index < listed.count else { return }
+            selectedConnectionID = listed[index].id
+            selectedConnectionHint = index
+            connectionScroll = window.first
+        case .log:
+            let index = log.firstVisibleIndex(height: logViewHeight) + offset
+            if index < log.lines.count { log.select(index, height: logViewHeight) }
+        case .replies:
+            let index = transcript.firstVisibleIndex(height: repliesViewHeight) + offset
+            if index < transcript.lines.count { transcript.select(index, height: repliesViewHeight) }
+        case .saved:
+            let shown = selectedSavedFile.map { savedFiles.count - 1 - $0 } ?? 0
+            let index = ConsoleRenderer.centeredFirst(selected: shown, count: savedFiles.count, height: savedViewHeight) + offset
+            if index < savedFiles.count { selectedSavedFile = savedFiles.count - 1 - index }
+        case .files:
+            let listHeight = pickerViewHeight + 1 - (transfer == nil ? 0 : 1)
+            let index = ConsoleRenderer.centeredFirst(selected: picker.selection, count: picker.visibleEntries.count, height: listHeight) + offset
+            if index < picker.visibleEntries.count { picker.select(index) }
+        default:
+            break
+        }
     }
 
     private mutating func handleHelpKey(_ key: Key) -> ConsoleAction? {

@@ -44,7 +44,7 @@ public final class CursesTerminal {
         nodelay(nc_stdscr(), true)
         // Esc and a key within 25 ms is Alt and that key; a lone Esc waits no longer than that.
         set_escdelay(25)
-        CursesTerminal.writeToTerminal(CursesTerminal.bracketedPasteOn)
+        CursesTerminal.writeToTerminal(CursesTerminal.modesOn)
         let sequences: [(String, Key)] = [
             ("\u{1B}[1;5D", .wordLeft), ("\u{1B}[1;5C", .wordRight), ("\u{1B}[1;3D", .wordLeft), ("\u{1B}[1;3C", .wordRight),
             ("\u{1B}[1;2D", .left), ("\u{1B}[1;2C", .right), ("\u{1B}[1;5H", .home), ("\u{1B}[1;5F", .end),
@@ -150,7 +150,13 @@ public final class CursesTerminal {
             if status == ERR { break }
             if status == nc_code_yes() {
                 let code = Int32(character)
-                if let key = Self.decodeKeyCode(code) ?? extendedKeys[code] { inputs.append(.key(key)) }
+                if code == nc_key_mouse() {
+                    // Curses matched terminfo's kmous (ESC [ <) but its own mouse handling is off: the rest of the
+                    // SGR report follows as characters, for KeyDecoder.
+                    inputs += ["\u{1B}", "[", "<"].map { .scalar($0) }
+                } else if let key = Self.decodeKeyCode(code) ?? extendedKeys[code] {
+                    inputs.append(.key(key))
+                }
             } else if let scalar = Unicode.Scalar(UInt32(character)) {
                 inputs.append(.scalar(scalar))
             }
@@ -197,7 +203,7 @@ public final class CursesTerminal {
     /// Gives the terminal back to the shell and stops like any job (Ctrl-Z); returns after fg, with the
     /// terminal taken again and the next `draw` repainting everything at the size it has now.
     public func suspend() {
-        Self.writeToTerminal(Self.bracketedPasteOff)
+        Self.writeToTerminal(Self.modesOff)
         endwin()
         var previous = sigaction()
         var stop = sigaction()
@@ -206,7 +212,7 @@ public final class CursesTerminal {
         sigaction(SIGTSTP, &stop, &previous)
         kill(0, SIGTSTP)
         sigaction(SIGTSTP, &previous, nil)
-        Self.writeToTerminal(Self.bracketedPasteOn)
+        Self.writeToTerminal(Self.modesOn)
         refreshSize()
     }
 
@@ -233,11 +239,12 @@ public final class CursesTerminal {
         active = false
         curs_set(1)
         endwin()
-        writeToTerminal(bracketedPasteOff)
+        writeToTerminal(modesOff)
     }
 
-    static let bracketedPasteOn = "\u{1B}[?2004h"
-    static let bracketedPasteOff = "\u{1B}[?2004l"
+    /// Bracketed paste, and mouse presses and the wheel reported in SGR form (1000, 1006), which KeyDecoder reads.
+    static let modesOn = "\u{1B}[?2004h\u{1B}[?1000h\u{1B}[?1006h"
+    static let modesOff = "\u{1B}[?1006l\u{1B}[?1000l\u{1B}[?2004l"
 
     private static func writeToTerminal(_ text: String) {
         var bytes = Array(text.utf8)
@@ -309,7 +316,7 @@ private func installCrashRestore() {
         action.__sigaction_handler.sa_handler = { signo in
             if haveSavedTerminalModes { tcsetattr(STDIN_FILENO, TCSANOW, &savedTerminalModes) }
             // Leave the alternate screen, show the cursor, reset attributes.
-            let reset: StaticString = "\u{1B}[?2004l\u{1B}[?1049l\u{1B}[?25h\u{1B}[0m\r\n"
+            let reset: StaticString = "\u{1B}[?1006l\u{1B}[?1000l\u{1B}[?2004l\u{1B}[?1049l\u{1B}[?25h\u{1B}[0m\r\n"
             _ = write(STDOUT_FILENO, reset.utf8Start, reset.utf8CodeUnitCount)
             sigaction(signo, &previousCrashActions[Int(signo)], nil)
             raise(signo)

@@ -19,6 +19,10 @@ public enum Key: Equatable, Sendable {
     case wordLeft, wordRight
     /// Text the terminal delivered as a bracketed paste: inserted as it is, never read as keys.
     case paste(String)
+    /// A press of the first mouse button on a cell (0-based).
+    case click(row: Int, col: Int)
+    /// The mouse wheel over a cell: towards the top (up) or the bottom.
+    case wheel(row: Int, col: Int, up: Bool)
     case resize
 
     /// Decodes one character as read from a terminal in raw mode: control bytes become keys, the rest text.

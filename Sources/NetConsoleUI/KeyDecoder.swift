@@ -133,8 +133,20 @@ public struct KeyDecoder: Equatable, Sendable {
         return String(text)
     }
 
+    /// An SGR mouse report, `ESC [ < button ; column ; row M` (press) or `m` (release), 1-based: presses of the
+    /// first button and the wheel become keys, the rest (releases, other buttons, motion) nothing.
+    private static func mouseKey(_ parameters: Substring, final: Unicode.Scalar) -> Key? {
+        let numbers = parameters.split(separator: ";").compactMap { Int($0) }
+        guard numbers.count == 3, final == "M" else { return nil }
+        let (button, col, row) = (numbers[0], numbers[1] - 1, numbers[2] - 1)
+        guard row >= 0, col >= 0 else { return nil }
+        if button & 64 != 0 { return button & 3 > 1 ? nil : .wheel(row: row, col: col, up: button & 1 == 0) }
+        return button & (3 | 32) == 0 ? .click(row: row, col: col) : nil
+    }
+
     /// The xterm-style sequences for keys whose terminfo entry may differ from what the terminal sends.
     private static func csiKey(_ parameters: String, final: Unicode.Scalar) -> Key? {
+        if parameters.hasPrefix("<") { return mouseKey(parameters.dropFirst(), final: final) }
         let fields = parameters.split(separator: ";", omittingEmptySubsequences: false)
         let modifier = fields.count > 1 ? Int(fields[1]) ?? 1 : 1
         // xterm modifiers are 1 + (Shift 1, Alt 2, Ctrl 4).

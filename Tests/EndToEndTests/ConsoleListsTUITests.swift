@@ -106,8 +106,34 @@ final class ConsoleListsTUITests: XCTestCase {
         try console.keys("Down", "Down")
         console.waitForScreen("the second newest file selected") { $0.contains("Saved files 2/2 →") }
         try console.keys("Enter")
-        let popup = console.waitForScreen("the file whole") { $0.contains("─ Saved ") && $0.contains("sha256") }
+        let popup = console.waitForScreen("the file whole") { $0.contains("any key closes") && $0.contains("· sha256 ") }
         XCTAssertTrue(popup.contains("alpha.txt · 22 bytes"), popup)
+    }
+
+    /// What an xterm sends for a mouse event in SGR mode (1-based cell), as curses asked for it.
+    private func mouse(button: Int, row: Int, col: Int) throws {
+        try console.type("\u{1B}[<\(button);\(col + 1);\(row + 1)M")
+        // A click is a press and a release; the wheel has no release.
+        if button < 64 { try console.type("\u{1B}[<\(button);\(col + 1);\(row + 1)m") }
+    }
+
+    func testAClickSelectsAndFocusesAndTheWheelScrolls() throws {
+        let port = try console.startAndWaitForServers()
+        let held = try (0..<3).map { _ in try raw(port) }
+        defer { held.forEach { close($0) } }
+        console.waitForScreen("3 open") { $0.contains("3 open") }
+        // Rows 3, 4, 5 (0-based) are the connection rows at 80x24.
+        try mouse(button: 0, row: 4, col: 10)
+        console.waitForScreen("the clicked connection selected, the list focused") {
+            console.line(containing: "accepted", in: $0).hasSuffix("2/3") && $0.contains("/ filter")
+        }
+        try mouse(button: 65, row: 4, col: 10)
+        console.waitForScreen("the wheel moved down to the last") { console.line(containing: "accepted", in: $0).hasSuffix("3/3") }
+        let message = try XCTUnwrap(console.screen().split(separator: "\n").firstIndex { $0.contains(" Message:") })
+        try mouse(button: 0, row: message, col: 20)
+        console.waitForScreen("the message field focused after a click on row \(message)") { $0.contains("Enter send") }
+        try console.type("typed after a click")
+        console.waitForScreen("the typing") { console.line(containing: " Message:", in: $0).contains("typed after a click") }
     }
 }
 

@@ -165,3 +165,22 @@ final class ConsoleListStateTests: XCTestCase {
     }
 }
 
+
+extension ConsoleListStateTests {
+    func testAClickFocusesWhatIsUnderItAndSelectsTheRow() {
+        var state = state(open: 3, closed: 0)
+        state.screenCols = 80
+        state.screenRows = 24
+        let layout = ConsoleLayout(cols: 80, rows: 24)
+        state.connectionViewHeight = layout.connections.height - 1
+        _ = state.handle(.click(row: layout.messageRow.y, col: 20))
+        XCTAssertEqual(state.focus, .message, "\(layout.messageRow)")
+        _ = state.handle(.click(row: layout.connections.y + 2, col: 10))
+        XCTAssertEqual(state.focus, .server)
+        XCTAssertEqual(state.selectedConnectionIndex, 1)
+        _ = state.handle(.wheel(row: layout.connections.y + 2, col: 10, up: false))
+        XCTAssertEqual(state.selectedConnectionIndex, 2)
+        _ = state.handle(.click(row: layout.targetRow.y, col: 60))
+        XCTAssertEqual(state.focus, .fileTarget)
+    }
+}

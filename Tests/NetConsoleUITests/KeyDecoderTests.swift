@@ -53,4 +53,16 @@ final class KeyDecoderTests: XCTestCase {
         XCTAssertEqual(decode("[201~", into: &decoder), [.paste("first\ns\n")], "the end marker may span two reads")
         XCTAssertFalse(decoder.isInPaste)
     }
+
+    func testSGRMouseReportsBecomeClicksAndTheWheel() {
+        XCTAssertEqual(decode("\u{1B}[<0;10;5M\u{1B}[<0;10;5m"), [.click(row: 4, col: 9)], "a press is the click, the release nothing")
+        XCTAssertEqual(decode("\u{1B}[<64;3;2M\u{1B}[<65;3;2M"), [.wheel(row: 1, col: 2, up: true), .wheel(row: 1, col: 2, up: false)])
+        XCTAssertEqual(decode("\u{1B}[<2;1;1M\u{1B}[<32;1;1M"), [], "right button and motion are nothing")
+        var decoder = KeyDecoder()
+        XCTAssertEqual(decoder.decode(["\u{1B}", "[", "<"].map { .scalar($0) } + "1;1M".unicodeScalars.map { .scalar($0) }),
+                       [], "button 2 (middle) is nothing")
+        XCTAssertEqual(decoder.decode(["\u{1B}", "[", "<"].map { .scalar($0) } + "0;1;1M".unicodeScalars.map { .scalar($0) }),
+                       [.click(row: 0, col: 0)], "what curses hands back after matching kmous")
+    }
 }
+
