@@ -74,8 +74,12 @@ final class ConsoleTUITests: XCTestCase {
 
     func testResizeRelaysTheScreenAndCtrlCQuitsRestoringTheTerminal() throws {
         let settings = pickDirectory.appendingPathComponent("stty-after-exit")
-        try startConsole(cols: 80, rows: 24, afterwards: "stty -a > '\(settings.path)'")
+        let flags = pickDirectory.appendingPathComponent("tmux-flags-after-exit")
+        // After exit, the shell records the tty modes and asks tmux which modes the program left on.
+        let query = "'\(console.tmux)' -L \(console.socketName) display-message -p '#{mouse_any_flag}#{mouse_sgr_flag}' > '\(flags.path)'"
+        try startConsole(cols: 80, rows: 24, afterwards: "stty -a > '\(settings.path)'; \(query)")
         waitForScreen("the console") { $0.contains("quit") }
+        XCTAssertEqual(try console.run(["display-message", "-p", "#{mouse_any_flag}#{mouse_sgr_flag}"]), "11\n", "mouse reporting on while running")
         try tmuxRun(["resize-window", "-x", "160", "-y", "45"])
         let resized = waitForScreen("the footer on the last of 45 rows") { text in
             let rows = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -89,6 +93,8 @@ final class ConsoleTUITests: XCTestCase {
         // The same terminal, after netconsole exited: back in canonical mode with echo on.
         let modes = try String(contentsOf: settings, encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init)
         XCTAssertTrue(modes.contains("icanon") && modes.contains("echo"), "terminal left in raw mode: \(modes)")
+        XCTAssertTrue(modes.contains("ixon"), "flow control is the shell's again")
+        XCTAssertEqual(try String(contentsOf: flags, encoding: .utf8), "00\n", "mouse reporting left on")
     }
 }
 
