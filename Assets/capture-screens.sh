@@ -15,7 +15,7 @@ for size in 80x24 160x45; do
     tmux -L netconsole-shot kill-server 2>/dev/null || true
     sleep 0.5  # let the previous tmux server go before starting the next
     tmux -L netconsole-shot new-session -d -x "${size%x*}" -y "${size#*x}" -c "$work/pick" \
-        "env TERM=xterm-256color LANG=C.UTF-8 '$binary' --port 0 --dir '$work/received'"
+        "env TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME='$work/state' '$binary' --port 0 --dir '$work/received'"
     sleep 1
     port=$(tmux -L netconsole-shot capture-pane -p | grep -o 'echo 127.0.0.1:[0-9]*' | head -1 | cut -d: -f2)
     (printf 'hello from nc\n'; sleep 3) | nc -N 127.0.0.1 "$port" >/dev/null &

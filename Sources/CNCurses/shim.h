@@ -33,6 +33,7 @@ static inline int nc_put(int y, int x, const char *text) { return mvwaddstr(stds
 static inline int nc_move(int y, int x) { return wmove(stdscr, y, x); }
 static inline int nc_get_wch(wint_t *ch) { return wget_wch(stdscr, ch); }
 static inline int nc_code_yes(void) { return KEY_CODE_YES; }
+static inline int nc_key_mouse(void) { return KEY_MOUSE; }
 /// The terminal's size from the kernel (after SIGWINCH); 0 on success.
 static inline int nc_window_size(int *rows, int *cols) {
     struct winsize size;

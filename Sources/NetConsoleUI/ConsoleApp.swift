@@ -37,6 +37,7 @@ public final class ConsoleApp {
     private var drawScheduled = false
     private var lastDrawAt = 0.0
     private var keyboard: KeyboardInput?
+    private let historyFile = MessageHistoryFile.inStateFolder()
     private var signals: SignalWatcher?
     /// Shared by every upload connection, so names and the folder descriptor are handled in one place.
     private lazy var uploadStore = UploadStore(options: FileServerOptions(directory: options.saveDirectory))
@@ -62,6 +63,11 @@ public final class ConsoleApp {
 
         let terminal = try CursesTerminal()
         self.terminal = terminal
+        // Only once the console really starts: refusing to start (no terminal, a busy port) touches no file.
+        if let historyFile {
+            historyFile.trim()
+            state.message.loadHistory(historyFile.load())
+        }
         defer {
             terminal.restore()
             stopServers()
@@ -69,6 +75,7 @@ public final class ConsoleApp {
         signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM, SIGHUP, SIGWINCH]) { [unowned self] signo in
             if signo == SIGWINCH {
                 terminal.refreshSize()
+                self.syncViewSize()
                 self.redrawSoon()
             } else {
                 self.loop.stop()
@@ -105,11 +112,23 @@ public final class ConsoleApp {
         }
     }
 
-    private func draw() {
+    /// Tells the view state the size it is drawn at, for paging and for the too-small screen.
+    private func syncViewSize() {
         guard let terminal else { return }
         let heights = ConsoleRenderer.viewHeights(cols: terminal.cols, rows: terminal.rows)
         state.logViewHeight = heights.log
         state.pickerViewHeight = heights.picker
+        state.connectionViewHeight = heights.connections
+        state.repliesViewHeight = heights.replies
+        state.savedViewHeight = heights.saved
+        state.screenTooSmall = ConsoleLayout(cols: terminal.cols, rows: terminal.rows).tooSmall
+        state.screenCols = terminal.cols
+        state.screenRows = terminal.rows
+    }
+
+    private func draw() {
+        guard let terminal else { return }
+        syncViewSize()
         lastDrawAt = MonotonicClock.now()
         terminal.draw(ConsoleRenderer.render(state, cols: terminal.cols, rows: terminal.rows, now: lastDrawAt))
     }
@@ -165,10 +184,16 @@ public final class ConsoleApp {
         if key == .resize, let terminal {
             terminal.refreshSize()
         }
+        syncViewSize()
         guard let action = state.handle(key) else { return }
         switch action {
         case .quit:
             loop.stop()
+        case .repaint:
+            terminal?.repaint()
+        case .suspend:
+            terminal?.suspend()
+            syncViewSize()
         case .setListening(let on):
             if on { try? startServers(throwing: false) } else { stopServers() }
         case .selectServices(let selection):
@@ -176,6 +201,7 @@ public final class ConsoleApp {
             stopServers(except: selection)
             if wasListening { try? startServers(throwing: false) }
         case let .sendEcho(target, message):
+            historyFile?.append(message)
             sendEcho(message, to: target)
         case let .sendFile(target, path):
             sendFile(path, to: target)

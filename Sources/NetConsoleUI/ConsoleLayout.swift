@@ -33,11 +33,12 @@ public struct Rect: Equatable, Sendable {
     }
 }
 
-/// Where each part of the console goes for a terminal size. Below 80x24 parts shrink, then disappear;
+/// Where each part of the console goes for a terminal size. Below 80x24 parts shrink down to the minimum;
 /// from 160 columns the two panes stand side by side.
 public struct ConsoleLayout: Equatable, Sendable {
-    public static let minimumCols = 80
-    public static let minimumRows = 24
+    /// Below this the connection table, the log, the fields and the replies no longer each get a header and a row.
+    public static let minimumCols = 60
+    public static let minimumRows = 16
     public static let sideBySideCols = 160
 
     public let cols: Int
@@ -65,7 +66,7 @@ public struct ConsoleLayout: Equatable, Sendable {
     public init(cols: Int, rows: Int) {
         self.cols = max(0, cols)
         self.rows = max(0, rows)
-        tooSmall = cols < 30 || rows < 10
+        tooSmall = cols < Self.minimumCols || rows < Self.minimumRows
         sideBySide = cols >= Self.sideBySideCols && rows >= 16
         let screen = Rect(x: 0, y: 0, width: cols, height: rows)
         let (body, footerRect) = screen.splitTop(rows - 1)

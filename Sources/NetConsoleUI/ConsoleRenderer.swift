@@ -16,14 +16,18 @@ public enum ConsoleRenderer {
         let layout = ConsoleLayout(cols: cols, rows: rows)
         var grid = ScreenGrid(rows: rows, cols: cols)
         if layout.tooSmall {
-            grid.write("netconsole: enlarge the terminal", row: 0, col: 0)
-            grid.write("(at least 80x24; q quits)", row: 1, col: 0)
+            let lines = ["Terminal too small:", "\(cols)x\(rows), needs \(ConsoleLayout.minimumCols)x\(ConsoleLayout.minimumRows).",
+                         "Enlarge it, or q quits."]
+            for (index, line) in lines.enumerated() { grid.write(line, row: index, col: 0) }
+            if let confirmation = state.confirmation { drawConfirmation(confirmation, cols: cols, rows: rows, &grid) }
             return RenderedScreen(grid: grid, cursor: nil)
         }
         var cursor: (row: Int, col: Int)?
         drawServerTitle(state, layout.serverTitle, &grid)
-        drawTotals(state, layout.serverTotals, &grid)
-        drawConnections(state, layout.connections, now: now, &grid)
+        // Filtered and sorted once per frame: with thousands of connections this is the costly part.
+        let listed = state.listedConnections
+        drawTotals(state, listed, layout.serverTotals, tableHeight: max(1, layout.connections.height - 1), &grid)
+        drawConnections(state, listed, layout.connections, now: now, &grid)
         drawLog(state, layout.log, &grid)
         drawSavedFiles(state, layout.savedFiles, besideLog: layout.savedFiles.y == layout.log.y, &grid)
         drawClientTitle(state, layout.clientTitle, &grid)
@@ -33,16 +37,30 @@ public enum ConsoleRenderer {
         drawPicker(state, layout.picker, besideReplies: layout.picker.y == layout.transcript.y, &grid)
         drawFooter(state, layout.footer, &grid)
         if state.showHelp {
-            drawHelp(cols: cols, rows: rows, &grid)
+            drawHelp(state, cols: cols, rows: rows, &grid)
+            cursor = nil
+        }
+        if let viewer = state.viewer {
+            drawViewer(viewer, cols: cols, rows: rows, &grid)
+            cursor = nil
+        }
+        if let confirmation = state.confirmation {
+            drawConfirmation(confirmation, cols: cols, rows: rows, &grid)
             cursor = nil
         }
         return RenderedScreen(grid: grid, cursor: cursor)
     }
 
+    /// The first row of a list that keeps its selection in the middle (the picker, the saved files).
+    static func centeredFirst(selected: Int, count: Int, height: Int) -> Int {
+        max(0, min(selected - height / 2, count - height))
+    }
+
     /// Rows the scrolling parts show, so paging keys move by a screenful.
-    public static func viewHeights(cols: Int, rows: Int) -> (log: Int, picker: Int) {
+    public static func viewHeights(cols: Int, rows: Int) -> (log: Int, picker: Int, connections: Int, replies: Int, saved: Int) {
         let layout = ConsoleLayout(cols: cols, rows: rows)
-        return (max(1, layout.log.height - 1), max(1, layout.picker.height - 2))
+        return (max(1, layout.log.height - 1), max(1, layout.picker.height - 2), max(1, layout.connections.height - 1),
+                max(1, layout.transcript.height - 1), max(1, layout.savedFiles.height - 1))
     }
 
     // MARK: Server pane
@@ -55,8 +73,9 @@ public enum ConsoleRenderer {
     }
 
     private static func drawServerTitle(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
-        let used = titleBar("SERVER", focused: state.focus == .server, rect, &grid)
-        let style: CellStyle = state.focus == .server ? .focusedPaneTitle : .paneTitle
+        let focused = !state.focus.isClientPane
+        let used = titleBar("SERVER", focused: focused, rect, &grid)
+        let style: CellStyle = focused ? .focusedPaneTitle : .paneTitle
         var parts: [String] = []
         for service in state.services where state.serviceSelection.includes(service.name) || service.listening {
             let address = service.address ?? "-"
@@ -66,11 +85,45 @@ public enum ConsoleRenderer {
         grid.write(" " + parts.joined(separator: " · "), row: rect.y, col: rect.x + used, width: rect.width - used, style: style)
     }
 
-    private static func drawTotals(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
+    /// Totals on the left; on the right the list's sort, filter and position ("12/303"), which stay visible.
+    private static func drawTotals(_ state: ConsoleState, _ listed: [ConsoleState.ConnectionRow], _ rect: Rect, tableHeight: Int,
+                                   _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
         let text = "\(state.openConnectionCount) open · \(state.acceptedTotal) accepted · in \(ByteCount.format(state.bytesInTotal))"
             + " · out \(ByteCount.format(state.bytesOutTotal)) · \(state.savedFiles.count) saved"
-        grid.write(" " + text, row: rect.y, col: rect.x, width: rect.width, style: .emphasis)
+        var right: [String] = []
+        if state.connectionSort != .number { right.append("sort: \(state.connectionSort.rawValue)") }
+        if state.editingConnectionFilter || !state.connectionFilter.text.isEmpty {
+            right.append("filter: " + state.connectionFilter.text.sanitizedForDisplay.truncated(toWidth: 16) + (state.editingConnectionFilter ? "▏" : ""))
+        }
+        if !listed.isEmpty {
+            let selected = state.selectedConnectionIndex(in: listed)
+            let window = connectionWindow(state, count: listed.count, selected: selected, height: tableHeight)
+            if let selected {
+                right.append("\(selected + 1)/\(listed.count)")
+            } else {
+                right.append("\(window.first + 1)-\(window.first + window.count)/\(listed.count)")
+            }
+        }
+        let rightText = right.joined(separator: " · ")
+        let rightWidth = rightText.displayWidth
+        let leftWidth = max(0, rect.width - (rightWidth > 0 ? rightWidth + 2 : 0))
+        grid.write(" " + text, row: rect.y, col: rect.x, width: leftWidth, style: .emphasis)
+        if rightWidth > 0 && rightWidth < rect.width {
+            grid.write(rightText, row: rect.y, col: rect.maxX - rightWidth - 1, width: rightWidth, style: state.editingConnectionFilter ? .accent : .muted)
+        }
+    }
+
+    /// The rows of the connection list shown: from the state's scroll position, moved only as far as needed to
+    /// keep the selection in view when rows came or went.
+    static func connectionWindow(_ state: ConsoleState, count: Int, selected: Int?, height: Int) -> (first: Int, count: Int) {
+        let height = max(1, height)
+        var first = min(state.connectionScroll, max(0, count - height))
+        if let selected {
+            if selected < first { first = selected }
+            if selected >= first + height { first = selected - height + 1 }
+        }
+        return (first, min(height, count - first))
     }
 
     struct Column {
@@ -90,7 +143,8 @@ public enum ConsoleRenderer {
         }
     }
 
-    private static func drawConnections(_ state: ConsoleState, _ rect: Rect, now: Double, _ grid: inout ScreenGrid) {
+    private static func drawConnections(_ state: ConsoleState, _ all: [ConsoleState.ConnectionRow], _ rect: Rect, now: Double,
+                                        _ grid: inout ScreenGrid) {
         guard rect.height >= 1 else { return }
         let inner = rect.width - 1
         let fixed = 5 + 5 + 9 + 9 + 6 + 7  // id, service, in, out, age, the separating spaces
@@ -107,55 +161,56 @@ public enum ConsoleRenderer {
         drawRow(columns.map(\.title), columns, row: rect.y, in: rect, style: .columnHeader, &grid)
         let space = rect.height - 1
         guard space > 0 else { return }
-        let all = state.connections
         if all.isEmpty {
-            grid.write(" no connections yet: try  nc \(state.target.text.replacingColon())", row: rect.y + 1, col: rect.x, width: rect.width, style: .muted)
+            let summary: String
+            if !state.connections.isEmpty {
+                summary = "nothing matches the filter (/ changes it, Esc in it clears it)"
+            } else if state.acceptedTotal == 0 {
+                summary = "no connections yet: try  nc \(state.target.text.replacingColon())"
+            } else {
+                summary = "none open · \(state.acceptedTotal) accepted: try  nc \(state.target.text.replacingColon())"
+            }
+            grid.write(" " + summary, row: rect.y + 1, col: rect.x, width: rect.width, style: .muted)
             return
         }
-        var shown = ArraySlice(all)
-        var hiddenCount = 0
-        if all.count > space {
-            hiddenCount = all.count - (space - 1)
-            shown = all.suffix(space - 1)
-        }
-        var row = rect.y + 1
-        if hiddenCount > 0 {
-            grid.write(" … \(hiddenCount) earlier connection\(hiddenCount == 1 ? "" : "s") not shown", row: row, col: rect.x, width: rect.width, style: .muted)
-            row += 1
-        }
-        for connection in shown {
+        let selected = state.selectedConnectionIndex(in: all)
+        let window = connectionWindow(state, count: all.count, selected: selected, height: space)
+        let focused = state.focus == .server
+        for (offset, connection) in all[window.first..<(window.first + window.count)].enumerated() {
+            let row = rect.y + 1 + offset
             let closed = connection.closedAt != nil
-            let stateText: String
-            if let upload = connection.upload {
-                let percent = upload.size.map { $0 > 0 ? " \(Int(upload.received * 100 / $0))%" : "" } ?? " \(ByteCount.format(upload.received))"
-                stateText = "upload\(percent) \(upload.name.truncatedInMiddle(toWidth: max(1, stateWidth - 12)))"
-            } else if closed {
-                stateText = connection.closeReason.map { "closed: \($0)" } ?? "closed"
-            } else {
-                stateText = "open"
-            }
+            let stateText = ConsoleState.stateText(connection).truncatedInMiddle(toWidth: stateWidth)
             let age = (connection.closedAt ?? now) - connection.openedAt
             let cells = ["\(connection.id)", connection.peer, connection.service, stateText,
-                         ByteCount.format(connection.bytesIn), ByteCount.format(connection.bytesOut), ConsoleState.formatAge(age)]
-            drawRow(cells, columns, row: row, in: rect, style: closed ? .muted : .normal, &grid)
-            row += 1
+                         ConsoleState.formatBytes(connection.bytesIn), ConsoleState.formatBytes(connection.bytesOut), ConsoleState.formatAge(age)]
+            var style: CellStyle = closed ? .muted : .normal
+            if window.first + offset == selected {
+                style = focused ? .selected : .emphasis
+                grid.fill(row: row, col: rect.x, width: rect.width, style: style)
+            }
+            drawRow(cells, columns, row: row, in: rect, style: style, &grid)
         }
     }
 
-    private static func sectionTitle(_ title: String, _ rect: Rect, _ grid: inout ScreenGrid) {
+    private static func sectionTitle(_ title: String, _ rect: Rect, _ grid: inout ScreenGrid, focused: Bool = false) {
         guard !rect.isEmpty else { return }
         grid.fill(row: rect.y, col: rect.x, width: rect.width, with: "─", style: .muted)
-        grid.write("─ \(title) ", row: rect.y, col: rect.x, width: rect.width, style: .emphasis)
+        grid.write("─ \(title) ", row: rect.y, col: rect.x, width: rect.width, style: focused ? .accent : .emphasis)
     }
 
     private static func drawLog(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
-        let following = state.log.isFollowing
-        sectionTitle(following ? "Activity" : "Activity (scrolled back: End follows)", rect, &grid)
-        let lines = state.log.visibleLines(height: rect.height - 1)
+        let height = rect.height - 1
+        let following = state.log.isFollowing && state.log.selected == nil
+        let position = state.log.lines.isEmpty ? "" : " " + state.log.position(height: height)
+        sectionTitle((following ? "Activity" : "Activity (End follows)") + position, rect, &grid, focused: state.focus == .log)
         var row = rect.y + 1
-        for line in lines {
-            let used = grid.write(line.time + " ", row: row, col: rect.x, width: rect.width, style: .muted)
-            grid.write(line.text, row: row, col: rect.x + used, width: rect.width - used - 1, style: line.style)
+        let first = state.log.firstVisibleIndex(height: height)
+        for (offset, line) in state.log.visibleLines(height: height).enumerated() {
+            let selected = first + offset == state.log.selected
+            let style: CellStyle? = selected ? (state.focus == .log ? .selected : .emphasis) : nil
+            if let style { grid.fill(row: row, col: rect.x, width: rect.width - 1, style: style) }
+            let used = grid.write(line.time + " ", row: row, col: rect.x, width: rect.width, style: style ?? .muted)
+            grid.write(line.text, row: row, col: rect.x + used, width: rect.width - used - 1, style: style ?? line.style)
             row += 1
         }
     }
@@ -166,21 +221,30 @@ public enum ConsoleRenderer {
         if separator == 1 {
             for y in rect.y..<rect.maxY { grid.write(y == rect.y ? "┬" : "│", row: y, col: rect.x, width: 1, style: .muted) }
         }
-        sectionTitle("Saved files → \(state.saveDirectory.sanitizedForDisplay)", area, &grid)
+        let files = state.savedFiles
+        // Shown newest first; the selection is an index into the oldest-first list.
+        let selected = state.selectedSavedFile.map { files.count - 1 - $0 }
+        let position = files.isEmpty ? "" : "\((selected ?? 0) + 1)/\(files.count) "
+        let directory = state.saveDirectory.sanitizedForDisplay
+        sectionTitle("Saved files \(position)→ \(directory)", area, &grid, focused: state.focus == .saved)
         let space = area.height - 1
         guard space > 0 else { return }
-        if state.savedFiles.isEmpty {
+        if files.isEmpty {
             grid.write(" none yet", row: area.y + 1, col: area.x, width: area.width, style: .muted)
             return
         }
-        var row = area.y + 1
-        // Newest first.
-        for file in state.savedFiles.reversed().prefix(space) {
+        let first = centeredFirst(selected: selected ?? 0, count: files.count, height: space)
+        for offset in 0..<min(space, files.count - first) {
+            let shown = first + offset
+            let file = files[files.count - 1 - shown]
+            let row = area.y + 1 + offset
+            let isSelected = shown == selected
+            let style: CellStyle? = isSelected ? (state.focus == .saved ? .selected : .emphasis) : nil
+            if let style { grid.fill(row: row, col: area.x, width: area.width, style: style) }
             let meta = savedFileMeta(file, nameRoom: area.width - 1)
             let nameWidth = max(4, area.width - meta.displayWidth - 1)
-            grid.write(" " + file.name.truncatedInMiddle(toWidth: nameWidth - 1).fitted(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: .normal)
-            grid.write(meta, row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: .muted)
-            row += 1
+            grid.write(" " + file.name.truncatedInMiddle(toWidth: nameWidth - 1).fitted(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: style ?? .normal)
+            grid.write(meta, row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: style ?? .muted)
         }
     }
 
@@ -208,7 +272,7 @@ public enum ConsoleRenderer {
         let fieldWidth = width - used
         let style: CellStyle = focused ? .focusedField : .field
         grid.fill(row: row, col: col + used, width: fieldWidth, style: style)
-        let slice = editor.visibleSlice(width: fieldWidth - 1)
+        let slice = editor.visibleSlice(width: fieldWidth - 1, focused: focused)
         grid.write(slice.text.sanitizedForDisplay, row: row, col: col + used, width: fieldWidth, style: style)
         return focused ? (row, col + used + slice.cursorColumn) : nil
     }
@@ -226,11 +290,26 @@ public enum ConsoleRenderer {
     }
 
     private static func drawTranscript(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
-        sectionTitle("Replies", rect, &grid)
-        let lines = state.transcript.visibleLines(height: rect.height - 1)
+        let height = rect.height - 1
+        let list = state.transcript
+        let position = list.lines.isEmpty ? "" : " " + list.position(height: height)
+        sectionTitle("Replies" + (list.isFollowing && list.selected == nil ? "" : " (End follows)") + position, rect, &grid,
+                     focused: state.focus == .replies)
         var row = rect.y + 1
-        for line in lines {
-            grid.write(" " + line.text, row: row, col: rect.x, width: rect.width - 1, style: line.style)
+        let first = list.firstVisibleIndex(height: height)
+        for (offset, line) in list.visibleLines(height: height).enumerated() {
+            if first + offset == list.selected {
+                grid.fill(row: row, col: rect.x, width: rect.width - 1, style: state.focus == .replies ? .selected : .emphasis)
+            }
+            var textWidth = rect.width - 1
+            if let detail = line.detail {
+                let detailWidth = detail.displayWidth
+                textWidth = max(0, rect.width - 2 - detailWidth - 1)
+                grid.write(detail, row: row, col: rect.x + rect.width - 1 - detailWidth, width: detailWidth,
+                           style: first + offset == list.selected ? grid[row, rect.x].style : .muted)
+            }
+            grid.write(" " + line.text, row: row, col: rect.x, width: textWidth,
+                       style: first + offset == list.selected ? grid[row, rect.x].style : line.style)
             row += 1
         }
     }
@@ -244,7 +323,9 @@ public enum ConsoleRenderer {
             for y in rect.y..<rect.maxY { grid.write(y == rect.y ? "┬" : "│", row: y, col: rect.x, width: 1, style: .muted) }
         }
         let area = Rect(x: rect.x + separator, y: rect.y, width: rect.width - separator, height: rect.height)
-        let filter = picker.filter.isEmpty ? "" : "  filter: \(picker.filter.sanitizedForDisplay)"
+        let count = picker.visibleEntries.count
+        let position = count == 0 ? "" : " \(min(picker.selection + 1, count))/\(count)"
+        let filter = (picker.filter.isEmpty ? "" : "  filter: \(picker.filter.sanitizedForDisplay)") + position
         let directory = picker.directory.sanitizedForDisplay
         let title = "Files " + directory.truncatedInMiddle(toWidth: max(8, area.width - 10 - filter.displayWidth)) + filter
         grid.fill(row: area.y, col: area.x, width: area.width, with: "─", style: .muted)
@@ -262,7 +343,7 @@ public enum ConsoleRenderer {
             grid.write(" " + (picker.problem ?? "nothing matches"), row: area.y + 1, col: area.x, width: area.width, style: .muted)
             return
         }
-        let first = max(0, min(picker.selection - listHeight / 2, visible.count - listHeight))
+        let first = centeredFirst(selected: picker.selection, count: visible.count, height: listHeight)
         for (offset, entry) in visible[first..<min(visible.count, first + listHeight)].enumerated() {
             let index = first + offset
             let row = area.y + 1 + offset
@@ -296,17 +377,18 @@ public enum ConsoleRenderer {
 
     private static func drawFooter(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
-        let keys: [(String, String)]
-        switch state.focus {
-        case .server:
-            keys = [("Tab", "client"), ("s", state.isListening ? "stop" : "start"), ("m", "mode"), ("↑↓", "log"), ("?", "help"), ("q", "quit")]
-        case .target, .fileTarget:
-            keys = [("Tab", "next"), ("Enter", "done"), ("Esc", "server pane"), ("F1", "help"), ("Ctrl-C", "quit")]
-        case .message:
-            keys = [("Enter", "send"), ("↑↓", "history"), ("Tab", "next"), ("Esc", "server pane"), ("F1", "help"), ("Ctrl-C", "quit")]
-        case .files:
-            keys = [("type", "filter"), ("↑↓", "select"), ("Enter", "open/send"), ("Bksp", "up"), ("^X", "cancel"), ("Esc", "back"), ("F1", "help")]
+        var keys = KeyBindings.footer(for: state.focus).map { binding -> (String, String) in
+            let word = binding.command == .toggleListening && !state.isListening ? "start" : binding.footer ?? ""
+            return (binding.label.split(separator: " ").first.map(String.init) ?? binding.label, word)
         }
+        if state.editingConnectionFilter { keys = [("type", "filter"), ("Enter", "done"), ("Esc", "clear")] }
+        if state.showHelp { keys = [("↑↓", "scroll"), ("any key", "close")] }
+        if state.viewer != nil { keys = [("any key", "close")] }
+        if state.confirmation != nil { keys = [("y", "yes"), ("n", "no"), ("Esc", "cancel")] }
+        // Too long for the screen: drop entries from the end, but keep help and quit, which must always be found.
+        let essential: Set<String> = ["help", "quit"]
+        func width(_ entries: [(String, String)]) -> Int { entries.reduce(0) { $0 + $1.0.displayWidth + $1.1.displayWidth + 3 } }
+        while width(keys) > rect.width, let drop = keys.lastIndex(where: { !essential.contains($0.1) }) { keys.remove(at: drop) }
         grid.fill(row: rect.y, col: rect.x, width: rect.width, style: .footer)
         var x = rect.x
         for (key, meaning) in keys {
@@ -316,44 +398,84 @@ public enum ConsoleRenderer {
         }
     }
 
-    static let helpLines = [
-        "netconsole — keys",
-        "",
-        "Tab / Shift-Tab   next / previous field",
-        "Esc               back to the server pane",
-        "F1, ? (server)    this help; any key closes it",
-        "q (server), Ctrl-C, F10   quit",
-        "",
-        "Server pane",
-        "  s               stop or start listening",
-        "  m               mode: echo + files, echo, files",
-        "  ↑ ↓ PgUp PgDn   scroll the activity log; End follows",
-        "  c               clear the log",
-        "",
-        "Client pane",
-        "  Echo to / Files to   where messages and files go",
-        "  Message: Enter sends, ↑ ↓ browse history",
-        "  Files: type to filter, Enter opens a folder or",
-        "         sends the file, Backspace goes up, ^X cancels",
-    ]
-
-    private static func drawHelp(cols: Int, rows: Int, _ grid: inout ScreenGrid) {
-        let contentWidth = helpLines.map(\.displayWidth).max() ?? 0
-        let width = min(cols - 2, contentWidth + 4)
-        let height = min(rows - 2, helpLines.count + 2)
-        guard width > 10, height > 3 else { return }
+    /// A small box in the middle of the screen: the question, what would be lost, and the answers.
+    private static func drawConfirmation(_ confirmation: Confirmation, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+        let answers = "y yes   n no"
+        let lines = [""] + confirmation.detail + ["", answers]
+        let contentWidth = max(confirmation.title.displayWidth + 2, lines.map(\.displayWidth).max() ?? 0)
+        let width = min(cols, contentWidth + 4)
+        let height = min(rows, lines.count + 2)
+        guard width >= 8, height >= 3 else { return }
         let x = (cols - width) / 2
-        let y = (rows - height) / 2
+        let y = max(0, (rows - height) / 2)
         for row in y..<(y + height) { grid.fill(row: row, col: x, width: width, style: .help) }
         grid.write("┌" + String(repeating: "─", count: width - 2) + "┐", row: y, col: x, width: width, style: .help)
+        grid.write(" \(confirmation.title) ", row: y, col: x + 2, width: width - 4, style: .help)
         grid.write("└" + String(repeating: "─", count: width - 2) + "┘", row: y + height - 1, col: x, width: width, style: .help)
         for row in (y + 1)..<(y + height - 1) {
             grid.write("│", row: row, col: x, width: 1, style: .help)
             grid.write("│", row: row, col: x + width - 1, width: 1, style: .help)
         }
-        for (index, line) in helpLines.prefix(height - 2).enumerated() {
+        for (index, line) in lines.prefix(height - 2).enumerated() {
+            grid.write(line, row: y + 1 + index, col: x + 2, width: width - 4, style: line == answers ? .accent : .help)
+        }
+    }
+
+    /// A box in the middle of the screen with `lines` from `first` on.
+    private static func drawBox(_ title: String, _ lines: [String], first: Int, maxWidth: Int, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+        let contentWidth = max(title.displayWidth + 4, lines.map(\.displayWidth).max() ?? 0)
+        let width = min(cols - 2, maxWidth, contentWidth + 4)
+        let height = min(rows - 2, lines.count + 2)
+        guard width > 10, height > 2 else { return }
+        let x = (cols - width) / 2
+        let y = (rows - height) / 2
+        for row in y..<(y + height) { grid.fill(row: row, col: x, width: width, style: .help) }
+        grid.write("┌" + String(repeating: "─", count: width - 2) + "┐", row: y, col: x, width: width, style: .help)
+        grid.write(" \(title) ", row: y, col: x + 2, width: width - 4, style: .help)
+        grid.write("└" + String(repeating: "─", count: width - 2) + "┘", row: y + height - 1, col: x, width: width, style: .help)
+        for row in (y + 1)..<(y + height - 1) {
+            grid.write("│", row: row, col: x, width: 1, style: .help)
+            grid.write("│", row: row, col: x + width - 1, width: 1, style: .help)
+        }
+        let shown = height - 2
+        let start = min(max(0, first), max(0, lines.count - shown))
+        for (index, line) in lines[start..<min(lines.count, start + shown)].enumerated() {
             grid.write(line, row: y + 1 + index, col: x + 2, width: width - 4, style: .help)
         }
+        if lines.count > shown {
+            let where_ = " \(start + 1)-\(start + shown)/\(lines.count) "
+            grid.write(where_, row: y + height - 1, col: x + width - 2 - where_.displayWidth, width: where_.displayWidth, style: .help)
+        }
+    }
+
+    private static func drawHelp(_ state: ConsoleState, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+        drawBox("Help", KeyBindings.helpLines(for: state.focus), first: state.helpScroll, maxWidth: 100, cols: cols, rows: rows, &grid)
+    }
+
+    /// A line shown whole: wrapped at spaces to the box, which is as wide as the screen allows.
+    private static func drawViewer(_ viewer: LineViewer, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+        let width = max(10, min(cols - 6, 96))
+        var lines: [String] = []
+        var current = ""
+        for word in viewer.text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {
+            let joined = current.isEmpty ? word : current + " " + word
+            if joined.displayWidth <= width {
+                current = joined
+                continue
+            }
+            if !current.isEmpty { lines.append(current) }
+            current = ""
+            // A word longer than the box is cut where the box ends.
+            for character in word {
+                if (current + String(character)).displayWidth > width {
+                    lines.append(current)
+                    current = ""
+                }
+                current.append(character)
+            }
+        }
+        lines.append(current)
+        drawBox(viewer.title, lines + ["", "any key closes"], first: 0, maxWidth: width + 4, cols: cols, rows: rows, &grid)
     }
 }
 

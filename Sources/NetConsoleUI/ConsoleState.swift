@@ -1,42 +1,5 @@
 import NetEngine
 
-/// Where keys go. Tab walks through them in this order.
-public enum ConsoleFocus: CaseIterable, Equatable, Sendable {
-    case server, target, message, fileTarget, files
-
-    public var isClientPane: Bool { self != .server }
-}
-
-/// Which of the console's servers run: the "mode" shown in the server pane.
-public enum ServiceSelection: String, CaseIterable, Equatable, Sendable {
-    case both = "echo + files"
-    case echoOnly = "echo"
-    case filesOnly = "files"
-
-    public func includes(_ service: String) -> Bool {
-        switch self {
-        case .both: return true
-        case .echoOnly: return service == ConsoleState.echoService
-        case .filesOnly: return service == ConsoleState.filesService
-        }
-    }
-
-    var next: ServiceSelection {
-        let all = ServiceSelection.allCases
-        return all[(all.firstIndex(of: self)! + 1) % all.count]
-    }
-}
-
-/// What a key asks the console to do outside its view state.
-public enum ConsoleAction: Equatable, Sendable {
-    case quit
-    case setListening(Bool)
-    case selectServices(ServiceSelection)
-    case sendEcho(target: String, message: String)
-    case sendFile(target: String, path: String)
-    case cancelTransfer
-}
-
 /// Everything the console shows, reduced from engine events, client results and key presses. Pure: no I/O
 /// besides the file picker reading folders, so tests drive it directly.
 public struct ConsoleState {
@@ -108,11 +71,35 @@ public struct ConsoleState {
     private var targetEdited = false
     private var fileTargetEdited = false
 
-    public var focus = ConsoleFocus.server
+    /// Typing at launch types a message: letters are commands only once the user moves to the server pane.
+    public var focus = ConsoleFocus.message
     public var showHelp = false
+    /// First line of the help shown; it scrolls.
+    public private(set) var helpScroll = 0
+    public private(set) var confirmation: Confirmation?
+    public private(set) var viewer: LineViewer?
+
+    // The connection list: the selection is a connection, so it stays on it while rows come and go.
+    public private(set) var selectedConnectionID: Int?
+    private var selectedConnectionHint = 0
+    /// First row shown; moved only as far as needed to keep the selection in view.
+    public private(set) var connectionScroll = 0
+    public private(set) var connectionSort = ConnectionSort.number
+    public private(set) var connectionFilter = LineEditor()
+    public private(set) var editingConnectionFilter = false
+    /// Index into `savedFiles` (oldest first) of the selected file, so it stays selected as new files arrive.
+    public private(set) var selectedSavedFile: Int?
     /// Rows the log and the picker had at the last render, for paging.
     public var logViewHeight = 8
     public var pickerViewHeight = 5
+    public var connectionViewHeight = 4
+    public var repliesViewHeight = 4
+    public var savedViewHeight = 4
+    /// The screen's size, to find what a mouse click or the wheel is over.
+    public var screenCols = 80
+    public var screenRows = 24
+    /// The terminal is below the layout's minimum: only a message shows, so keys may quit and do nothing else.
+    public var screenTooSmall = false
 
     public init(saveDirectory: String, pickerDirectory: String) {
         self.saveDirectory = saveDirectory
@@ -166,7 +153,11 @@ public struct ConsoleState {
             updateConnection(id) { $0.upload = nil }
             let name = path.split(separator: "/").last.map(String.init) ?? path
             savedFiles.append(SavedFileRow(name: name.sanitizedForDisplay, size: size, sha256: sha256.sanitizedForDisplay, time: clock))
-            if savedFiles.count > 500 { savedFiles.removeFirst(savedFiles.count - 500) }
+            if savedFiles.count > 500 {
+                let dropped = savedFiles.count - 500
+                savedFiles.removeFirst(dropped)
+                selectedSavedFile = selectedSavedFile.map { max(0, $0 - dropped) }
+            }
         case let .uploadRejected(id, _):
             updateConnection(id) { $0.upload = nil }
         case .connectionRefused, .error:
@@ -179,7 +170,12 @@ public struct ConsoleState {
     @discardableResult
     public mutating func expireClosedConnections(now: Double) -> Bool {
         let before = connections.count
+        let selectedIndex = selectedConnectionIndex
         connections.removeAll { $0.closedAt.map { now - $0 >= Self.closedLinger } ?? false }
+        if let selectedIndex, let id = selectedConnectionID, !connections.contains(where: { $0.id == id }) {
+            let listed = listedConnections
+            selectedConnectionID = listed.isEmpty ? nil : listed[min(selectedIndex, listed.count - 1)].id
+        }
         return connections.count != before
     }
 
@@ -223,11 +219,16 @@ public struct ConsoleState {
     // MARK: Client results
 
     public mutating func noteEchoSent(_ message: String, target: String, clock: String) {
-        transcript.append("→ \(target)  \(message.sanitizedForDisplay)", time: clock, style: .muted)
+        transcript.append("→ \(target)  \(Self.lineBreaksShown(message))", time: clock, style: .muted)
     }
 
     public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String) {
-        transcript.append("← \(reply.sanitizedForDisplay)  (\(Self.formatRoundTrip(roundTrip)))", time: clock, style: .good)
+        transcript.append("← \(Self.lineBreaksShown(reply))", time: clock, style: .good, detail: Self.formatRoundTrip(roundTrip))
+    }
+
+    /// A message of several lines (pasted) on one line: its line breaks as ⏎, the rest escaped.
+    static func lineBreaksShown(_ text: String) -> String {
+        String(text.map { $0 == "\n" || $0 == "\r\n" ? "⏎" : $0 }).sanitizedForDisplay
     }
 
     public mutating func noteEchoFailed(_ message: String, clock: String) {
@@ -277,98 +278,406 @@ public struct ConsoleState {
         transcript.append("✗ transfer cancelled", time: clock, style: .bad)
     }
 
+    // MARK: Connection list
+
+    /// The connections as listed: filtered, open ones first, each group in the chosen order.
+    public var listedConnections: [ConnectionRow] {
+        let needle = connectionFilter.text.lowercased()
+        let shown = needle.isEmpty ? connections : connections.filter {
+            $0.peer.lowercased().contains(needle) || $0.service.lowercased().contains(needle)
+                || Self.stateText($0).lowercased().contains(needle) || "\($0.id)" == needle
+        }
+        let order: (ConnectionRow, ConnectionRow) -> Bool
+        switch connectionSort {
+        case .number: order = { $0.id < $1.id }
+        case .peer: order = { ($0.peer, $0.id) < ($1.peer, $1.id) }
+        case .bytesIn: order = { ($1.bytesIn, $0.id) < ($0.bytesIn, $1.id) }
+        case .bytesOut: order = { ($1.bytesOut, $0.id) < ($0.bytesOut, $1.id) }
+        }
+        return shown.filter { $0.closedAt == nil }.sorted(by: order) + shown.filter { $0.closedAt != nil }.sorted(by: order)
+    }
+
+    /// Where the selected connection is in `listedConnections`.
+    public var selectedConnectionIndex: Int? { selectedConnectionIndex(in: listedConnections) }
+
+    /// Where the selected connection is in `listed`, which must be `listedConnections` (computed once per frame).
+    public func selectedConnectionIndex(in listed: [ConnectionRow]) -> Int? {
+        guard let id = selectedConnectionID, !listed.isEmpty else { return nil }
+        return listed.firstIndex { $0.id == id } ?? min(selectedConnectionHint, listed.count - 1)
+    }
+
+    /// What the STATE column says: open, closed (with the reason) or the upload's progress.
+    public static func stateText(_ connection: ConnectionRow) -> String {
+        if let upload = connection.upload {
+            let percent = upload.size.map { $0 > 0 ? "\(Int(upload.received * 100 / $0))%" : "" } ?? formatBytes(Int(upload.received))
+            return "upload \(percent) \(upload.name)"
+        }
+        if connection.closedAt != nil { return connection.closeReason.map { "closed: \($0)" } ?? "closed" }
+        return "open"
+    }
+
+    private mutating func moveConnectionSelection(_ command: ConsoleCommand) {
+        let listed = listedConnections
+        guard !listed.isEmpty else { return }
+        let page = max(1, connectionViewHeight - 1)
+        let current = selectedConnectionIndex(in: listed)
+        let target: Int
+        switch command {
+        case .lineUp: target = (current ?? 1) - 1
+        case .lineDown: target = (current ?? -1) + 1
+        case .pageUp: target = (current ?? 0) - page
+        case .pageDown: target = (current ?? 0) + page
+        case .first: target = 0
+        default: target = listed.count - 1
+        }
+        let index = min(max(0, target), listed.count - 1)
+        selectedConnectionID = listed[index].id
+        selectedConnectionHint = index
+        let height = max(1, connectionViewHeight)
+        if index < connectionScroll { connectionScroll = index }
+        if index >= connectionScroll + height { connectionScroll = index - height + 1 }
+    }
+
+    private func describe(_ connection: ConnectionRow) -> String {
+        "#\(connection.id) \(connection.service) \(connection.peer) · \(Self.stateText(connection)) · in \(connection.bytesIn) bytes"
+            + " · out \(connection.bytesOut) bytes"
+    }
+
     // MARK: Keys
 
     /// Applies a key press to the view; returns what the console must do, if anything.
     public mutating func handle(_ key: Key) -> ConsoleAction? {
-        if showHelp {
-            showHelp = false
-            return key == .function(10) || key == .control("c") ? .quit : nil
+        if let pending = confirmation {
+            switch key {
+            case .character("y"), .character("Y"), .enter:
+                confirmation = nil
+                return perform(pending.action)
+            case .character("n"), .character("N"), .escape:
+                confirmation = nil
+            case .control("l"):
+                return .repaint
+            default:
+                break
+            }
+            return nil
         }
+        if case .wheel = key, showHelp {
+            return handleHelpKey(mouseWheelDirection(key))
+        }
+        if viewer != nil {
+            if key == .control("l") { return .repaint }
+            if case .wheel = key { return nil }
+            if key != .resize { viewer = nil }
+            return nil
+        }
+        if showHelp { return handleHelpKey(key) }
+        if screenTooSmall {
+            // The fields are hidden: a key typed now must not land in one unseen.
+            switch key {
+            case .character("q"), .character("Q"), .function(10), .control("c"), .control("q"): return confirmQuit()
+            case .control("l"): return .repaint
+            default: return nil
+            }
+        }
+        if key == .resize { return nil }
+        if editingConnectionFilter { return handleFilterKey(key) }
+        if case .paste(let text) = key { return handlePaste(text) }
         switch key {
-        case .function(1):
-            showHelp = true
+        case let .click(row, col):
+            mouse(row: row, col: col, wheel: nil)
             return nil
-        case .function(10), .control("c"), .control("q"):
-            return .quit
-        case .tab:
-            moveFocus(by: 1)
-            return nil
-        case .backTab:
-            moveFocus(by: -1)
-            return nil
-        case .resize:
+        case let .wheel(row, col, up):
+            mouse(row: row, col: col, wheel: up)
             return nil
         default:
             break
         }
-        if key == .escape && focus != .files {
-            focus = .server
-            return nil
-        }
+        if let binding = KeyBindings.binding(for: key, focus: focus) { return run(binding.command, key) }
         switch focus {
-        case .server: return handleServerKey(key)
-        case .target:
-            if key == .enter { focus = .message } else if target.handle(key) { targetEdited = true }
-            return nil
-        case .fileTarget:
-            if key == .enter { focus = .files } else if fileTarget.handle(key) { fileTargetEdited = true }
-            return nil
-        case .message:
-            if key == .enter {
-                let line = message.commit()
-                return line.isEmpty ? nil : .sendEcho(target: target.text, message: line)
-            }
-            message.handle(key)
-            return nil
+        case .target: if target.handle(key) { targetEdited = true }
+        case .fileTarget: if fileTarget.handle(key) { fileTargetEdited = true }
+        case .message: message.handle(key)
         case .files:
-            return handleFilesKey(key)
+            if case .character = key { _ = picker.handle(key) }
+            if key == .control("u") { _ = picker.handle(key) }
+        case .server, .log, .saved, .replies: break
         }
+        return nil
+    }
+
+    private func mouseWheelDirection(_ key: Key) -> Key {
+        if case .wheel(_, _, let up) = key { return up ? .up : .down }
+        return key
+    }
+
+    /// A click focuses the part under it and selects the row clicked; the wheel moves that part's selection.
+    private mutating func mouse(row: Int, col: Int, wheel up: Bool?) {
+        let layout = ConsoleLayout(cols: screenCols, rows: screenRows)
+        func contains(_ rect: Rect) -> Bool { rect.intersects(Rect(x: col, y: row, width: 1, height: 1)) }
+        let offset: Int
+        switch true {
+        case contains(layout.connections):
+            focus = .server
+            offset = row - layout.connections.y - 1
+        case contains(layout.log):
+            focus = .log
+            offset = row - layout.log.y - 1
+        case contains(layout.savedFiles):
+            focus = .saved
+            offset = row - layout.savedFiles.y - 1
+        case contains(layout.transcript):
+            focus = .replies
+            offset = row - layout.transcript.y - 1
+        case contains(layout.picker):
+            focus = .files
+            offset = row - layout.picker.y - 1
+        case contains(layout.targetRow):
+            focus = col < layout.targetRow.x + layout.targetRow.width / 2 ? .target : .fileTarget
+            return
+        case contains(layout.messageRow):
+            focus = .message
+            return
+        default:
+            return
+        }
+        if let up {
+            for _ in 0..<3 {
+                if focus == .files { _ = picker.handle(up ? .up : .down) } else { move(up ? .lineUp : .lineDown) }
+            }
+            return
+        }
+        guard offset >= 0 else { return }
+        select(row: offset)
+    }
+
+    /// Selects the `offset`th row shown in the focused list, the way the renderer lays that list out.
+    private mutating func select(row offset: Int) {
+        switch focus {
+        case .server:
+            let listed = listedConnections
+            let window = ConsoleRenderer.connectionWindow(self, count: listed.count, selected: selectedConnectionIndex(in: listed),
+                                                          height: connectionViewHeight)
+            let index = window.first + offset
+            guard index < listed.count else { return }
+            selectedConnectionID = listed[index].id
+            selectedConnectionHint = index
+            connectionScroll = window.first
+        case .log:
+            let index = log.firstVisibleIndex(height: logViewHeight) + offset
+            if index < log.lines.count { log.select(index, height: logViewHeight) }
+        case .replies:
+            let index = transcript.firstVisibleIndex(height: repliesViewHeight) + offset
+            if index < transcript.lines.count { transcript.select(index, height: repliesViewHeight) }
+        case .saved:
+            let shown = selectedSavedFile.map { savedFiles.count - 1 - $0 } ?? 0
+            let index = ConsoleRenderer.centeredFirst(selected: shown, count: savedFiles.count, height: savedViewHeight) + offset
+            if index < savedFiles.count { selectedSavedFile = savedFiles.count - 1 - index }
+        case .files:
+            let listHeight = pickerViewHeight + 1 - (transfer == nil ? 0 : 1)
+            let index = ConsoleRenderer.centeredFirst(selected: picker.selection, count: picker.visibleEntries.count, height: listHeight) + offset
+            if index < picker.visibleEntries.count { picker.select(index) }
+        default:
+            break
+        }
+    }
+
+    private mutating func handleHelpKey(_ key: Key) -> ConsoleAction? {
+        let lines = KeyBindings.helpLines(for: focus).count
+        switch key {
+        case .up, .character("k"): helpScroll = max(0, helpScroll - 1)
+        case .down, .character("j"): helpScroll = min(lines - 1, helpScroll + 1)
+        case .pageUp: helpScroll = max(0, helpScroll - 10)
+        case .pageDown: helpScroll = min(lines - 1, helpScroll + 10)
+        case .home: helpScroll = 0
+        case .resize: break
+        default:
+            showHelp = false
+            return key == .function(10) || key == .control("c") ? confirmQuit() : nil
+        }
+        return nil
+    }
+
+    private mutating func handleFilterKey(_ key: Key) -> ConsoleAction? {
+        switch key {
+        case .enter, .tab, .down, .up:
+            editingConnectionFilter = false
+        case .escape:
+            connectionFilter.setText("")
+            editingConnectionFilter = false
+        case .control("c"), .function(10):
+            editingConnectionFilter = false
+            return confirmQuit()
+        case .paste(let text):
+            connectionFilter.handle(.paste(text.split(separator: "\n").first.map(String.init) ?? ""))
+        default:
+            connectionFilter.handle(key)
+        }
+        connectionScroll = 0
+        return nil
+    }
+
+    private mutating func handlePaste(_ text: String) -> ConsoleAction? {
+        switch focus {
+        case .target:
+            target.handle(.paste(text))
+            targetEdited = true
+        case .fileTarget:
+            fileTarget.handle(.paste(text))
+            fileTargetEdited = true
+        case .files:
+            // Only the first line filters; a line break would otherwise pick a file.
+            for character in text.prefix(while: { $0 != "\n" && $0 != "\t" }) { _ = picker.handle(.character(character)) }
+        case .message, .server, .log, .saved, .replies:
+            // A paste is text, never commands: outside a field it goes to the message field.
+            focus = .message
+            message.handle(.paste(text))
+        }
+        return nil
+    }
+
+    private mutating func run(_ command: ConsoleCommand, _ key: Key) -> ConsoleAction? {
+        switch command {
+        case .quit: return confirmQuit()
+        case .help:
+            showHelp = true
+            helpScroll = 0
+        case .repaint: return .repaint
+        case .suspend: return .suspend
+        case .nextField: moveFocus(by: 1)
+        case .previousField: moveFocus(by: -1)
+        case .toServerPane: focus = .server
+        case .toggleListening:
+            if !isListening { return .setListening(true) }
+            return ask("Stop listening?", losses(openConnections(), includeTransfer: false), .setListening(false))
+        case .switchMode:
+            let next = serviceSelection.next
+            let dropped = openConnections().filter { !next.includes($0.service) }
+            return ask("Switch mode to \(next.rawValue)?", losses(dropped, includeTransfer: false), .selectServices(next))
+        case .clearLog: log.clear()
+        case .sortConnections: connectionSort = connectionSort.next
+        case .filterConnections: editingConnectionFilter = true
+        case .lineUp, .lineDown, .pageUp, .pageDown, .first, .last: move(command)
+        case .showWhole: showCurrentLine()
+        case .send:
+            let line = message.commit()
+            return line.isEmpty ? nil : .sendEcho(target: target.text, message: line)
+        case .fieldDone: focus = focus == .target ? .message : .files
+        case .edit:
+            switch focus {
+            case .target: if target.handle(key) { targetEdited = true }
+            case .fileTarget: if fileTarget.handle(key) { fileTargetEdited = true }
+            default: message.handle(key)
+            }
+        case .pick:
+            if case .picked(let path) = picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
+                return .sendFile(target: fileTarget.text, path: path)
+            }
+        case .filesBack:
+            if picker.filter.isEmpty { focus = .server } else { _ = picker.handle(.control("u")) }
+        case .cancelTransfer: return isTransferring ? .cancelTransfer : nil
+        case .reloadFolder: picker.reload()
+        }
+        return nil
+    }
+
+    private mutating func move(_ command: ConsoleCommand) {
+        switch focus {
+        case .server: moveConnectionSelection(command)
+        case .log: Self.move(&log, command, height: logViewHeight)
+        case .saved:
+            guard !savedFiles.isEmpty else { return }
+            // Shown newest first: up is newer, which is later in `savedFiles`.
+            let shown = savedFiles.count - 1 - (selectedSavedFile ?? savedFiles.count)
+            let page = max(1, savedViewHeight - 1)
+            let target: Int
+            switch command {
+            case .lineUp: target = shown - 1
+            case .lineDown: target = shown + 1
+            case .pageUp: target = shown - page
+            case .pageDown: target = shown + page
+            case .first: target = 0
+            default: target = savedFiles.count - 1
+            }
+            selectedSavedFile = savedFiles.count - 1 - min(max(0, target), savedFiles.count - 1)
+        case .replies: Self.move(&transcript, command, height: repliesViewHeight)
+        default: break
+        }
+    }
+
+    private static func move(_ list: inout ActivityLog, _ command: ConsoleCommand, height: Int) {
+        let page = max(1, height - 1)
+        switch command {
+        case .lineUp: list.moveSelection(by: -1, height: height)
+        case .lineDown: list.moveSelection(by: 1, height: height)
+        case .pageUp: list.moveSelection(by: -page, height: height)
+        case .pageDown: list.moveSelection(by: page, height: height)
+        case .first: list.select(0, height: height)
+        default: list.scrollToNewest()
+        }
+    }
+
+    private mutating func showCurrentLine() {
+        switch focus {
+        case .server:
+            let listed = listedConnections
+            if let index = selectedConnectionIndex(in: listed) ?? (listed.isEmpty ? nil : 0) {
+                viewer = LineViewer(title: "Connection #\(listed[index].id)", text: describe(listed[index]))
+            }
+        case .saved:
+            if let index = selectedSavedFile ?? (savedFiles.isEmpty ? nil : savedFiles.count - 1) {
+                let file = savedFiles[index]
+                viewer = LineViewer(title: "Saved \(file.time)", text: "\(file.name) · \(file.size) bytes (\(ByteCount.format(file.size)))"
+                    + " · sha256 \(file.sha256) · in \(saveDirectory.sanitizedForDisplay)")
+            }
+        case .log:
+            if let line = log.currentLine(height: logViewHeight) { viewer = LineViewer(title: "Activity \(line.time)", text: line.text) }
+        case .replies:
+            if let line = transcript.currentLine(height: repliesViewHeight) {
+                viewer = LineViewer(title: "Reply \(line.time)", text: line.text + (line.detail.map { "  (\($0))" } ?? ""))
+            }
+        default: break
+        }
+    }
+
+    /// Does the state's part of an action that was asked for or confirmed, and hands it on.
+    private mutating func perform(_ action: ConsoleAction) -> ConsoleAction {
+        if case .selectServices(let selection) = action { serviceSelection = selection }
+        return action
+    }
+
+    private func openConnections() -> [ConnectionRow] { connections.filter { $0.closedAt == nil } }
+
+    private static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
+    /// What would be lost with these connections, one line each: the count, and the uploads in flight by name.
+    private func losses(_ dropped: [ConnectionRow], includeTransfer: Bool) -> [String] {
+        var lines: [String] = []
+        if !dropped.isEmpty { lines.append("\(Self.plural(dropped.count, "open connection")) will be closed") }
+        let uploads = dropped.compactMap(\.upload)
+        if let first = uploads.first {
+            let more = uploads.count > 1 ? " and \(uploads.count - 1) more" : ""
+            lines.append("upload of \(first.name.truncated(toWidth: 30))\(more) will be lost")
+        }
+        if includeTransfer, isTransferring, let transfer {
+            lines.append("sending \(transfer.name.truncated(toWidth: 30)) will stop")
+        }
+        return lines
+    }
+
+    private mutating func ask(_ title: String, _ detail: [String], _ action: ConsoleAction) -> ConsoleAction? {
+        if detail.isEmpty { return perform(action) }
+        confirmation = Confirmation(title: title, detail: detail, action: action)
+        return nil
+    }
+
+    private mutating func confirmQuit() -> ConsoleAction? {
+        ask("Quit netconsole?", losses(openConnections(), includeTransfer: true), .quit)
     }
 
     private mutating func moveFocus(by step: Int) {
         let all = ConsoleFocus.allCases
         let index = all.firstIndex(of: focus)!
         focus = all[(index + step + all.count) % all.count]
-    }
-
-    private mutating func handleServerKey(_ key: Key) -> ConsoleAction? {
-        switch key {
-        case .character("q"), .character("Q"): return .quit
-        case .character("?"), .character("h"): showHelp = true
-        case .character("s"), .character("S"): return .setListening(!isListening)
-        case .character("m"), .character("M"):
-            serviceSelection = serviceSelection.next
-            return .selectServices(serviceSelection)
-        case .character("c"): log.clear()
-        case .up, .character("k"): log.scroll(by: 1, height: logViewHeight)
-        case .down, .character("j"): log.scroll(by: -1, height: logViewHeight)
-        case .pageUp: log.scroll(by: max(1, logViewHeight - 1), height: logViewHeight)
-        case .pageDown: log.scroll(by: -max(1, logViewHeight - 1), height: logViewHeight)
-        case .home: log.scrollToOldest(height: logViewHeight)
-        case .end: log.scrollToNewest()
-        case .enter: focus = .message
-        default: break
-        }
-        return nil
-    }
-
-    private mutating func handleFilesKey(_ key: Key) -> ConsoleAction? {
-        switch key {
-        case .escape:
-            if picker.filter.isEmpty { focus = .server } else { _ = picker.handle(.control("u")) }
-            return nil
-        case .control("x"):
-            return isTransferring ? .cancelTransfer : nil
-        case .control("r"):
-            picker.reload()
-            return nil
-        default:
-            if case .picked(let path) = picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
-                return .sendFile(target: fileTarget.text, path: path)
-            }
-            return nil
-        }
     }
 
     // MARK: Formatting
@@ -385,6 +694,22 @@ public struct ConsoleState {
         if total < 60 { return "\(total)s" }
         if total < 3600 { return "\(total / 60)m\(pad2(total % 60))s" }
         return "\(total / 3600)h\(pad2(total / 60 % 60))m"
+    }
+
+    /// Byte counts in at most 8 columns, so the IN and OUT columns never cut them: "1023 B", "9.5 KiB",
+    /// "99.5 MiB", "1018 MiB", "1.0 GiB".
+    public static func formatBytes(_ count: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var value = Double(count)
+        var index = 0
+        while value >= 1024 && index < units.count - 1 {
+            value /= 1024
+            index += 1
+        }
+        if index == 0 { return "\(count) B" }
+        let tenths = (value * 10).rounded()
+        if tenths >= 1000 { return "\(Int(value.rounded())) \(units[index])" }
+        return "\(Int(tenths) / 10).\(Int(tenths) % 10) \(units[index])"
     }
 
     static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

@@ -13,6 +13,11 @@ public final class CursesTerminal {
     private var attributes: [CellStyle: Int32] = [:]
     private var cursorVisible = true
     private var restored = false
+    private var decoder = KeyDecoder()
+    /// Codes curses made up for sequences its terminfo entry lists as extended keys (kLFT5 for Ctrl-← …).
+    private var extendedKeys: [Int32: Key] = [:]
+    /// Rows where clusters were written past curses last time: curses does not know what is really there.
+    private var rowsWrittenDirectly: Set<Int> = []
 
     /// Enters curses mode on the controlling terminal (stdin/stdout). Throws when they are not a terminal.
     public init() throws {
@@ -31,12 +36,24 @@ public final class CursesTerminal {
         set_term(screen)
         CursesTerminal.active = true
         atexit { CursesTerminal.endIfActive() }
-        cbreak()
+        // Raw, not cbreak: IXON off so Ctrl-S does not freeze the screen and Ctrl-Q arrives, and Ctrl-C is a key
+        // the console can ask about instead of a signal that ends it mid-transfer.
+        raw()
         noecho()
         nonl()
         keypad(nc_stdscr(), true)
         nodelay(nc_stdscr(), true)
+        // Esc and a key within 25 ms is Alt and that key; a lone Esc waits no longer than that.
         set_escdelay(25)
+        CursesTerminal.writeToTerminal(CursesTerminal.modesOn)
+        let sequences: [(String, Key)] = [
+            ("\u{1B}[1;5D", .wordLeft), ("\u{1B}[1;5C", .wordRight), ("\u{1B}[1;3D", .wordLeft), ("\u{1B}[1;3C", .wordRight),
+            ("\u{1B}[1;2D", .left), ("\u{1B}[1;2C", .right), ("\u{1B}[1;5H", .home), ("\u{1B}[1;5F", .end),
+        ]
+        for (sequence, key) in sequences {
+            let code = key_defined(sequence)
+            if code > 0 { extendedKeys[code] = key }
+        }
         curs_set(0)
         cursorVisible = false
         rows = Int(nc_lines())
@@ -52,10 +69,14 @@ public final class CursesTerminal {
     public func draw(_ screen: RenderedScreen) {
         let grid = screen.grid
         let full = previous.map { $0.rows != grid.rows || $0.cols != grid.cols } ?? true
+        var direct: [(row: Int, col: Int, text: String)] = []
         for row in 0..<min(grid.rows, rows) {
             if !full, let previous, rowEqual(previous, grid, row) { continue }
-            drawRow(grid, row)
+            // Curses sees blanks where the glyph is, so it would leave the glyph when the row changes: repaint it all.
+            if rowsWrittenDirectly.remove(row) != nil { wredrawln(nc_stdscr(), Int32(row), 1) }
+            drawRow(grid, row, direct: &direct)
         }
+        rowsWrittenDirectly.formUnion(direct.map(\.row))
         previous = grid
         if let cursor = screen.cursor, cursor.row < rows, cursor.col < cols {
             if !cursorVisible { curs_set(1); cursorVisible = true }
@@ -66,6 +87,17 @@ public final class CursesTerminal {
         }
         wnoutrefresh(nc_stdscr())
         doupdate()
+        writeDirectly(direct)
+    }
+
+    /// Writes the clusters curses cannot hold over their blank placeholders, after curses has sent its update.
+    /// The cursor (and curses' idea of it) is saved and put back around them.
+    private func writeDirectly(_ clusters: [(row: Int, col: Int, text: String)]) {
+        guard !clusters.isEmpty else { return }
+        var output = "\u{1B}7\u{1B}[0m"
+        for cluster in clusters { output += "\u{1B}[\(cluster.row + 1);\(cluster.col + 1)H\(cluster.text)" }
+        output += "\u{1B}8"
+        Self.writeToTerminal(output)
     }
 
     private func rowEqual(_ a: ScreenGrid, _ b: ScreenGrid, _ row: Int) -> Bool {
@@ -75,7 +107,7 @@ public final class CursesTerminal {
 
     /// Writes a row as runs of one style. A run also ends after a wide character, and each run is placed at its
     /// own column, so a terminal that measures some character differently cannot shift the rest of the row.
-    private func drawRow(_ grid: ScreenGrid, _ row: Int) {
+    private func drawRow(_ grid: ScreenGrid, _ row: Int, direct: inout [(row: Int, col: Int, text: String)]) {
         var runStart = 0
         var runText = ""
         var runStyle = grid[row, 0].style
@@ -93,8 +125,14 @@ public final class CursesTerminal {
                 runStart = col
                 runStyle = cell.style
             }
-            runText += cell.text
-            if DisplayWidth.of(cell.text) == 2 {
+            let width = DisplayWidth.of(cell.text)
+            if let character = cell.text.first, DisplayWidth.needsDirectOutput(character) {
+                runText += String(repeating: " ", count: max(1, width))
+                direct.append((row, col, cell.text))
+            } else {
+                runText += cell.text
+            }
+            if width >= 2 {
                 flush()
             }
         }
@@ -106,19 +144,25 @@ public final class CursesTerminal {
 
     /// Every key waiting on stdin, decoded; returns at once when there is none.
     public func readKeys() -> [Key] {
-        var keys: [Key] = []
+        var inputs: [TerminalInput] = []
         var character: wint_t = 0
         while true {
             let status = nc_get_wch(&character)
             if status == ERR { break }
             if status == nc_code_yes() {
-                if let key = Self.decodeKeyCode(Int32(character)) { keys.append(key) }
-            } else if let scalar = Unicode.Scalar(UInt32(character)), let key = Key(scalar: scalar) {
-                keys.append(key)
+                let code = Int32(character)
+                if code == nc_key_mouse() {
+                    // Curses matched terminfo's kmous (ESC [ <) but its own mouse handling is off: the rest of the
+                    // SGR report follows as characters, for KeyDecoder.
+                    inputs += ["\u{1B}", "[", "<"].map { .scalar($0) }
+                } else if let key = Self.decodeKeyCode(code) ?? extendedKeys[code] {
+                    inputs.append(.key(key))
+                }
+            } else if let scalar = Unicode.Scalar(UInt32(character)) {
+                inputs.append(.scalar(scalar))
             }
-            if keys.count > 256 { break }
         }
-        return keys
+        return decoder.decode(inputs)
     }
 
     static func decodeKeyCode(_ code: Int32) -> Key? {
@@ -157,6 +201,29 @@ public final class CursesTerminal {
         clearok(nc_curscr(), true)
     }
 
+    /// Gives the terminal back to the shell and stops like any job (Ctrl-Z); returns after fg, with the
+    /// terminal taken again and the next `draw` repainting everything at the size it has now.
+    public func suspend() {
+        Self.writeToTerminal(Self.modesOff)
+        endwin()
+        var previous = sigaction()
+        var stop = sigaction()
+        stop.__sigaction_handler.sa_handler = SIG_DFL
+        sigemptyset(&stop.sa_mask)
+        sigaction(SIGTSTP, &stop, &previous)
+        kill(0, SIGTSTP)
+        sigaction(SIGTSTP, &previous, nil)
+        Self.writeToTerminal(Self.modesOn)
+        refreshSize()
+    }
+
+    /// Clears the terminal and draws everything again on the next `draw` (Ctrl-L), for a screen something else
+    /// wrote over.
+    public func repaint() {
+        previous = nil
+        clearok(nc_curscr(), true)
+    }
+
     // MARK: Leaving
 
     /// Leaves curses mode; safe to call more than once.
@@ -173,6 +240,16 @@ public final class CursesTerminal {
         active = false
         curs_set(1)
         endwin()
+        writeToTerminal(modesOff)
+    }
+
+    /// Bracketed paste, and mouse presses and the wheel reported in SGR form (1000, 1006), which KeyDecoder reads.
+    static let modesOn = "\u{1B}[?2004h\u{1B}[?1000h\u{1B}[?1006h"
+    static let modesOff = "\u{1B}[?1006l\u{1B}[?1000l\u{1B}[?2004l"
+
+    private static func writeToTerminal(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = write(STDOUT_FILENO, &bytes, bytes.count)
     }
 
     // MARK: Styles
@@ -184,7 +261,9 @@ public final class CursesTerminal {
             .columnHeader: underline, .selected: reverse, .good: bold, .bad: bold | underline, .accent: bold,
             .field: underline, .focusedField: reverse, .footer: reverse, .help: reverse,
         ]
-        guard has_colors() else {
+        // https://no-color.org: a NO_COLOR that is set and not empty asks for no colours; attributes stay.
+        let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false
+        guard has_colors(), !noColor else {
             attributes = plain
             return
         }
@@ -237,7 +316,7 @@ private func installCrashRestore() {
         action.__sigaction_handler.sa_handler = { signo in
             if haveSavedTerminalModes { tcsetattr(STDIN_FILENO, TCSANOW, &savedTerminalModes) }
             // Leave the alternate screen, show the cursor, reset attributes.
-            let reset: StaticString = "\u{1B}[?1049l\u{1B}[?25h\u{1B}[0m\r\n"
+            let reset: StaticString = "\u{1B}[?1006l\u{1B}[?1000l\u{1B}[?2004l\u{1B}[?1049l\u{1B}[?25h\u{1B}[0m\r\n"
             _ = write(STDOUT_FILENO, reset.utf8Start, reset.utf8CodeUnitCount)
             sigaction(signo, &previousCrashActions[Int(signo)], nil)
             raise(signo)

@@ -84,6 +84,13 @@ public struct FilePicker: Equatable, Sendable {
         return .none
     }
 
+    /// Selects the entry at `index` of `visibleEntries` (a click).
+    public mutating func select(_ index: Int) {
+        let count = visibleEntries.count
+        guard count > 0 else { return }
+        selection = min(max(0, index), count - 1)
+    }
+
     public mutating func open(directory newDirectory: String) {
         directory = FolderPath.normalized(newDirectory.isEmpty ? "/" : newDirectory)
         filter = ""

@@ -12,9 +12,20 @@ public enum Key: Equatable, Sendable {
     case function(Int)
     /// Ctrl and a letter, e.g. `.control("u")` for Ctrl-U.
     case control(Character)
+    /// Alt (Meta) and a character: the terminal sends Esc followed by it.
+    case alt(Character)
+    case altBackspace
+    /// Ctrl-← / Ctrl-→ (and Alt-← / Alt-→): one word left or right.
+    case wordLeft, wordRight
+    /// Text the terminal delivered as a bracketed paste: inserted as it is, never read as keys.
+    case paste(String)
+    /// A press of the first mouse button on a cell (0-based).
+    case click(row: Int, col: Int)
+    /// The mouse wheel over a cell: towards the top (up) or the bottom.
+    case wheel(row: Int, col: Int, up: Bool)
     case resize
 
-    /// Decodes one character as read from a terminal in cbreak mode: control bytes become keys, the rest text.
+    /// Decodes one character as read from a terminal in raw mode: control bytes become keys, the rest text.
     public init?(scalar: Unicode.Scalar) {
         switch scalar.value {
         case 0x0A, 0x0D: self = .enter

@@ -16,7 +16,7 @@ public enum CellStyle: UInt8, CaseIterable, Sendable {
     case help
 }
 
-/// One terminal cell: a grapheme cluster and its style. The cell right of a wide character holds "" (covered).
+/// One terminal cell: a grapheme cluster and its style. The cells right of a wide cluster hold "" (covered).
 public struct Cell: Equatable, Sendable {
     public var text: String
     public var style: CellStyle
@@ -60,7 +60,7 @@ public struct ScreenGrid: Equatable, Sendable {
             }
             if x + w > start + limit { break }
             setCell(row: row, col: x, Cell(text: String(character), style: style))
-            if w == 2 { setCell(row: row, col: x + 1, Cell(text: "", style: style)) }
+            for covered in 1..<max(1, w) { setCell(row: row, col: x + covered, Cell(text: "", style: style)) }
             x += w
         }
         return x - start
@@ -103,12 +103,21 @@ public struct ScreenGrid: Equatable, Sendable {
     private mutating func setCell(row: Int, col: Int, _ cell: Cell) {
         guard col >= 0, col < cols else { return }
         let index = row * cols + col
-        // Overwriting half of a wide character blanks its other half.
-        if cells[index].isCovered, col > 0 { cells[index - 1] = Cell(text: " ", style: cells[index - 1].style) }
-        if !cells[index].isCovered, DisplayWidth.of(cells[index].text) == 2, col + 1 < cols, !cell.isCovered {
-            cells[index + 1] = Cell(text: " ", style: cells[index + 1].style)
-        }
+        // Overwriting part of a wide cluster blanks the rest of it.
+        if cells[index].isCovered || DisplayWidth.of(cells[index].text) > 1 { blankCluster(row: row, col: col) }
         cells[index] = cell
+    }
+
+    /// Replaces the wide cluster that covers (`row`, `col`) with blanks in its style.
+    private mutating func blankCluster(row: Int, col: Int) {
+        let rowStart = row * cols
+        var owner = col
+        while owner > 0 && cells[rowStart + owner].isCovered { owner -= 1 }
+        var x = owner
+        repeat {
+            cells[rowStart + x] = Cell(text: " ", style: cells[rowStart + x].style)
+            x += 1
+        } while x < cols && cells[rowStart + x].isCovered
     }
 
     private mutating func appendToCell(row: Int, col: Int, _ character: Character) {

@@ -6,66 +6,34 @@ import Glibc
 
 /// The console in a real terminal: tmux runs `netconsole`, send-keys types, capture-pane reads the screen.
 final class ConsoleTUITests: XCTestCase {
-    private var tmux: String!
-    private var socketName = ""
-    private var pickDirectory: URL!
-    private var saveDirectory: URL!
+    private var console: TmuxConsole!
+    private var pickDirectory: URL { console.pickDirectory }
+    private var saveDirectory: URL { console.saveDirectory }
 
     override func setUpWithError() throws {
-        guard let path = which("tmux") else { throw XCTSkip("tmux is not installed") }
-        tmux = path
-        socketName = "netconsole-test-\(UUID().uuidString.prefix(8))"
-        pickDirectory = try makeTemporaryDirectory(self)
-        saveDirectory = pickDirectory.appendingPathComponent("received")
-        addTeardownBlock { [tmux, socketName] in _ = try? spawnAndWait(tmux!, ["-L", socketName, "kill-server"]) }
+        console = try TmuxConsole(self)
     }
 
-    @discardableResult
-    private func tmuxRun(_ arguments: [String]) throws -> String {
-        try spawnAndWait(tmux, ["-L", socketName] + arguments).output
-    }
-
-    /// Starts the console in a new tmux session; `afterwards`, if given, runs in the same terminal once it exits.
     private func startConsole(cols: Int = 80, rows: Int = 24, afterwards: String? = nil) throws {
-        var command = "env TERM=xterm-256color LANG=C.UTF-8 '\(NetconsoleBinary.path)' --port 0 --dir '\(saveDirectory.path)'"
-        if let afterwards { command = "sh -c \"trap '' INT; \(command); \(afterwards)\"" }
-        try tmuxRun(["new-session", "-d", "-x", "\(cols)", "-y", "\(rows)", "-c", pickDirectory.path, command])
+        try console.start(cols: cols, rows: rows, afterwards: afterwards)
     }
-
-    private func screen() -> String { (try? tmuxRun(["capture-pane", "-p"])) ?? "" }
-
-    private func sessionAlive() -> Bool {
-        ((try? spawnAndWait(tmux, ["-L", socketName, "has-session"]))?.status) == 0
-    }
-
-    /// Polls the screen until `predicate` holds; fails with the last screen otherwise.
+    private func tmuxRun(_ arguments: [String]) throws { try console.run(arguments) }
+    private func screen() -> String { console.screen() }
+    private func sessionAlive() -> Bool { console.isAlive() }
     @discardableResult
     private func waitForScreen(_ what: String, timeout: Double = 10, file: StaticString = #filePath, line: UInt = #line,
                                _ predicate: (String) -> Bool) -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        var last = ""
-        while Date() < deadline {
-            last = screen()
-            if predicate(last) { return last }
-            usleep(50_000)
-        }
-        XCTFail("screen never showed \(what):\n\(last)", file: file, line: line)
-        return last
+        console.waitForScreen(what, timeout: timeout, file: file, line: line, predicate)
     }
-
-    private func port(of service: String, in text: String) -> UInt16? {
-        guard let range = text.range(of: "\(service) 127.0.0.1:") else { return nil }
-        return UInt16(text[range.upperBound...].prefix { $0.isNumber })
-    }
-
-    private func keys(_ keys: String...) throws { try tmuxRun(["send-keys"] + keys) }
-    private func type(_ text: String) throws { try tmuxRun(["send-keys", "-l", text]) }
+    private func port(of service: String, in text: String) -> UInt16? { console.port(of: service, in: text) }
+    private func keys(_ keys: String...) throws { try console.run(["send-keys"] + keys) }
+    private func type(_ text: String) throws { try console.type(text) }
 
     func testServerPaneClientEchoAndFilePickerInARealTerminal() throws {
         let content = "lab task 5: any file\n" + String(repeating: "ünïcödé ", count: 2000)
         try Data(content.utf8).write(to: pickDirectory.appendingPathComponent("notes.txt"))
         try startConsole()
-        let first = waitForScreen("both servers listening") { $0.contains("echo 127.0.0.1:") && $0.contains("files 127.0.0.1:") && $0.contains("q quit") }
+        let first = waitForScreen("both servers listening") { $0.contains("echo 127.0.0.1:") && $0.contains("files 127.0.0.1:") && $0.contains("quit") }
         let echoPort = try XCTUnwrap(port(of: "echo", in: first))
 
         // Somebody else connects with nc: the connection and its bytes show up live.
@@ -76,11 +44,11 @@ final class ConsoleTUITests: XCTestCase {
         XCTAssertEqual(String(decoding: outsider.stdoutData, as: UTF8.self), "hello from nc\n")
         outsider.closeStdin()
 
-        // A message typed in the client pane comes back with its round-trip time.
+        // A message typed in the client pane comes back with its round-trip time (Enter on an empty line sends nothing).
         try keys("Enter")
         try type("ping from the keyboard ✓")
         try keys("Enter")
-        waitForScreen("the echoed reply with its RTT") { $0.contains("← ping from the keyboard ✓  (") && $0.contains("ms)") }
+        waitForScreen("the echoed reply with its RTT") { $0.contains("← ping from the keyboard ✓") && $0.contains(" ms ") }
 
         // A file picked by filtering is sent, saved in the folder and listed in the server pane.
         try keys("Tab", "Tab")
@@ -90,10 +58,15 @@ final class ConsoleTUITests: XCTestCase {
         XCTAssertTrue(saved.contains("notes.txt"), saved)
         XCTAssertEqual(try String(contentsOf: saveDirectory.appendingPathComponent("notes.txt"), encoding: .utf8), content)
 
-        // q quits from the server pane and the process ends (so the tmux session closes).
+        // q quits from the server pane, after asking, since nc is still connected; the process ends (so the tmux
+        // session closes).
         try keys("Escape")
         try keys("Escape")
+        // Apart from the Esc, or the terminal's Esc-q is Alt-q, which never quits.
+        usleep(200_000)
         try keys("q")
+        waitForScreen("the question before dropping nc's connection") { $0.contains("Quit netconsole?") }
+        try keys("y")
         let deadline = Date().addingTimeInterval(5)
         while sessionAlive() && Date() < deadline { usleep(50_000) }
         XCTAssertFalse(sessionAlive(), "netconsole did not exit on q:\n\(screen())")
@@ -101,12 +74,16 @@ final class ConsoleTUITests: XCTestCase {
 
     func testResizeRelaysTheScreenAndCtrlCQuitsRestoringTheTerminal() throws {
         let settings = pickDirectory.appendingPathComponent("stty-after-exit")
-        try startConsole(cols: 80, rows: 24, afterwards: "stty -a > '\(settings.path)'")
-        waitForScreen("the console") { $0.contains("q quit") }
+        let flags = pickDirectory.appendingPathComponent("tmux-flags-after-exit")
+        // After exit, the shell records the tty modes and asks tmux which modes the program left on.
+        let query = "'\(console.tmux)' -L \(console.socketName) display-message -p '#{mouse_any_flag}#{mouse_sgr_flag}' > '\(flags.path)'"
+        try startConsole(cols: 80, rows: 24, afterwards: "stty -a > '\(settings.path)'; \(query)")
+        waitForScreen("the console") { $0.contains("quit") }
+        XCTAssertEqual(try console.run(["display-message", "-p", "#{mouse_any_flag}#{mouse_sgr_flag}"]), "11\n", "mouse reporting on while running")
         try tmuxRun(["resize-window", "-x", "160", "-y", "45"])
         let resized = waitForScreen("the footer on the last of 45 rows") { text in
             let rows = text.split(separator: "\n", omittingEmptySubsequences: false)
-            return rows.count >= 45 && rows[44].contains("q quit")
+            return rows.count >= 45 && rows[44].contains("quit")
         }
         XCTAssertTrue(resized.contains("SERVER"), resized)
         try keys("C-c")
@@ -116,6 +93,8 @@ final class ConsoleTUITests: XCTestCase {
         // The same terminal, after netconsole exited: back in canonical mode with echo on.
         let modes = try String(contentsOf: settings, encoding: .utf8).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init)
         XCTAssertTrue(modes.contains("icanon") && modes.contains("echo"), "terminal left in raw mode: \(modes)")
+        XCTAssertTrue(modes.contains("ixon"), "flow control is the shell's again")
+        XCTAssertEqual(try String(contentsOf: flags, encoding: .utf8), "00\n", "mouse reporting left on")
     }
 }
 

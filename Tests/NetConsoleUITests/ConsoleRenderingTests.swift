@@ -43,7 +43,7 @@ final class ConsoleRenderingTests: XCTestCase {
         XCTAssertTrue(text.contains { $0.contains("127.0.0.1:50123") && $0.contains("1.5 KiB") }, "connection row with bytes")
         XCTAssertTrue(text.contains { $0.contains("report.pdf") && $0.contains("2.0 KiB") }, "saved file with its size")
         XCTAssertTrue(text.contains { $0.contains("CLIENT") })
-        XCTAssertTrue(text[23].contains("q quit"), text[23])
+        XCTAssertTrue(text[23].contains("quit"), text[23])
         XCTAssertTrue(text[23].contains("help"), text[23])
     }
 
@@ -96,13 +96,63 @@ final class ConsoleRenderingTests: XCTestCase {
         XCTAssertEqual("文件abc".truncated(toWidth: 4), "文…", "a wide character that would cross the edge is left out")
     }
 
-    func testSmallTerminalDegradesAndATinyOneSaysSo() {
-        let small = ConsoleRenderer.render(busyState(), cols: 40, rows: 12, now: 5)
-        assertFits(small, cols: 40, rows: 12)
-        XCTAssertTrue(small.grid.text.contains("SERVER"), small.grid.text)
-        let tiny = ConsoleRenderer.render(busyState(), cols: 20, rows: 6, now: 5)
-        assertFits(tiny, cols: 20, rows: 6)
-        XCTAssertTrue(tiny.grid.text.contains("enlarge"), tiny.grid.text)
+    func testSmallTerminalDegradesToTheMinimumAndBelowItSaysSo() {
+        let smallest = ConsoleRenderer.render(busyState(), cols: 60, rows: 16, now: 5)
+        assertFits(smallest, cols: 60, rows: 16)
+        for part in ["SERVER", "PEER", "Activity", "CLIENT", "Message:", "Replies", "quit"] {
+            XCTAssertTrue(smallest.grid.text.contains(part), "\(part) missing at 60x16:\n\(smallest.grid.text)")
+        }
+        for (cols, rows) in [(50, 12), (40, 10), (79, 15), (59, 24)] {
+            let small = ConsoleRenderer.render(busyState(), cols: cols, rows: rows, now: 5)
+            assertFits(small, cols: cols, rows: rows)
+            XCTAssertTrue(small.grid.text.contains("\(cols)x\(rows), needs 60x16."), small.grid.text)
+            XCTAssertTrue(small.grid.text.contains("q quits"), small.grid.text)
+        }
+        var state = busyState()
+        state.screenTooSmall = true
+        XCTAssertNil(state.handle(.character("x")), "nothing is typed into a hidden field")
+        XCTAssertEqual(state.message.text, "")
+        XCTAssertNil(state.handle(.character("q")))
+        XCTAssertEqual(state.confirmation?.title, "Quit netconsole?", "open connections: asks, even on the small screen")
+        XCTAssertTrue(ConsoleRenderer.render(state, cols: 40, rows: 10, now: 5).grid.text.contains("y yes"))
+        XCTAssertEqual(state.handle(.character("y")), .quit)
+    }
+
+    func testByteColumnsFitAtAGibibyteAndBeyond() {
+        XCTAssertEqual(ConsoleState.formatBytes(1023), "1023 B")
+        XCTAssertEqual(ConsoleState.formatBytes(1536), "1.5 KiB")
+        XCTAssertEqual(ConsoleState.formatBytes(Int(1018.2 * 1048576)), "1018 MiB")
+        XCTAssertEqual(ConsoleState.formatBytes(1 << 30), "1.0 GiB")
+        XCTAssertEqual(ConsoleState.formatBytes(1023 << 40), "1023 TiB")
+        for count in [0, 999, 1023, 1024 * 1000, 1073741823, 1 << 30, 999 << 30, Int.max] {
+            XCTAssertLessThanOrEqual(ConsoleState.formatBytes(count).count, 8, "\(count)")
+        }
+        var state = busyState()
+        state.apply(.bytesReceived(id: 1, count: Int(1018.2 * 1048576)), now: 1, clock: "t")
+        let text = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 5).grid.text
+        XCTAssertTrue(text.contains("1018 MiB"), text)
+        XCTAssertFalse(text.contains("M…"), text)
+    }
+
+    func testAnEmptyConnectionTableSaysHowManyWereAccepted() {
+        var state = busyState()
+        state.apply(.connectionClosed(id: 1, peer: peer, bytesIn: 0, bytesOut: 0, reason: nil), now: 2, clock: "t")
+        state.apply(.connectionClosed(id: 2, peer: peer, bytesIn: 0, bytesOut: 0, reason: nil), now: 2, clock: "t")
+        state.expireClosedConnections(now: 100)
+        let text = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 100).grid.text
+        XCTAssertTrue(text.contains("none open · 2 accepted"), text)
+        XCTAssertTrue(ConsoleRenderer.render(ConsoleState(saveDirectory: "/", pickerDirectory: "/"), cols: 80, rows: 24, now: 0)
+            .grid.text.contains("no connections yet"))
+    }
+
+    func testTheRoundTripTimeHasItsOwnColumnAndSurvivesALongReply() {
+        var state = busyState()
+        let long = String(repeating: "a long reply ", count: 10)
+        state.noteEchoReply(long, roundTrip: 0.000_14, clock: "t")
+        let screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 5)
+        let row = rows(screen).first { $0.contains("← a long reply") } ?? ""
+        XCTAssertTrue(row.contains("…"), row)
+        XCTAssertTrue(row.contains("0.14 ms"), row)
     }
 
     func testHelpOverlayListsTheKeys() {

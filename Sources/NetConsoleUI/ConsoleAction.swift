@@ -1,0 +1,13 @@
+/// What a key asks the console to do outside its view state.
+public enum ConsoleAction: Equatable, Sendable {
+    case quit
+    case setListening(Bool)
+    case selectServices(ServiceSelection)
+    case sendEcho(target: String, message: String)
+    case sendFile(target: String, path: String)
+    case cancelTransfer
+    /// Clear the terminal and draw everything again (Ctrl-L).
+    case repaint
+    /// Stop like any job until the shell's fg (Ctrl-Z, which raw mode turned into a key).
+    case suspend
+}

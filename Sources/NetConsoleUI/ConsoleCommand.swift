@@ -1,0 +1,8 @@
+/// What a key asks for. The key-binding table maps keys to these; the state runs them.
+public enum ConsoleCommand: Equatable, Sendable {
+    case quit, help, repaint, suspend, nextField, previousField, toServerPane
+    case toggleListening, switchMode, clearLog, sortConnections, filterConnections
+    case lineUp, lineDown, pageUp, pageDown, first, last, showWhole
+    case send, fieldDone, edit
+    case pick, filesBack, cancelTransfer, reloadFolder
+}

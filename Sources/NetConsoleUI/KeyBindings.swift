@@ -1,0 +1,120 @@
+/// The one table of keys: the handler looks keys up here, and the footer and the help are made from it, so they
+/// cannot drift apart.
+public enum KeyBindings {
+    private static let listMoves: [KeyBinding] = [
+        KeyBinding([.up, .character("k")], "↑↓ k j", "move", .lineUp, footer: "move"),
+        KeyBinding([.down, .character("j")], "", "", .lineDown),
+        KeyBinding([.pageUp], "PgUp PgDn", "a page up or down", .pageUp),
+        KeyBinding([.pageDown], "", "", .pageDown),
+        KeyBinding([.home, .character("g")], "Home End", "first, last (End follows new lines)", .first),
+        KeyBinding([.end, .character("G")], "", "", .last),
+        KeyBinding([.enter], "Enter", "show the whole line", .showWhole, footer: "whole line"),
+    ]
+
+    public static func bindings(_ context: KeyContext) -> [KeyBinding] {
+        switch context {
+        case .everywhere:
+            return [
+                KeyBinding([.tab], "Tab", "next part", .nextField, footer: "next"),
+                KeyBinding([.backTab], "Shift-Tab", "previous part", .previousField),
+                KeyBinding([.escape], "Esc", "server pane", .toServerPane, footer: "server pane"),
+                KeyBinding([.function(1)], "F1", "help", .help, footer: "help"),
+                KeyBinding([.control("l")], "^L", "draw the screen again", .repaint),
+                KeyBinding([.control("z")], "^Z", "suspend (the shell's fg resumes)", .suspend),
+                KeyBinding([.function(10), .control("c"), .control("q")], "^C", "quit (F10, ^Q too; asks first if connections or a transfer would be lost)", .quit, footer: "quit"),
+            ]
+        case .serverPane:
+            return [
+                KeyBinding([.character("s"), .character("S")], "s", "stop or start listening", .toggleListening, footer: "stop"),
+                KeyBinding([.character("m"), .character("M")], "m", "mode: echo + files, echo, files", .switchMode, footer: "mode"),
+                KeyBinding([.character("?"), .character("h")], "?", "help", .help),
+                KeyBinding([.character("q"), .character("Q")], "q", "quit", .quit, footer: "quit"),
+            ]
+        case .connections:
+            return listMoves + [
+                KeyBinding([.character("/")], "/", "filter by peer, service or state", .filterConnections, footer: "filter"),
+                KeyBinding([.character("o")], "o", "sort: number, peer, bytes in, bytes out (open stay above closed)", .sortConnections),
+            ]
+        case .log:
+            return listMoves + [KeyBinding([.character("c")], "c", "clear the log", .clearLog)]
+        case .replies, .saved:
+            return listMoves
+        case .fields:
+            return [
+                KeyBinding([.enter], "Enter", "done: next field", .fieldDone, footer: "done"),
+                KeyBinding([.left, .right, .wordLeft, .wordRight, .alt("b"), .alt("f")], "← → ^← ^→ Alt-B/F", "a character, a word", .edit),
+                KeyBinding([.home, .end, .control("a"), .control("e")], "Home End ^A ^E", "start, end", .edit),
+                KeyBinding([.control("w"), .altBackspace, .alt("d")], "^W Alt-Bksp Alt-D", "cut a word back or ahead", .edit),
+                KeyBinding([.control("u"), .control("k"), .control("y")], "^U ^K ^Y", "cut to the start, to the end; paste what was cut", .edit),
+            ]
+        case .message:
+            return [
+                KeyBinding([.enter], "Enter", "send (a pasted text with ⏎ is one message)", .send, footer: "send"),
+                KeyBinding([.up, .down], "↑↓", "history", .edit, footer: "history"),
+            ]
+        case .files:
+            return [
+                KeyBinding([.enter], "Enter", "open the folder or send the file", .pick, footer: "open/send"),
+                KeyBinding([.up, .down, .pageUp, .pageDown, .home, .end], "↑↓", "select", .pick, footer: "select"),
+                KeyBinding([.right], "→", "open the folder", .pick),
+                KeyBinding([.backspace, .left], "Bksp ←", "delete from the filter, or go up a folder", .pick),
+                KeyBinding([.control("x")], "^X", "cancel the transfer", .cancelTransfer, footer: "cancel"),
+                KeyBinding([.control("r")], "^R", "read the folder again", .reloadFolder),
+                KeyBinding([.escape], "Esc", "clear the filter, then server pane", .filesBack),
+            ]
+        }
+    }
+
+    /// The contexts in force where `focus` is, most specific first.
+    public static func contexts(for focus: ConsoleFocus) -> [KeyContext] {
+        switch focus {
+        case .server: return [.connections, .serverPane, .everywhere]
+        case .log: return [.log, .serverPane, .everywhere]
+        case .saved: return [.saved, .serverPane, .everywhere]
+        case .replies: return [.replies, .serverPane, .everywhere]
+        case .target, .fileTarget: return [.fields, .everywhere]
+        case .message: return [.message, .fields, .everywhere]
+        case .files: return [.files, .everywhere]
+        }
+    }
+
+    public static func binding(for key: Key, focus: ConsoleFocus) -> KeyBinding? {
+        for context in contexts(for: focus) {
+            if let binding = bindings(context).first(where: { $0.keys.contains(key) }) { return binding }
+        }
+        return nil
+    }
+
+    /// The footer's keys where `focus` is: the specific ones first.
+    public static func footer(for focus: ConsoleFocus) -> [KeyBinding] {
+        var taken: [Key] = []
+        var shown: [KeyBinding] = []
+        for binding in contexts(for: focus).flatMap({ bindings($0) }) {
+            // A key a more specific binding took does something else here; one entry per meaning is enough.
+            defer { taken += binding.keys }
+            guard binding.footer != nil, !binding.keys.contains(where: taken.contains) else { continue }
+            guard !shown.contains(where: { $0.command == binding.command && $0.footer == binding.footer }) else { continue }
+            if binding.command == .toServerPane && !focus.isClientPane { continue }
+            shown.append(binding)
+        }
+        return shown
+    }
+
+    /// The help: the bindings where `focus` is first, then the rest, each under its heading.
+    public static func helpLines(for focus: ConsoleFocus) -> [String] {
+        let here = contexts(for: focus)
+        let order = here + KeyContext.allCases.filter { !here.contains($0) }
+        let labelWidth = KeyContext.allCases.flatMap { bindings($0) }.map(\.label.displayWidth).max() ?? 10
+        var lines = ["netconsole — keys (↑↓ PgUp PgDn scroll, any other key closes)"]
+        for context in order {
+            lines.append("")
+            lines.append(context.title + (here.contains(context) ? "" : " (elsewhere)"))
+            for binding in bindings(context) where !binding.label.isEmpty {
+                lines.append("  " + binding.label.fitted(toWidth: labelWidth) + "  " + binding.meaning)
+            }
+        }
+        lines += ["", "Text fields: letters type text; a paste is text and never runs a key.",
+                  "Alt-key (Esc and a key together) is never a command."]
+        return lines
+    }
+}
