@@ -3,9 +3,9 @@ import Glibc
 #endif
 import CLinux
 
-/// One accepted, non-blocking TCP connection on an event loop. It reads into the loop's shared buffer, hands the
-/// bytes to its handler, and writes what the handler asks for; while output is pending it stops reading, so a
-/// peer that does not read cannot make the server buffer without bound.
+/// One non-blocking connection on an event loop, over a `Transport` (a TCP socket, or an in-memory pipe in tests).
+/// It reads into its owner's shared buffer, hands the bytes to its handler, and writes what the handler asks for;
+/// while output is pending it stops reading, so a peer that does not read cannot make it buffer without bound.
 public final class Connection: EventHandler {
     // The state touched on every read and write is `@exclusivity(unchecked)`: a class's stored `var` otherwise
     // costs a dynamic exclusivity check (a runtime call) per access, a third of the echo path's instructions.
@@ -21,33 +21,33 @@ public final class Connection: EventHandler {
     /// When set, the connection is dropped with `reason` if still open at this monotonic time.
     private(set) var deadline: (at: Double, reason: String)?
 
-    let socket: Socket
-    private unowned let server: TCPServer
+    let transport: Transport
+    private unowned let owner: ConnectionOwner
     private let handler: ConnectionHandler
-    /// The server's read buffer, held here so the hot path need not reach through `server`.
+    /// The owner's read buffer, held here so the hot path need not reach through `owner`.
     private let readBuffer: ReadBuffer
     private let reportsBytes: Bool
-    /// The server's event sink, held here so events of work that finishes after the server stopped still arrive.
+    /// The owner's event sink, held here so events of work that finishes after the server stopped still arrive.
     private let sink: EventSink?
     @exclusivity(unchecked) private var pending = OutputBuffer()
     @exclusivity(unchecked) private var closeAfterFlush = false
     @exclusivity(unchecked) private var readingPaused = false
 
-    init(id: Int, socket: Socket, peer: SocketAddress, server: TCPServer, handler: ConnectionHandler) {
+    init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
         self.id = id
-        self.socket = socket
+        self.transport = transport
         self.peer = peer
-        self.server = server
-        self.service = server.service
+        self.owner = owner
+        self.service = owner.service
         self.handler = handler
-        readBuffer = server.sharedReadBuffer
-        reportsBytes = server.reportsBytes
-        sink = server.sink
+        readBuffer = owner.sharedReadBuffer
+        reportsBytes = owner.reportsBytes
+        sink = owner.sink
         openedAt = MonotonicClock.now()
         lastActivity = openedAt
     }
 
-    var loop: EventLoop { server.loop }
+    var loop: EventLoop { owner.loop }
 
     func start() {
         handler.connectionStarted(self)
@@ -60,7 +60,7 @@ public final class Connection: EventHandler {
         guard !isClosed, bytes.count > 0 else { return }
         if pending.isEmpty {
             do {
-                let sent = try socket.send(bytes)
+                let sent = try transport.send(bytes)
                 countSent(sent)
                 if sent == bytes.count { return }
                 pending.append(UnsafeRawBufferPointer(rebasing: bytes[sent...]))
@@ -98,13 +98,13 @@ public final class Connection: EventHandler {
     public var pendingOutputCount: Int { pending.count }
 
     /// The limits of the server this connection belongs to (handlers read their timeouts here).
-    public var limits: ServerLimits { server.limits }
+    public var limits: ServerLimits { owner.limits }
 
     /// Drops the connection with `reason` unless `clearDeadline()` comes first, e.g. a header that must arrive in
     /// time however slowly its bytes trickle in (idle timeouts cannot catch that).
     public func setDeadline(after seconds: Double, reason: String) {
         deadline = (MonotonicClock.now() + seconds, reason)
-        server.watchDeadlines()
+        owner.watchDeadlines()
     }
 
     public func clearDeadline() {
@@ -124,7 +124,7 @@ public final class Connection: EventHandler {
 
     /// Closes with an RST (SO_LINGER 0), for peers that must not get an orderly end.
     public func reset() {
-        try? socket.setResetOnClose()
+        try? transport.setResetOnClose()
         finish(error: nil)
     }
 
@@ -142,10 +142,10 @@ public final class Connection: EventHandler {
     private func finish(error: SocketError?) {
         guard !isClosed else { return }
         isClosed = true
-        loop.unregister(socket.descriptor)
-        socket.close()
+        if transport.descriptor >= 0 { loop.unregister(transport.descriptor) }
+        transport.close()
         handler.connectionClosed(self, error: error)
-        server.connectionDidClose(self, error: error)
+        owner.connectionDidClose(self, error: error)
     }
 
     // MARK: Readiness
@@ -153,8 +153,8 @@ public final class Connection: EventHandler {
     private var wantsRead: Bool { !readingPaused && !closeAfterFlush && pending.isEmpty }
 
     private func updateInterest() {
-        guard !isClosed else { return }
-        loop.setInterest(socket.descriptor, read: wantsRead, write: !pending.isEmpty)
+        guard !isClosed, transport.descriptor >= 0 else { return }
+        loop.setInterest(transport.descriptor, read: wantsRead, write: !pending.isEmpty)
     }
 
     public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
@@ -169,7 +169,7 @@ public final class Connection: EventHandler {
 
     private func flush() {
         do {
-            let sent = try pending.withReadableBytes { try socket.send($0) }
+            let sent = try pending.withReadableBytes { try transport.send($0) }
             countSent(sent)
             pending.consume(sent)
         } catch let error as SocketError {
@@ -189,7 +189,7 @@ public final class Connection: EventHandler {
         for _ in 0..<4 {
             let count: Int
             do {
-                guard let received = try socket.receive(into: buffer) else { return }
+                guard let received = try transport.receive(into: buffer) else { return }
                 count = received
             } catch let error as SocketError {
                 fail(error)
@@ -203,7 +203,7 @@ public final class Connection: EventHandler {
                 return
             }
             bytesIn += count
-            if reportsBytes { server.emit(.bytesReceived(id: id, count: count)) }
+            if reportsBytes { sink?(.bytesReceived(id: id, count: count)) }
             handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             guard count == buffer.count, !isClosed, wantsRead else { return }
         }
@@ -213,6 +213,6 @@ public final class Connection: EventHandler {
         guard count > 0 else { return }
         bytesOut += count
         lastActivity = MonotonicClock.now()
-        if reportsBytes { server.emit(.bytesSent(id: id, count: count)) }
+        if reportsBytes { sink?(.bytesSent(id: id, count: count)) }
     }
 }

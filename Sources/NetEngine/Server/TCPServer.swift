@@ -117,7 +117,7 @@ public final class TCPServer: EventHandler {
             return
         }
         try? client.setNoDelay(true)
-        let connection = Connection(id: ConnectionIDs.next(), socket: client, peer: peer, server: self, handler: makeHandler())
+        let connection = Connection(id: ConnectionIDs.next(), transport: client, peer: peer, owner: self, handler: makeHandler())
         do {
             try loop.register(client.descriptor, handler: connection)
         } catch {
@@ -184,3 +184,5 @@ public final class TCPServer: EventHandler {
 private func duplicateCloseOnExec(_ descriptor: Int32) -> Int32 {
     fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
 }
+
+extension TCPServer: ConnectionOwner {}

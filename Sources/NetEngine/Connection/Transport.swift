@@ -1,0 +1,15 @@
+/// The byte pipe under a `Connection`: a non-blocking TCP socket today; TLS, or an in-memory pipe in tests, beside it
+/// without another copy of the connection's I/O.
+public protocol Transport: AnyObject {
+    /// The descriptor the event loop watches, or -1 for a transport no loop polls (an in-memory pipe).
+    var descriptor: Int32 { get }
+    /// Sends what the transport takes now (0 when it is full); throws a `SocketError` when the connection is broken.
+    func send(_ bytes: UnsafeRawBufferPointer) throws -> Int
+    /// Receives into `buffer`: the count, 0 at the end of the stream, nil when nothing is waiting.
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int?
+    /// Makes the next close a reset (RST) instead of an orderly end.
+    func setResetOnClose() throws
+    func close()
+}
+
+extension Socket: Transport {}
