@@ -93,6 +93,17 @@ final class EmbeddedHandlerTests: XCTestCase {
         XCTAssertEqual(embedded.closeError??.code, ETIMEDOUT)
     }
 
+    /// One byte over a 1 GiB limit: rounded, both sizes would read "1.0 GiB".
+    func testARefusalSaysExactBytesWhenRoundedSizesLookEqual() throws {
+        let embedded = try EmbeddedConnection(handler: FileUploadHandler(store: store(try makeFolder()) { $0.maxSize = 1 << 30 }))
+        embedded.receive(FileTransferEncoder.header(name: "big.iso", size: (1 << 30) + 1))
+        XCTAssertEqual(embedded.takeWrittenText(),
+                       "ERR 413 big.iso is 1073741825 bytes, larger than this server's limit of 1073741824 bytes\n")
+        embedded.receive(FileTransferEncoder.header(name: "bigger.iso", size: 3 << 30))
+        XCTAssertEqual(embedded.takeWrittenText(), "ERR 413 bigger.iso is 3.0 GiB, larger than this server's limit of 1.0 GiB\n")
+        XCTAssertEqual(ByteCount.formatApart(2048, 1024).0, "2.0 KiB")
+    }
+
     func testGarbageIsABadRequestAndTheEnd() throws {
         let embedded = try EmbeddedConnection(handler: FileUploadHandler(store: store(try makeFolder())))
         embedded.receive("GET / HTTP/1.1\r\n\r\n")

@@ -36,4 +36,11 @@ public enum ByteCount {
     }
 
     public static func format(_ count: Int) -> String { format(Int64(count)) }
+
+    /// Two counts that are compared in one sentence: rounded as usual, or in exact bytes when rounding would make them
+    /// look equal ("1.0 GiB, larger than ... 1.0 GiB").
+    public static func formatApart(_ first: Int64, _ second: Int64) -> (String, String) {
+        let rounded = (format(first), format(second))
+        return rounded.0 == rounded.1 && first != second ? ("\(first) bytes", "\(second) bytes") : rounded
+    }
 }

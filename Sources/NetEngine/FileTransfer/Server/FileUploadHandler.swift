@@ -83,13 +83,14 @@ public final class FileUploadHandler: ConnectionHandler {
         let safeName = SafeFileName.sanitize(header.name)
         connection.emit(.uploadStarted(id: connection.id, name: safeName, size: header.size))
         if header.size > options.maxSize {
+            let pair = ByteCount.formatApart(header.size, options.maxSize)
             refuse(connection, code: FileTransferStatus.tooLarge,
-                   message: "\(safeName) is \(ByteCount.format(header.size)), larger than this server's limit of \(ByteCount.format(options.maxSize))")
+                   message: "\(safeName) is \(pair.0), larger than this server's limit of \(pair.1)")
             return
         }
         if let free = store.availableBytes(), header.size > free {
             refuse(connection, code: FileTransferStatus.cannotWrite,
-                   message: "not enough space for \(safeName): \(ByteCount.format(header.size)) needed, \(ByteCount.format(free)) free")
+                   message: "not enough space for \(safeName): \(ByteCount.formatApart(header.size, free).0) needed, \(ByteCount.formatApart(header.size, free).1) free")
             return
         }
         let upload: PendingUpload
