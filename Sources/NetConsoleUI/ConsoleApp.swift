@@ -29,7 +29,8 @@ public final class ConsoleApp {
     private let loop: EventLoop
     private var state: ConsoleState
     private var terminal: CursesTerminal?
-    private var servers: [String: TCPServer] = [:]
+    /// The echo and file servers, hosted like `serve` hosts them (one loop here).
+    private lazy var servers = ServerGroup(loops: [loop], host: options.host, sink: { [unowned self] event in self.record(event) })
     /// Ports the servers got the first time, so stopping and starting again keeps their addresses.
     private var ports: [String: UInt16] = [:]
     private var echoSessions: [ObjectIdentifier: EchoSession] = [:]
@@ -47,7 +48,10 @@ public final class ConsoleApp {
         loop = try EventLoop()
         state = ConsoleState(saveDirectory: options.saveDirectory, pickerDirectory: options.pickerDirectory)
         ports[ConsoleState.echoService] = options.port
-        ports[ConsoleState.filesService] = options.port == 0 || options.port == UInt16.max ? 0 : options.port + 1
+        guard let filesPort = ServerGroup.port(after: options.port) else {
+            throw AddressError("--port \(options.port) leaves no next port for the console's file server; pick a lower --port, or --port 0")
+        }
+        ports[ConsoleState.filesService] = filesPort
     }
 
     /// Starts the servers, then takes over the terminal until the user quits or a signal arrives.
@@ -142,40 +146,32 @@ public final class ConsoleApp {
 
     private func startServers(throwing: Bool) throws {
         for service in [ConsoleState.echoService, ConsoleState.filesService] where state.serviceSelection.includes(service) {
-            guard servers[service] == nil else { continue }
-            let server: TCPServer
-            let sink: EventSink = { [unowned self] event in self.record(event) }
+            guard servers.server(named: service) == nil else { continue }
+            let port = ports[service] ?? 0
+            let spec: ServerGroup.Service
             if service == ConsoleState.echoService {
                 // Idle echo connections are dropped after 10 minutes, like `serve`'s default.
-                server = TCPServer(service: service, loop: loop, limits: ServerLimits(idleTimeout: 600), sink: sink) { EchoHandler() }
+                spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600)) { EchoHandler() }
             } else {
                 let store = uploadStore
-                server = TCPServer(service: service, loop: loop, sink: sink) { FramedOrRawUploadHandler(store: store) }
+                spec = ServerGroup.Service(name: service, port: port) { FramedOrRawUploadHandler(store: store) }
             }
             do {
-                try server.start(at: bindAddress(port: ports[service] ?? 0))
+                ports[service] = try servers.start(spec).port
             } catch let error as SocketError {
                 if throwing { throw SocketError(code: error.code, message: "\(service) server: \(error.message)") }
                 state.note("\(service) server cannot start: \(error.message)", clock: Self.clock(), style: .bad)
-                continue
+            } catch let error as NetError {
+                if throwing { throw error }
+                state.note("\(service) server cannot start: \(error.message)", clock: Self.clock(), style: .bad)
             }
-            if let port = server.localAddress?.port { ports[service] = port }
-            servers[service] = server
         }
     }
 
     private func stopServers(except kept: ServiceSelection? = nil) {
-        for (service, server) in servers where !(kept?.includes(service) ?? false) {
-            server.stop()
-            servers[service] = nil
+        for service in [ConsoleState.echoService, ConsoleState.filesService] where !(kept?.includes(service) ?? false) {
+            servers.stop(service)
         }
-    }
-
-    private func bindAddress(port: UInt16) throws -> SocketAddress {
-        guard let address = try SocketAddress.resolve(host: options.host, port: port, passive: true).first else {
-            throw AddressError("cannot resolve host '\(options.host)'")
-        }
-        return address
     }
 
     // MARK: Keys and actions

@@ -25,12 +25,4 @@ func parseEndpoint(_ text: String) throws -> Endpoint {
     do { return try Endpoint(parsing: text) } catch let error as NetError { throw ValidationError(error.message) }
 }
 
-/// Resolves a host for binding; the first address wins.
-func bindAddress(host: String, port: UInt16) throws -> SocketAddress {
-    guard let address = try SocketAddress.resolve(host: host, port: port, passive: true).first else {
-        throw AddressError("cannot resolve host '\(host)'")
-    }
-    return address
-}
-
 extension ServeMode: ExpressibleByArgument {}

@@ -129,12 +129,10 @@ struct ServeCommand: ParsableCommand {
         let secondPort: UInt16
         if let filesPort {
             secondPort = filesPort
-        } else if port == 0 {
-            secondPort = 0
-        } else if port == UInt16.max {
-            throw ValidationError("--port 65535 leaves no next port for the file server; give --files-port")
+        } else if let next = ServerGroup.port(after: port) {
+            secondPort = next
         } else {
-            secondPort = port + 1
+            throw ValidationError("--port 65535 leaves no next port for the file server; give --files-port")
         }
         return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() }, store: nil),
                 ServiceSpec(name: "files", port: secondPort, makeHandler: makeFileHandler, store: store)]
@@ -180,33 +178,13 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         for loop in loops { loop.stop() }
     }
 
-    var servers: [TCPServer] = []
+    let group = ServerGroup(loops: loops, host: host, mode: mode, limits: limits, readBufferSize: readSize,
+                            reportsBytes: log.wantsBytes, sink: log.sink)
+    group.onAllStopped = { for loop in loops { loop.stop() } }
     var announcements: [String] = []
-    let budget = ConnectionBudget(limit: limits.maxConnections)
-    var running = 0  // touched on the main loop only
-    let serverStopped = {
-        mainLoop.execute {
-            running -= 1
-            if running == 0 { for loop in loops { loop.stop() } }
-        }
-    }
     for service in services {
-        let address = try bindAddress(host: host, port: service.port)
-        var first: TCPServer?
-        for loop in loops {
-            let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: limits, readBufferSize: readSize,
-                                   reportsBytes: log.wantsBytes, budget: budget, sink: log.sink, makeHandler: service.makeHandler)
-            if let first {
-                try server.start(sharingListenerOf: first)
-            } else {
-                try server.start(at: address)
-                first = server
-                announcements.append("\(service.name) server listening on \(server.localAddress ?? address)")
-            }
-            server.onStopped = serverStopped
-            servers.append(server)
-            running += 1
-        }
+        let address = try group.start(ServerGroup.Service(name: service.name, port: service.port, makeHandler: service.makeHandler))
+        announcements.append("\(service.name) server listening on \(address)")
         if let store = service.store {
             let stale = store.removeStaleTemporaryFiles()
             if stale.count > 0 {
@@ -223,9 +201,6 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     for loop in loops.dropFirst() { loop.stop() }
     for worker in workers { pthread_join(worker, nil) }
     // Every loop has stopped running, so their servers can be closed from here.
-    for server in servers {
-        server.onStopped = nil
-        server.stop()
-    }
+    group.stopAll()
 }
 

@@ -37,6 +37,12 @@ final class NewcomerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.path), "nothing created when refusing to start")
     }
 
+    func testTheConsoleAtTheLastPortSaysThereIsNoNextOne() throws {
+        let result = try runToCompletion(["--port", "65535"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "netconsole: --port 65535 leaves no next port for the console's file server; pick a lower --port, or --port 0\n")
+    }
+
     func testTheConsoleRefusingAPipeCreatesNoFolder() throws {
         let base = try makeTemporaryDirectory(self)
         let result = try runToCompletion(["--port", "0"], currentDirectory: base.path)
