@@ -25,9 +25,14 @@ let package = Package(
             name: "NetBench",
             dependencies: ["NetEngine", "CLinux"]
         ),
+        // Text for screens and logs made from the engine's events (no I/O): the engine itself formats none.
+        .target(
+            name: "NetText",
+            dependencies: ["NetEngine"]
+        ),
         .target(
             name: "NetConsoleUI",
-            dependencies: ["NetEngine", "CNCurses"]
+            dependencies: ["NetEngine", "NetText", "CNCurses"]
         ),
         .target(
             name: "Lab",
@@ -38,6 +43,7 @@ let package = Package(
             dependencies: [
                 "NetEngine",
                 "NetConsoleUI",
+                "NetText",
                 "NetBench",
                 "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

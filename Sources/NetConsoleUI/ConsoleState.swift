@@ -1,4 +1,5 @@
 import NetEngine
+import NetText
 
 /// Everything the console shows, reduced from engine events, client results and key presses. Pure: no I/O
 /// besides the file picker reading folders, so tests drive it directly.

@@ -1,4 +1,5 @@
 import NetEngine
+import NetText
 
 /// The headless servers' log: one timestamped line per event on stderr, safe to call from any loop thread. Lines of
 /// one kind are rate-limited and written by `LogWriter`'s own thread, so neither a flood of refusals nor a stderr

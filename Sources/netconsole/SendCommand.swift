@@ -3,6 +3,7 @@ import ArgumentParser
 import Glibc
 #endif
 import NetEngine
+import NetText
 
 struct SendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

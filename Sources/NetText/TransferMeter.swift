@@ -1,3 +1,5 @@
+import NetEngine
+
 /// Rate and time left for one transfer, from progress samples, plus the text a progress display shows.
 /// Shared by the `send` command's progress bar and the console.
 public struct TransferMeter {

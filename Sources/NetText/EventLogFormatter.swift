@@ -1,3 +1,5 @@
+import NetEngine
+
 /// One human line per engine event, shared by the headless log and the TUI's activity log.
 public enum EventLogFormatter {
     public static func line(for event: NetEvent) -> String {
