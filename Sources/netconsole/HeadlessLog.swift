@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NetEngine
 import NetText
 
@@ -7,14 +10,18 @@ import NetText
 final class HeadlessLog {
     private let quiet: Bool
     private let includeBytes: Bool
-    private let writer = LogWriter()
+    /// One JSON object per event on stdout instead of text lines on stderr.
+    let json: Bool
+    private let writer: LogWriter
     /// When each open connection's upload progress was last logged: at most once a second each.
     private var progressLoggedAt: [Int: Double] = [:]
     private let progressLock = Lock()
 
-    init(quiet: Bool, includeBytes: Bool = false) {
+    init(quiet: Bool, includeBytes: Bool = false, json: Bool = false) {
         self.quiet = quiet
         self.includeBytes = includeBytes
+        self.json = json
+        writer = json ? LogWriter(descriptor: STDOUT_FILENO, format: .json) : LogWriter()
     }
 
     /// Whether servers should report every read and write (costly at high rates, so off when not logged).
@@ -27,18 +34,18 @@ final class HeadlessLog {
     func record(_ event: NetEvent) {
         switch event {
         case .error, .uploadRejected, .connectionRefused:
-            write(EventLogFormatter.line(for: event), key: Self.kind(of: event))
+            write(event, key: Self.kind(of: event))
         case .bytesReceived, .bytesSent:
-            if !quiet && includeBytes { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
+            if !quiet && includeBytes { write(event, key: Self.kind(of: event)) }
         case let .uploadProgress(id, received, size):
             if !quiet && (includeBytes || progressIsDue(id: id, finished: received == size)) {
-                write(EventLogFormatter.line(for: event), key: Self.kind(of: event))
+                write(event, key: Self.kind(of: event))
             }
         case let .connectionClosed(id, _, _, _, _):
             progressLock.withLock { _ = progressLoggedAt.removeValue(forKey: id) }
-            if !quiet { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
+            if !quiet { write(event, key: Self.kind(of: event)) }
         default:
-            if !quiet { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
+            if !quiet { write(event, key: Self.kind(of: event)) }
         }
     }
 
@@ -52,12 +59,36 @@ final class HeadlessLog {
     }
 
     func note(_ message: String) {
-        if !quiet { write(message, key: "note") }
+        guard !quiet else { return }
+        if json {
+            writer.submit(EventJSON.line(event: "note", [("message", message)]) + "\n", key: "note")
+        } else {
+            write(message, key: "note")
+        }
+    }
+
+    /// "echo server listening on ADDRESS": a line on stdout for scripts, or a JSON `listening` object.
+    func announceListening(service: String, address: SocketAddress) {
+        if json {
+            writer.submit(EventJSON.line(event: "listening", [("service", service), ("address", "\(address)")]) + "\n", key: "listening")
+        } else {
+            printNow("\(service) server listening on \(address)")
+        }
     }
 
     /// Gives the writer a moment to finish before the process exits.
     func finish() {
         writer.drain(timeout: 1)
+    }
+
+    private func write(_ event: NetEvent, key: String) {
+        if json {
+            // The group announces listening itself, once per service, when it is ready.
+            if case .listening = event { return }
+            writer.submit(EventJSON.line(for: event) + "\n", key: key)
+        } else {
+            write(EventLogFormatter.line(for: event), key: key)
+        }
     }
 
     private func write(_ message: String, key: String) {

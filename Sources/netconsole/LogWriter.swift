@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import NetEngine
+import NetText
 
 /// Writes log lines to a file descriptor from a thread of its own, so a loop that logs never waits for the reader:
 /// when stderr is a pipe nobody drains, lines pile up in a bounded queue and past it are dropped and counted (and the
@@ -20,8 +21,13 @@ final class LogWriter {
     /// When held-back lines were last summed up: at most once a second, so the summaries are rate-limited too.
     private var summarizedAt = 0.0
 
-    init(descriptor: Int32 = STDERR_FILENO) {
+    /// How the writer's own lines (what the rate limit held back, what a full queue dropped) are written.
+    enum Format { case text, json }
+    private let format: Format
+
+    init(descriptor: Int32 = STDERR_FILENO, format: Format = .text) {
         self.descriptor = descriptor
+        self.format = format
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         pthread_detach(startThread { [self] in run() })
@@ -77,12 +83,18 @@ final class LogWriter {
     /// Summaries of what the rate limit held back and what a full queue dropped, as lines of their own.
     private func noteWhatWasHeldBack() {
         for (key, count) in limiter.takeSuppressed() {
-            enqueue("\(LogTimestamp.now()) … \(count) more \(key) line\(count == 1 ? "" : "s") not shown (rate limit)\n")
+            switch format {
+            case .text: enqueue("\(LogTimestamp.now()) … \(count) more \(key) line\(count == 1 ? "" : "s") not shown (rate limit)\n")
+            case .json: enqueue(EventJSON.line(event: "not_shown", [("kind", key), ("count", "\(count)"), ("why", "rate limit")]) + "\n")
+            }
         }
         if dropped > 0 {
             let count = dropped
             dropped = 0
-            enqueue("\(LogTimestamp.now()) … \(count) log line\(count == 1 ? "" : "s") dropped: the log was not being read\n")
+            switch format {
+            case .text: enqueue("\(LogTimestamp.now()) … \(count) log line\(count == 1 ? "" : "s") dropped: the log was not being read\n")
+            case .json: enqueue(EventJSON.line(event: "not_shown", [("count", "\(count)"), ("why", "the output was not being read")]) + "\n")
+            }
         }
     }
 

@@ -28,7 +28,7 @@ struct NetConsole: ParsableCommand {
         default ./received, created when the first one arrives).
         """,
         version: "netconsole \(NetConsole.version)",
-        subcommands: [ConsoleCommand.self, ServeCommand.self, EchoCommand.self, SendCommand.self, BenchCommand.self,
+        subcommands: [ConsoleCommand.self, ServeCommand.self, EchoCommand.self, ConnectCommand.self, SendCommand.self, BenchCommand.self,
                       LabCommand.self],
         defaultSubcommand: ConsoleCommand.self
     )

@@ -28,6 +28,9 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .long, help: "Send plain bytes (no header, no checksum), one connection per file, like netcat.")
     var raw = false
 
+    @Flag(name: .long, help: "Write one JSON object per event on stdout (connected, file_started, progress, file_confirmed, file_refused, failed, finished) instead of text.")
+    var json = false
+
     @Option(name: .long, help: ArgumentHelp("How long to wait for the server to answer or to take more data (seconds, or 500ms, 2m, 1h). (default: 60)", valueName: "seconds"),
             transform: { try Seconds.parse($0) })
     var timeout = Seconds(60)
@@ -49,10 +52,12 @@ struct SendCommand: ParsableCommand {
         }
 
         let loop = try EventLoop()
-        let display = SendProgressDisplay(files: files, onTerminal: isatty(2) == 1)
+        let text = json ? nil : SendProgressDisplay(files: files, onTerminal: isatty(2) == 1)
+        let objects = json ? SendJSONDisplay(files: files) : nil
         var outcome = false
         let sender = FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw) { event in
-            display.show(event)
+            text?.show(event)
+            objects?.show(event)
             if case let .finished(allConfirmed) = event {
                 outcome = allConfirmed
                 loop.stop()

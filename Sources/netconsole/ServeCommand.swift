@@ -78,6 +78,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Bytes asked for by each recv (1 to 1048576; the lab used 1024).", valueName: "bytes"))
     var readSize = 64 * 1024
 
+    @Flag(name: .long, help: "Write one JSON object per event on stdout (connections, bytes with -v, uploads, files saved, refusals, closes) instead of the text log on stderr.")
+    var json = false
+
     @Flag(name: .long, help: "Log nothing but errors.")
     var quiet = false
 
@@ -139,7 +142,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let log = HeadlessLog(quiet: quiet, includeBytes: byteLog && !noByteLog)
+        let log = HeadlessLog(quiet: quiet, includeBytes: byteLog && !noByteLog, json: json)
         let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout.seconds?.value, headerTimeout: headerTimeout.value)
         let services = try self.services()
         defer { log.finish() }
@@ -181,10 +184,10 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     let group = ServerGroup(loops: loops, host: host, mode: mode, limits: limits, readBufferSize: readSize,
                             reportsBytes: log.wantsBytes, sink: log.sink)
     group.onAllStopped = { for loop in loops { loop.stop() } }
-    var announcements: [String] = []
+    var announcements: [(String, SocketAddress)] = []
     for service in services {
         let address = try group.start(ServerGroup.Service(name: service.name, port: service.port, makeHandler: service.makeHandler))
-        announcements.append("\(service.name) server listening on \(address)")
+        announcements.append((service.name, address))
         if let store = service.store {
             let stale = store.removeStaleTemporaryFiles()
             if stale.count > 0 {
@@ -196,7 +199,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     var workers: [pthread_t] = []
     for loop in loops.dropFirst() { workers.append(startThread { loop.run() }) }
     // Said once every loop is about to serve, so a client that reacts to the line is served at once.
-    for line in announcements { printNow(line) }
+    for (service, address) in announcements { log.announceListening(service: service, address: address) }
     mainLoop.run()
     for loop in loops.dropFirst() { loop.stop() }
     for worker in workers { pthread_join(worker, nil) }

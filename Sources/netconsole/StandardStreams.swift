@@ -10,6 +10,10 @@ enum StandardStreams {
         write(1, bytes)
     }
 
+    static func writeOutput(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { writeOutput($0) }
+    }
+
     /// Writes `text` to stderr as is (no newline added).
     static func writeError(_ text: String) {
         fflush(nil)

@@ -163,4 +163,31 @@ final class EmbeddedHandlerTests: XCTestCase {
             XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent(saved[0]), encoding: .utf8), payload)
         }
     }
+
+    // MARK: A session with any peer
+
+    func testASessionReportsWhatArrivesAndEndsWithAHalfClose() throws {
+        var received: [UInt8] = []
+        var peerFinished = false
+        var closed: SocketError?? = nil
+        let session = SessionHandler { event in
+            switch event {
+            case .opened: break
+            case .received(let bytes): received += bytes
+            case .peerFinished: peerFinished = true
+            case .closed(let error): closed = .some(error)
+            }
+        }
+        let embedded = try EmbeddedConnection(handler: session)
+        session.send(Array("GET / HTTP/1.0\r\n\r\n".utf8))
+        XCTAssertEqual(embedded.takeWrittenText(), "GET / HTTP/1.0\r\n\r\n")
+        session.finishSending()
+        XCTAssertTrue(embedded.connection.isWriteShutDown, "our FIN is out")
+        embedded.receive("HTTP/1.0 200 OK\r\n")
+        XCTAssertEqual(String(decoding: received, as: UTF8.self), "HTTP/1.0 200 OK\r\n", "answers still arrive after our FIN")
+        XCTAssertTrue(closed == nil, "still open")
+        embedded.receiveEnd()
+        XCTAssertTrue(peerFinished)
+        XCTAssertEqual(closed, .some(nil), "both sides done: an orderly end")
+    }
 }

@@ -32,6 +32,9 @@ public final class Connection: EventHandler {
     @exclusivity(unchecked) private var pending = OutputBuffer()
     @exclusivity(unchecked) private var closeAfterFlush = false
     @exclusivity(unchecked) private var readingPaused = false
+    /// Half-close asked for: the FIN goes out once pending output is sent.
+    private var shutdownWriteAfterFlush = false
+    public private(set) var isWriteShutDown = false
 
     init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
         self.id = id
@@ -87,6 +90,18 @@ public final class Connection: EventHandler {
         guard !isClosed else { return }
         closeAfterFlush = true
         if pending.isEmpty { close() } else { updateInterest() }
+    }
+
+    /// Sends a FIN once pending output is out, and keeps reading (how netcat ends a request): the peer sees the end
+    /// of our stream and may still answer.
+    public func shutdownWrite() {
+        guard !isClosed, !isWriteShutDown else { return }
+        if pending.isEmpty {
+            isWriteShutDown = true
+            transport.shutdownWrite()
+        } else {
+            shutdownWriteAfterFlush = true
+        }
     }
 
     /// Pauses or resumes reading from the peer (for handlers with their own backpressure).
@@ -178,6 +193,11 @@ public final class Connection: EventHandler {
         } catch { return }
         if pending.isEmpty {
             if closeAfterFlush { close(); return }
+            if shutdownWriteAfterFlush {
+                shutdownWriteAfterFlush = false
+                isWriteShutDown = true
+                transport.shutdownWrite()
+            }
             updateInterest()
         }
     }

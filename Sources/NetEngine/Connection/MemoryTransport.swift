@@ -41,5 +41,7 @@ final class MemoryTransport: Transport {
     }
 
     func setResetOnClose() throws { resetOnClose = true }
+    private(set) var writeShutDown = false
+    func shutdownWrite() { writeShutDown = true }
     func close() { isClosed = true }
 }

@@ -9,7 +9,11 @@ public protocol Transport: AnyObject {
     func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int?
     /// Makes the next close a reset (RST) instead of an orderly end.
     func setResetOnClose() throws
+    /// Ends the sending direction (FIN); receiving goes on.
+    func shutdownWrite()
     func close()
 }
 
-extension Socket: Transport {}
+extension Socket: Transport {
+    public func shutdownWrite() { shutdown(.write) }
+}
