@@ -169,7 +169,7 @@ public struct ConsoleState {
             if savedFiles.count > 500 { savedFiles.removeFirst(savedFiles.count - 500) }
         case let .uploadRejected(id, _):
             updateConnection(id) { $0.upload = nil }
-        case .connectionRefused, .error:
+        case .connectionRefused, .connectionDenied, .error:
             break
         }
         log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
@@ -190,7 +190,7 @@ public struct ConsoleState {
 
     private static func logStyle(for event: NetEvent) -> CellStyle {
         switch event {
-        case .error, .uploadRejected, .connectionRefused: return .bad
+        case .error, .uploadRejected, .connectionRefused, .connectionDenied: return .bad
         case .fileSaved, .listening: return .good
         case .connectionClosed(_, _, _, _, let reason): return reason == nil ? .muted : .bad
         default: return .normal

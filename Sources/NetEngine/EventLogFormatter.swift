@@ -13,6 +13,8 @@ public enum EventLogFormatter {
             return "#\(id) \(peer) closed, \(bytesIn) bytes in, \(bytesOut) bytes out\(why)"
         case let .connectionRefused(peer, reason):
             return "\(peer) refused: \(reason.sanitizedForDisplay)"
+        case let .connectionDenied(service, peer, reason):
+            return "\(peer) denied (\(service)): \(reason.sanitizedForDisplay)"
         case let .bytesReceived(id, count):
             return "#\(id) received \(count) bytes"
         case let .bytesSent(id, count):

@@ -6,6 +6,8 @@ public enum NetEvent: Sendable {
     case connectionClosed(id: Int, peer: SocketAddress, bytesIn: Int, bytesOut: Int, reason: String?)
     /// A connection turned away before it was served (a limit was reached).
     case connectionRefused(peer: SocketAddress, reason: String)
+    /// A peer the access policy (`--allow`/`--deny`) refuses, closed at accept (TCP) or its datagram dropped (UDP).
+    case connectionDenied(service: String, peer: SocketAddress, reason: String)
     case bytesReceived(id: Int, count: Int)
     case bytesSent(id: Int, count: Int)
     case uploadStarted(id: Int, name: String, size: Int64?)

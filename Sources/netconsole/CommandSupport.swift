@@ -27,6 +27,11 @@ func parseEndpoint(_ text: String) throws -> Endpoint {
     do { return try Endpoint(parsing: text) } catch let error as SocketError { throw ValidationError(error.message) }
 }
 
+/// Parses an address block for `--allow`/`--deny`.
+func parseCIDR(_ text: String) throws -> CIDRBlock {
+    do { return try CIDRBlock(parsing: text) } catch let error as CIDRError { throw ValidationError(error.description) }
+}
+
 /// Resolves a host for binding; the first address wins.
 func bindAddress(host: String, port: UInt16) throws -> SocketAddress {
     guard let address = try SocketAddress.resolve(host: host, port: port, passive: true).first else {

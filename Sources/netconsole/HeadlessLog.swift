@@ -25,7 +25,7 @@ final class HeadlessLog {
 
     func record(_ event: NetEvent) {
         switch event {
-        case .error, .uploadRejected, .connectionRefused:
+        case .error, .uploadRejected, .connectionRefused, .connectionDenied:
             write(EventLogFormatter.line(for: event), key: Self.kind(of: event))
         case .bytesReceived, .bytesSent:
             if !quiet && includeBytes { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
@@ -70,6 +70,7 @@ final class HeadlessLog {
         case .connectionOpened: return "'connected'"
         case .connectionClosed: return "'closed'"
         case .connectionRefused: return "'refused'"
+        case .connectionDenied: return "'denied'"
         case .bytesReceived: return "'received'"
         case .bytesSent: return "'sent'"
         case .uploadStarted: return "'upload started'"

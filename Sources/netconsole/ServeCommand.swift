@@ -48,6 +48,14 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Port to listen on; 0 picks a free port and prints it.")
     var port: UInt16 = 12345
 
+    @Option(name: .long, help: ArgumentHelp("Admit only peers in this address block, IPv4 or IPv6 (repeatable): 10.0.0.0/8, 192.168.1.7, ::1/128. Every other peer is refused at accept.", valueName: "cidr"),
+            transform: { try parseCIDR($0) })
+    var allow: [CIDRBlock] = []
+
+    @Option(name: .long, help: ArgumentHelp("Refuse peers in this address block (repeatable); wins over --allow.", valueName: "cidr"),
+            transform: { try parseCIDR($0) })
+    var deny: [CIDRBlock] = []
+
     @Option(name: .long, help: "once: one client then exit; sequential: forever, one client after another; concurrent: forever, many at once.")
     var mode: ServeMode = .concurrent
 
@@ -153,7 +161,8 @@ struct ServeCommand: ParsableCommand {
             }
         }
         do {
-            try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize, log: log)
+            try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize,
+                           access: AccessPolicy(allow: allow, deny: deny), log: log)
         } catch let error as SocketError {
             throw failure(error.message)
         }
@@ -171,7 +180,7 @@ struct ServiceSpec {
 
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
 func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int,
-                readSize: Int = 64 * 1024, log: HeadlessLog) throws {
+                readSize: Int = 64 * 1024, access: AccessPolicy = AccessPolicy(), log: HeadlessLog) throws {
     let mainLoop = try EventLoop()
     var loops = [mainLoop]
     for _ in 1..<threads { loops.append(try EventLoop()) }
@@ -191,6 +200,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         for loop in loops {
             let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: limits, readBufferSize: readSize,
                                    reportsBytes: log.wantsBytes, budget: budget, sink: log.sink, makeHandler: service.makeHandler)
+            server.accessPolicy = access
             if let first {
                 try server.start(sharingListenerOf: first)
             } else {
@@ -208,6 +218,13 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
                 log.note("removed \(stale.count) unfinished upload\(stale.count == 1 ? "" : "s") left in \(store.directory) by an earlier run (\(stale.bytes) bytes)")
             }
         }
+    }
+
+    if !access.admitsEveryone {
+        let allowed = access.allow.map(\.description).joined(separator: ", ")
+        let denied = access.deny.map(\.description).joined(separator: ", ")
+        log.note(access.allow.isEmpty ? "refusing peers in \(denied) at accept"
+                 : "admitting only peers in \(allowed)" + (denied.isEmpty ? "" : " but not in \(denied)"))
     }
 
     // The main loop holds the watcher for as long as it runs.
