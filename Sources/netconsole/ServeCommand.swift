@@ -14,7 +14,9 @@ struct ServeCommand: ParsableCommand {
         kinds of upload on one port: a connection that starts with the framed header (`netconsole send`, see \
         docs/PROTOCOL.md) is checked against its size and SHA-256; any other connection is a raw upload whose bytes \
         until EOF become a new file (`nc -N HOST PORT < file`, the lab's file client). --raw takes every connection \
-        as raw; --framed-only refuses raw ones.
+        as raw; --framed-only refuses raw ones. --secret-file F makes every upload prove it knows a shared secret \
+        (netconsole send --secret-file F) and refuses raw ones. --allow/--deny CIDR decide who may connect at all, \
+        for every service.
         Prints "echo server listening on HOST:PORT" and/or "files server listening on HOST:PORT" on stdout once \
         it listens (useful with --port 0).
         Ctrl-C, SIGTERM or SIGHUP stops accepting, closes clients (unfinished uploads are removed) and exits 0.
@@ -35,6 +37,12 @@ struct ServeCommand: ParsableCommand {
 
     @Flag(name: .long, help: "File server: refuse connections that do not start with the framed header (no raw uploads).")
     var framedOnly = false
+
+    @Option(name: .long, help: ArgumentHelp("File server: every framed upload must carry the secret held in this file's first line (netconsole send --secret-file); raw uploads are refused. Only on a loopback --host unless --insecure.", valueName: "file"))
+    var secretFile: String?
+
+    @Flag(name: .long, help: "Allow --secret-file on a non-loopback --host, although without TLS the secret and the files cross the network in clear text.")
+    var insecure = false
 
     @Option(name: .long, help: ArgumentHelp("Largest upload accepted, e.g. 500M, 2G.", valueName: "size"))
     var maxSize = "1G"
@@ -109,6 +117,7 @@ struct ServeCommand: ParsableCommand {
             if framedOnly { throw ValidationError("--framed-only needs --files DIR") }
             if filesPort != nil { throw ValidationError("--files-port needs --files DIR") }
             if noFsync { throw ValidationError("--no-fsync needs --files DIR") }
+            if secretFile != nil { throw ValidationError("--secret-file needs --files DIR (it guards uploads)") }
         } else if filesPort != nil && !echo {
             throw ValidationError("--files-port is for running beside --echo; without --echo the file server uses --port")
         }
@@ -116,14 +125,21 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--max-size '\(maxSize)' is not a size (examples: 1048576, 64K, 500M, 2G)")
         }
         if let files, files.isEmpty { throw ValidationError("--files needs a folder") }
+        if secretFile != nil && raw { throw ValidationError("--secret-file cannot guard --raw uploads: they carry no secret") }
+        if insecure && secretFile == nil { throw ValidationError("--insecure only matters with --secret-file") }
     }
 
     /// The services asked for: echo alone (default), files alone, or both on two ports.
     func services() throws -> [ServiceSpec] {
         guard let files else { return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() }, store: nil)] }
-        let options = FileServerOptions(directory: files, maxSize: ByteCount.parse(maxSize) ?? FileServerOptions.defaultMaxSize,
+        var options = FileServerOptions(directory: files, maxSize: ByteCount.parse(maxSize) ?? FileServerOptions.defaultMaxSize,
                                         fsync: !noFsync, raw: raw, stallTimeout: stallTimeout.value, minimumRate: minRate,
                                         keepEmpty: keepEmpty)
+        if let secretFile {
+            do { options.secret = try SharedSecret.load(fromFile: secretFile) } catch let error as SharedSecretError {
+                throw failure(error.message)
+            }
+        }
         let store = UploadStore(options: options)
         let makeFileHandler: () -> ConnectionHandler
         if raw {
@@ -153,6 +169,14 @@ struct ServeCommand: ParsableCommand {
         let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout.seconds?.value, headerTimeout: headerTimeout.value)
         let services = try self.services()
         defer { log.finish() }
+        if secretFile != nil, let address = try? bindAddress(host: host, port: port), !address.isLoopback {
+            if !insecure {
+                throw failure("--secret-file on \(address.host), not a loopback address, would send the secret and every file in "
+                              + "clear text (netconsole has no TLS): listen on 127.0.0.1 and reach it through an SSH tunnel, "
+                              + "or add --insecure to accept that")
+            }
+            log.note("--insecure: the secret and every file cross the network in clear text; anyone on the path can read both and reuse the secret")
+        }
         if let files {
             // Past a file size limit (ulimit -f) a write should fail with EFBIG, refusing that upload, not kill us.
             signal(SIGXFSZ, SIG_IGN)

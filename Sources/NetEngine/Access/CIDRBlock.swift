@@ -108,6 +108,13 @@ public struct CIDRError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 extension SocketAddress {
+    /// Whether the host is in 127.0.0.0/8 or is ::1 (an IPv4-mapped 127.x counts): reachable from this machine only.
+    public var isLoopback: Bool {
+        var bytes = addressBytes
+        if CIDRBlock.isIPv4Mapped(bytes) { bytes = Array(bytes[12...]) }
+        return bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
+    }
+
     /// The host's bytes: 4 for IPv4, 16 for IPv6.
     public var addressBytes: [UInt8] {
         var copy = storage

@@ -7,9 +7,14 @@ public enum FileTransferProtocol {
     public static let headerMagic: [UInt8] = [0x4E, 0x43, 0x46, 0x54]
     /// "NCFE": starts every trailer, right after the payload.
     public static let trailerMagic: [UInt8] = [0x4E, 0x43, 0x46, 0x45]
+    /// The header without a secret.
     public static let version: UInt8 = 1
+    /// The header with a shared secret (`send --secret-file`): version 1's fields, then the secret's length and bytes.
+    public static let secretVersion: UInt8 = 2
     /// Magic (4), version (1), name length (2, big-endian), size (8, big-endian).
     public static let fixedHeaderLength = 15
+    /// Version 2: version 1's fixed part, then the secret's length (1).
+    public static let fixedSecretHeaderLength = 16
     /// Longest name accepted on the wire, in bytes; longer names are refused as bad headers.
     public static let maxNameLength = 4096
     /// Magic (4) and SHA-256 digest (32).
@@ -24,10 +29,13 @@ public struct FileHeader: Equatable, Sendable {
     /// The name as sent (UTF-8, invalid sequences repaired); the server reduces it to a safe base name.
     public var name: String
     public var size: Int64
+    /// The shared secret a version 2 header carries; nil in a version 1 header.
+    public var secret: [UInt8]?
 
-    public init(name: String, size: Int64) {
+    public init(name: String, size: Int64, secret: [UInt8]? = nil) {
         self.name = name
         self.size = size
+        self.secret = secret
     }
 }
 
@@ -52,6 +60,8 @@ public struct FileTransferError: Error, Equatable, CustomStringConvertible, Send
 public enum FileTransferStatus {
     /// Malformed header or trailer, unsupported version.
     public static let badRequest = 400
+    /// The server needs a shared secret and the upload carried none, or the wrong one.
+    public static let unauthorized = 401
     /// The stream ended (or was cut) before the declared size.
     public static let incomplete = 408
     /// Declared size above the server's `--max-size`.
@@ -66,15 +76,20 @@ public enum FileTransferStatus {
 
 /// Builds the bytes a client sends.
 public enum FileTransferEncoder {
-    /// The header announcing a file called `name` (truncated to the wire limit on a UTF-8 boundary) of `size` bytes.
-    public static func header(name: String, size: Int64) -> [UInt8] {
+    /// The header announcing a file called `name` (truncated to the wire limit on a UTF-8 boundary) of `size` bytes;
+    /// version 2, carrying `secret`, when one is given.
+    public static func header(name: String, size: Int64, secret: SharedSecret? = nil) -> [UInt8] {
         precondition(size >= 0, "a file size is never negative")
         let nameBytes = Array(name.truncatedToUTF8Length(FileTransferProtocol.maxNameLength).utf8)
         var bytes = FileTransferProtocol.headerMagic
-        bytes.reserveCapacity(FileTransferProtocol.fixedHeaderLength + nameBytes.count)
-        bytes.append(FileTransferProtocol.version)
+        bytes.reserveCapacity(FileTransferProtocol.fixedSecretHeaderLength + nameBytes.count + (secret?.bytes.count ?? 0))
+        bytes.append(secret == nil ? FileTransferProtocol.version : FileTransferProtocol.secretVersion)
         appendBigEndian(UInt64(nameBytes.count), byteCount: 2, to: &bytes)
         appendBigEndian(UInt64(size), byteCount: 8, to: &bytes)
+        if let secret {
+            bytes.append(UInt8(secret.bytes.count))
+            bytes.append(contentsOf: secret.bytes)
+        }
         bytes.append(contentsOf: nameBytes)
         return bytes
     }
