@@ -169,7 +169,7 @@ public struct ConsoleState {
             if savedFiles.count > 500 { savedFiles.removeFirst(savedFiles.count - 500) }
         case let .uploadRejected(id, _):
             updateConnection(id) { $0.upload = nil }
-        case .connectionRefused, .connectionDenied, .error:
+        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .error:
             break
         }
         log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))

@@ -25,7 +25,7 @@ final class HeadlessLog {
 
     func record(_ event: NetEvent) {
         switch event {
-        case .error, .uploadRejected, .connectionRefused, .connectionDenied:
+        case .error, .uploadRejected, .connectionRefused, .connectionDenied, .datagramsDropped:
             write(EventLogFormatter.line(for: event), key: Self.kind(of: event))
         case .bytesReceived, .bytesSent:
             if !quiet && includeBytes { write(EventLogFormatter.line(for: event), key: Self.kind(of: event)) }
@@ -71,6 +71,8 @@ final class HeadlessLog {
         case .connectionClosed: return "'closed'"
         case .connectionRefused: return "'refused'"
         case .connectionDenied: return "'denied'"
+        case .datagramsEchoed: return "'datagrams echoed'"
+        case .datagramsDropped: return "'datagrams dropped'"
         case .bytesReceived: return "'received'"
         case .bytesSent: return "'sent'"
         case .uploadStarted: return "'upload started'"

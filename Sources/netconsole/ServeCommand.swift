@@ -26,6 +26,12 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Run the echo server (the default when --files is not given).")
     var echo = false
 
+    @Flag(name: .long, help: "Also run the echo server over UDP (RFC 862), on the same port number as the TCP one.")
+    var udp = false
+
+    @Flag(name: .long, help: "Run the echo server over UDP only, without the TCP one.")
+    var udpOnly = false
+
     @Option(name: .long, help: ArgumentHelp("Run the file server, saving uploads into this folder (created if missing).", valueName: "dir"))
     var files: String?
 
@@ -125,12 +131,29 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--max-size '\(maxSize)' is not a size (examples: 1048576, 64K, 500M, 2G)")
         }
         if let files, files.isEmpty { throw ValidationError("--files needs a folder") }
+        if udp && udpOnly { throw ValidationError("--udp (beside TCP) and --udp-only contradict each other") }
+        if udp || udpOnly {
+            let flag = udp ? "--udp" : "--udp-only"
+            if files != nil && !echo { throw ValidationError("\(flag) is for the echo server: with --files, add --echo") }
+            if mode != .concurrent { throw ValidationError("\(flag) needs --mode concurrent: UDP has no connections to take one at a time") }
+        }
         if secretFile != nil && raw { throw ValidationError("--secret-file cannot guard --raw uploads: they carry no secret") }
         if insecure && secretFile == nil { throw ValidationError("--insecure only matters with --secret-file") }
     }
 
     /// The services asked for: echo alone (default), files alone, or both on two ports.
     func services() throws -> [ServiceSpec] {
+        let all = try tcpServices()
+        return udpOnly ? all.filter { $0.name != "echo" } : all
+    }
+
+    /// The UDP echo server asked for, if any: beside TCP it takes the port number the TCP echo server got.
+    var udpEcho: UDPEchoSpec? {
+        guard udp || udpOnly else { return nil }
+        return UDPEchoSpec(port: port, besideTCPEcho: udp)
+    }
+
+    private func tcpServices() throws -> [ServiceSpec] {
         guard let files else { return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() }, store: nil)] }
         var options = FileServerOptions(directory: files, maxSize: ByteCount.parse(maxSize) ?? FileServerOptions.defaultMaxSize,
                                         fsync: !noFsync, raw: raw, stallTimeout: stallTimeout.value, minimumRate: minRate,
@@ -186,11 +209,17 @@ struct ServeCommand: ParsableCommand {
         }
         do {
             try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize,
-                           access: AccessPolicy(allow: allow, deny: deny), log: log)
+                           access: AccessPolicy(allow: allow, deny: deny), udpEcho: udpEcho, log: log)
         } catch let error as SocketError {
             throw failure(error.message)
         }
     }
+}
+
+/// The UDP echo server: on `port`, or on the port number the TCP echo server got.
+struct UDPEchoSpec {
+    let port: UInt16
+    let besideTCPEcho: Bool
 }
 
 /// One service to listen for: its name in logs, its port, and the handler each connection gets.
@@ -204,7 +233,8 @@ struct ServiceSpec {
 
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
 func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int,
-                readSize: Int = 64 * 1024, access: AccessPolicy = AccessPolicy(), log: HeadlessLog) throws {
+                readSize: Int = 64 * 1024, access: AccessPolicy = AccessPolicy(), udpEcho: UDPEchoSpec? = nil,
+                log: HeadlessLog) throws {
     let mainLoop = try EventLoop()
     var loops = [mainLoop]
     for _ in 1..<threads { loops.append(try EventLoop()) }
@@ -244,6 +274,17 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         }
     }
 
+    var udpServer: UDPEchoServer?
+    if let udpEcho {
+        let tcpEcho = servers.first { $0.service == "echo" }?.localAddress
+        let port = udpEcho.besideTCPEcho ? tcpEcho?.port ?? udpEcho.port : udpEcho.port
+        let server = UDPEchoServer(loop: mainLoop, sink: log.sink)
+        server.accessPolicy = access
+        try server.start(at: try bindAddress(host: host, port: port))
+        printNow("\(server.service) server listening on \(server.localAddress!)")
+        udpServer = server
+    }
+
     if !access.admitsEveryone {
         let allowed = access.allow.map(\.description).joined(separator: ", ")
         let denied = access.deny.map(\.description).joined(separator: ", ")
@@ -268,5 +309,6 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         server.onStopped = nil
         server.stop()
     }
+    udpServer?.stop()
 }
 
