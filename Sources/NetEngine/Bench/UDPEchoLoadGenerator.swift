@@ -110,7 +110,7 @@ public final class UDPEchoLoadGenerator {
             if sending { try send(channel, index, now: now) }
         }
 
-        func receiveAll(from channel: Int, now: UInt64, sending: Bool) throws {
+        func receiveAll(from channel: Int, sending: Bool) throws {
             for _ in 0..<64 {
                 let received: DatagramSocket.Received?
                 do {
@@ -119,6 +119,8 @@ public final class UDPEchoLoadGenerator {
                     throw SocketError(code: ECONNREFUSED, message: "nothing answers on UDP port \(remote) (port unreachable)")
                 }
                 guard let received else { return }
+                // A timestamp per datagram: an echo of a datagram sent in this same batch must not take zero time.
+                let now = BenchClock.nanoseconds()
                 guard received.stored >= 8 else { report.mismatched += 1; continue }
                 let sequence = incoming.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
                 let index = Int(sequence % UInt64(pipeline))
@@ -137,7 +139,7 @@ public final class UDPEchoLoadGenerator {
                         report.lost += 1
                     }
                 }
-                try retire(channel, index, now: now, sending: sending)
+                try retire(channel, index, now: BenchClock.nanoseconds(), sending: sending)
             }
         }
 
@@ -154,8 +156,10 @@ public final class UDPEchoLoadGenerator {
             _ = poll(&descriptors, nfds_t(descriptors.count), 5)
             now = BenchClock.nanoseconds()
             for channel in 0..<sockets where descriptors[channel].revents != 0 {
-                try receiveAll(from: channel, now: now, sending: now < measureEnd)
+                try receiveAll(from: channel, sending: now < measureEnd)
             }
+            // Datagrams were just sent with later timestamps than the one taken before receiving.
+            now = BenchClock.nanoseconds()
             if now - lastSweep >= 5_000_000 {
                 lastSweep = now
                 for channel in 0..<sockets {
