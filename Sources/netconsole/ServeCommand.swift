@@ -167,9 +167,10 @@ struct ServeCommand: ParsableCommand {
         let makeFileHandler: () -> ConnectionHandler
         if raw {
             makeFileHandler = { RawUploadHandler(store: store) }
-        } else if framedOnly {
+        } else if framedOnly && options.secret == nil {
             makeFileHandler = { FileUploadHandler(store: store) }
         } else {
+            // With a secret, this handler refuses raw uploads with a 401 that names the secret, not a bad header.
             makeFileHandler = { FramedOrRawUploadHandler(store: store) }
         }
         guard echo else { return [ServiceSpec(name: "files", port: port, makeHandler: makeFileHandler, store: store)] }

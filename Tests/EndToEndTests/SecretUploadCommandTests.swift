@@ -59,6 +59,15 @@ final class SecretUploadCommandTests: XCTestCase {
         XCTAssertEqual(try saved(), [])
     }
 
+    func testWithFramedOnlyARawUploadIsStillToldAboutTheSecret() throws {
+        let nc = try XCTUnwrap(which("nc"), "nc (netcat-openbsd) is needed")
+        let (server, port) = try startServer(secret: "tea for two", ["--framed-only"])
+        _ = try runToCompletion(executable: nc, ["-N", "127.0.0.1", "\(port)"], input: Data("raw bytes\n".utf8))
+        XCTAssertTrue(server.waitForStderr { $0.contains("upload rejected: 401 raw uploads are refused: this server needs the shared secret") }, server.stderr)
+        XCTAssertFalse(server.stderr.contains("started with --raw"), "no advice that cannot work with a secret: \(server.stderr)")
+        XCTAssertEqual(try saved(), [])
+    }
+
     func testASecretOnANonLoopbackAddressNeedsInsecure() throws {
         let secret = try file("server.secret", "tea for two")
         let refused = try runToCompletion(["serve", "--files", folder.path, "--host", "0.0.0.0", "--port", "0", "--secret-file", secret])
