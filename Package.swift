@@ -49,7 +49,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "NetEngineTests", dependencies: ["NetEngine"]),
+        .testTarget(name: "NetEngineTests", dependencies: ["NetEngine", "NetText"]),
         .testTarget(name: "NetConsoleUITests", dependencies: ["NetConsoleUI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NetEngine"]),
     ],

@@ -3,17 +3,18 @@
 # Servers run pinned to CPU 0, the load generator to CPU 1 (unless --unpinned), every server driven by the same
 # generator (`netconsole bench echo`). Prints one table per case with ratios against ours.
 #
-# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,files,memory]
+# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,udp,files,memory]
 #   --quick      1 run of 2 s per case (smoke test of the whole script)
 #   --unpinned   no taskset; ours runs with --threads 1 and (netconsole-t2) --threads 2, NIO uses both cores too
 #   --runs N     runs per case and server (median reported; default 5)
 #   --duration S seconds measured per run (default 5; 0.5 s warmup before each)
-#   --only LIST  sections to run: echo, files, memory (default all)
+#   --only LIST  sections to run: echo, udp, files, memory (default all)
 #   --servers L  echo servers to run, comma-separated (default: all of ECHO_SERVERS below)
 #   --cases L    echo cases, comma-separated CONNSxSIZE (default: 1x64,100x1K,10x64K)
 # Environment: SCRATCH=.build-xyz builds netconsole in that scratch path (default .build);
 #              BASELINE=REV also builds netconsole as of git revision REV and runs it as echo server
 #              "netconsole-base" beside today's (before/after a change to the hot path, in one run);
+#              NETCONSOLE=path uses that netconsole binary instead of building one (for trying the script out);
 #              FILE_SIZE=1G size of the file-transfer test file.
 # It installs missing Debian packages (apt-get) and builds SwiftNIO's NIOEchoServer from the machine's local
 # swift-nio copy into Benchmarks/.work/ (git-ignored); nothing of NIO is part of the product.
@@ -26,7 +27,7 @@ RUNS=5
 DURATION=5
 WARMUP=0.5
 PINNED=1
-SECTIONS="echo,files,memory"
+SECTIONS="echo,udp,files,memory"
 SERVERS_OPT=""
 CASES_OPT=""
 FILE_SIZE=${FILE_SIZE:-1G}
@@ -89,6 +90,10 @@ ensure_packages() {
 # The release build as the README ships it: the Swift runtime linked in (--static-swift-stdlib), so only the
 # runtime code it touches becomes resident. Used for every table.
 build_ours() {
+    if [ -n "${NETCONSOLE:-}" ]; then
+        log "using $NETCONSOLE (not built)"
+        return
+    fi
     local scratch=${SCRATCH:-.build}
     log "building netconsole (release, --static-swift-stdlib, $scratch)"
     (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product netconsole >&2)
@@ -287,6 +292,116 @@ for case in cases:
 PY
 }
 
+# MARK: UDP echo
+
+UDP_SERVERS=(netconsole socat c-udp)
+# SOCKETS SIZE PIPELINE: one datagram at a time (latency), then datagrams in flight from one and from four sockets.
+UDP_CASES=("1 64 1" "1 64 8" "4 64 8" "4 1K 8")
+
+build_c_udp_echo() {
+    C_UDP_ECHO="$WORK/udp_echo"
+    if [ ! -x "$C_UDP_ECHO" ] || [ "$PEERS/udp_echo.c" -nt "$C_UDP_ECHO" ]; then
+        gcc -O2 -o "$C_UDP_ECHO" "$PEERS/udp_echo.c"
+    fi
+}
+
+free_udp_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for_udp_port() {
+    for _ in $(seq 1 200); do
+        [ -n "$(ss -lunH "sport = :$1" 2>/dev/null)" ] && return 0
+        sleep 0.05
+    done
+    echo "nothing listens on UDP port $1" >&2
+    return 1
+}
+
+start_udp_server() {
+    local name=$1 port
+    port=$(free_udp_port)
+    local cpu; cpu=$(server_cpu)
+    case "$name" in
+        netconsole) $cpu "$NETCONSOLE" serve --udp-only --host 127.0.0.1 --port "$port" --quiet >/dev/null & ;;
+        # fork: a child per source address (the generator's sockets); -T ends a child once its source is silent.
+        socat) $cpu socat -T 3 "UDP-LISTEN:$port,bind=127.0.0.1,fork" PIPE & ;;
+        c-udp) $cpu "$C_UDP_ECHO" 127.0.0.1 "$port" & ;;
+        *) echo "unknown UDP server $name" >&2; return 1 ;;
+    esac
+    SERVER_PID=$!
+    STARTED_PIDS+=("$SERVER_PID")
+    SERVER_PORT=$port
+    wait_for_udp_port "$port"
+}
+
+run_udp() {
+    build_c_udp_echo
+    local load; load=$(load_cpu)
+    for case in "${UDP_CASES[@]}"; do
+        set -- $case
+        local sockets=$1 size=$2 pipeline=$3
+        for run in $(seq 1 "$RUNS"); do
+            for name in "${UDP_SERVERS[@]}"; do
+                # socat's UDP-LISTEN forks a child for a peer's first datagram; datagrams that arrive meanwhile start
+                # children of their own and come back twice or to the wrong socket: it is measured one at a time only.
+                if [ "$name" = socat ] && { [ "$sockets" != 1 ] || [ "$pipeline" != 1 ]; }; then continue; fi
+                # A fresh server per run: socat's children belong to the sockets of one generator.
+                start_udp_server "$name"
+                local cmd=($load "$NETCONSOLE" bench echo --udp "127.0.0.1:$SERVER_PORT" --connections "$sockets" --size "$size" --pipeline "$pipeline" --duration "$DURATION" --warmup "$WARMUP")
+                local line status=0 ticks_before ticks_after started ended
+                ticks_before=$(cpu_ticks "$SERVER_PID"); started=$(now)
+                line=$("${cmd[@]}" 2>"$WORK/bench-stderr" | grep '^result ') || status=$?
+                ticks_after=$(cpu_ticks "$SERVER_PID"); ended=$(now)
+                if [ $status -ne 0 ] || [ -z "$line" ]; then
+                    log "udp $name ${sockets}x${size}x$pipeline run $run failed: $(tr '\n' ' ' < "$WORK/bench-stderr")"
+                    line="result datagrams_per_s=nan mb_per_s=nan p50_us=nan p99_us=nan sent=0 echoed=0 lost=nan loss_pct=nan late=nan mismatches=nan cpu_pct=nan"
+                fi
+                line="$line server_cpu_pct=$(python3 -c "print(round(($ticks_after - $ticks_before) / $(getconf CLK_TCK) / ($ended - $started) * 100))")"
+                log "udp $name ${sockets}x${size}x$pipeline run $run: ${line#result }"
+                echo -e "udp\t${sockets} x $size, pipeline $pipeline\t$name\t$line" >> "$RESULTS"
+                pkill -P "$SERVER_PID" 2>/dev/null || true
+                stop_server "$SERVER_PID"
+            done
+        done
+    done
+    echo "load command: ${load:+$load }netconsole bench echo --udp 127.0.0.1:PORT --connections N --size S --pipeline K --duration $DURATION --warmup $WARMUP ($RUNS runs, median)"
+    echo "servers: netconsole serve --udp-only; socat -T 3 UDP-LISTEN:PORT,fork PIPE (one datagram in flight only; its forked children not in the CPU column); Benchmarks/peers/udp_echo.c (blocking recvfrom/sendto)"
+    python3 - "$RESULTS" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+order = []
+for line in open(sys.argv[1]):
+    section, case, name, result = line.rstrip("\n").split("\t")
+    if section != "udp":
+        continue
+    fields = dict(kv.split("=") for kv in result.split()[1:])
+    if (case, name) not in rows:
+        order.append((case, name))
+    rows[(case, name)].append(fields)
+def med(name, case, key):
+    values = [float(r[key]) for r in rows[(case, name)] if r.get(key, "nan") != "nan"]
+    return statistics.median(values) if values else float("nan")
+cases = []
+for case, _ in order:
+    if case not in cases:
+        cases.append(case)
+for case in cases:
+    names = [n for c, n in order if c == case]
+    print(f"\n### udp echo {case} B")
+    print("| server | datagrams/s | p50 µs | p99 µs | loss % | mismatches | server CPU | generator CPU | ours ÷ theirs (datagrams/s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ours = med("netconsole", case, "datagrams_per_s")
+    for name in names:
+        dps = med(name, case, "datagrams_per_s")
+        mism = sum(float(r["mismatches"]) for r in rows[(case, name)] if r["mismatches"] != "nan")
+        ratio = ours / dps if dps and dps == dps else float("nan")
+        scpu_text = "–" if name == "socat" else f"{med(name, case, 'server_cpu_pct'):.0f} %"
+        print(f"| {name} | {dps:,.0f} | {med(name, case, 'p50_us'):,.1f} | {med(name, case, 'p99_us'):,.1f} | "
+              f"{med(name, case, 'loss_pct'):.2f} | {mism:.0f} | {scpu_text} | {med(name, case, 'cpu_pct'):.0f} % | {ratio:.2f}× |")
+PY
+}
+
 # MARK: Files
 
 FILE_RECEIVERS=(nc socat netconsole netconsole-fsync dd-fsync)
@@ -433,6 +548,7 @@ build_ours
 echo "# netconsole benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(uname -r)"
 echo "# Benchmarks/run.sh $([ "$PINNED" = 1 ] && echo pinned || echo --unpinned) --runs $RUNS --duration $DURATION"
 section echo && run_echo
+section udp && run_udp
 section files && run_files
 section memory && run_memory
 if section files; then

@@ -161,7 +161,7 @@ public struct ConsoleState {
             }
         case let .uploadRejected(id, _):
             updateConnection(id) { $0.upload = nil }
-        case .connectionRefused, .error:
+        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .error:
             break
         }
         log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
@@ -187,7 +187,7 @@ public struct ConsoleState {
 
     private static func logStyle(for event: NetEvent) -> CellStyle {
         switch event {
-        case .error, .uploadRejected, .connectionRefused: return .bad
+        case .error, .uploadRejected, .connectionRefused, .connectionDenied: return .bad
         case .fileSaved, .listening: return .good
         case .connectionClosed(_, _, _, _, let reason): return reason == nil ? .muted : .bad
         default: return .normal

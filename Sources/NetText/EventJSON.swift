@@ -23,6 +23,15 @@ public enum EventJSON {
                        ("reason", reason.map(Value.text) ?? .null)]
         case let .connectionRefused(peer, reason):
             fields += [("event", .text("connection_refused")), ("peer", .text("\(peer)")), ("reason", .text(reason))]
+        case let .connectionDenied(service, peer, reason):
+            fields += [("event", .text("connection_denied")), ("service", .text(service)), ("peer", .text("\(peer)")),
+                       ("reason", .text(reason))]
+        case let .datagramsEchoed(service, peer, datagrams, bytes):
+            fields += [("event", .text("datagrams_echoed")), ("service", .text(service)), ("peer", .text("\(peer)")),
+                       ("datagrams", .number(Int64(datagrams))), ("bytes", .number(Int64(bytes)))]
+        case let .datagramsDropped(service, peer, count, reason):
+            fields += [("event", .text("datagrams_dropped")), ("service", .text(service)), ("peer", .text("\(peer)")),
+                       ("count", .number(Int64(count))), ("reason", .text(reason))]
         case let .bytesReceived(id, count):
             fields += [("event", .text("bytes_received")), ("id", .number(Int64(id))), ("count", .number(Int64(count)))]
         case let .bytesSent(id, count):

@@ -15,6 +15,12 @@ public enum EventLogFormatter {
             return "#\(id) \(peer) closed, \(bytesIn) bytes in, \(bytesOut) bytes out\(why)"
         case let .connectionRefused(peer, reason):
             return "\(peer) refused: \(reason.sanitizedForDisplay)"
+        case let .connectionDenied(service, peer, reason):
+            return "\(peer) denied (\(service)): \(reason.sanitizedForDisplay)"
+        case let .datagramsEchoed(service, peer, datagrams, bytes):
+            return "\(peer) \(service): \(datagrams) datagram\(datagrams == 1 ? "" : "s") (\(bytes) bytes) echoed so far"
+        case let .datagramsDropped(service, peer, count, reason):
+            return "\(peer) \(service): \(count) datagram\(count == 1 ? "" : "s") dropped so far: \(reason.sanitizedForDisplay)"
         case let .bytesReceived(id, count):
             return "#\(id) received \(count) bytes"
         case let .bytesSent(id, count):

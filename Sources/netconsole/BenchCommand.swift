@@ -27,6 +27,12 @@ struct BenchEchoCommand: ParsableCommand {
           requests=N mismatches=N errors=N cpu_pct=N
         cpu_pct is the generator's own CPU use over the measured time; near 100 means it, not the server, was the \
         limit.
+
+        --udp drives a UDP echo server instead: --connections UDP sockets, each keeping --pipeline datagrams of \
+        --size bytes (16 to 65507) in flight; a datagram not echoed within --loss-timeout is counted lost and \
+        replaced. Loss is reported, not an error; a wrong byte is. Its last line:
+          result datagrams_per_s=N mb_per_s=N p50_us=N p99_us=N sent=N echoed=N lost=N loss_pct=N
+          late=N mismatches=N cpu_pct=N
         """
     )
 
@@ -48,6 +54,13 @@ struct BenchEchoCommand: ParsableCommand {
     @Option(name: .long, help: "Requests each connection keeps in flight.")
     var pipeline = 1
 
+    @Flag(name: .long, help: "Drive a UDP echo server (RFC 862): datagrams instead of connections, with loss reported.")
+    var udp = false
+
+    @Option(name: .long, help: ArgumentHelp("With --udp: how long a datagram may wait for its echo before it counts as lost. (default: 500ms)", valueName: "seconds"),
+            transform: { try Seconds.parse($0) })
+    var lossTimeout = Seconds(0.5)
+
     func validate() throws {
         if !(1...100_000).contains(connections) { throw ValidationError("--connections must be from 1 to 100000") }
         if !(1...1024).contains(pipeline) { throw ValidationError("--pipeline must be from 1 to 1024") }
@@ -62,10 +75,14 @@ struct BenchEchoCommand: ParsableCommand {
         if Int64(connections) * Int64(pipeline) * bytes > 1 << 30 {
             throw ValidationError("--connections × --pipeline × --size must stay within 1 GiB in flight")
         }
+        if udp && !(Int64(UDPEchoLoadGenerator.minimumSize)...Int64(DatagramSocket.maxPayload)).contains(bytes) {
+            throw ValidationError("--size with --udp must be from \(UDPEchoLoadGenerator.minimumSize) to \(DatagramSocket.maxPayload) bytes (one datagram)")
+        }
     }
 
     func run() throws {
         ignoreBrokenPipeSignal()
+        if udp { return try runUDP() }
         let endpoint = address
         let requestSize = Int(ByteCount.parse(size)!)
         raiseDescriptorLimit(toAtLeast: connections + 64)
@@ -87,6 +104,28 @@ struct BenchEchoCommand: ParsableCommand {
         if report.mismatchedBytes > 0 { throw failure("bench: \(report.mismatchedBytes) echoed bytes were wrong") }
         if report.errors > 0 { throw failure("bench: \(report.errors) connection\(report.errors == 1 ? "" : "s") failed") }
         if report.requests == 0 { throw failure("bench: no request completed") }
+    }
+
+    private func runUDP() throws {
+        let endpoint = address
+        let datagramSize = Int(ByteCount.parse(size)!)
+        let generator = UDPEchoLoadGenerator(host: endpoint.host, port: endpoint.port, sockets: connections, size: datagramSize,
+                                             pipeline: pipeline, duration: duration, warmup: warmup, lossTimeout: lossTimeout.value)
+        let report: UDPEchoLoadReport
+        do { report = try generator.run() } catch let error as SocketError { throw failure(error.message) }
+        let loss = fixed(report.lossPercent, 2)
+        printNow("bench echo --udp \(endpoint): \(connections) socket\(connections == 1 ? "" : "s") × \(datagramSize) B, "
+                 + "pipeline \(pipeline), \(fixed(report.seconds, 2)) s measured")
+        printNow("\(Int(report.datagramsPerSecond.rounded())) datagrams/s, \(fixed(report.megabytesPerSecond, 1)) MB/s, "
+                 + "latency p50 \(micros(report.p50Nanoseconds)) p99 \(micros(report.p99Nanoseconds)) "
+                 + "max \(micros(report.maxNanoseconds)), \(report.sent) sent, \(report.echoed) echoed, "
+                 + "\(report.lost) lost (\(loss)%), \(report.late) late, \(report.mismatched) mismatched")
+        printNow("result datagrams_per_s=\(Int(report.datagramsPerSecond.rounded())) mb_per_s=\(fixed(report.megabytesPerSecond, 1)) "
+                 + "p50_us=\(fixed(Double(report.p50Nanoseconds) / 1000, 1)) p99_us=\(fixed(Double(report.p99Nanoseconds) / 1000, 1)) "
+                 + "sent=\(report.sent) echoed=\(report.echoed) lost=\(report.lost) loss_pct=\(loss) late=\(report.late) "
+                 + "mismatches=\(report.mismatched) cpu_pct=\(fixed(report.seconds > 0 ? report.cpuSeconds / report.seconds * 100 : 0, 0))")
+        if report.mismatched > 0 { throw failure("bench: \(report.mismatched) echoed datagrams were wrong") }
+        if report.echoed == 0 { throw failure("bench: no datagram was echoed (\(report.sent) sent)") }
     }
 
     private func micros(_ nanoseconds: UInt64) -> String {

@@ -25,4 +25,9 @@ func parseEndpoint(_ text: String) throws -> Endpoint {
     do { return try Endpoint(parsing: text) } catch let error as NetError { throw ValidationError(error.message) }
 }
 
+/// Parses an address block for `--allow`/`--deny`.
+func parseCIDR(_ text: String) throws -> CIDRBlock {
+    do { return try CIDRBlock(parsing: text) } catch let error as CIDRError { throw ValidationError(error.description) }
+}
+
 extension ServeMode: ExpressibleByArgument {}

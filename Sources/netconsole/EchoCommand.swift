@@ -11,6 +11,8 @@ struct EchoCommand: ParsableCommand {
         discussion: """
         A line 'exit' or the end of input ends the session. Each echo is as many bytes as the line sent; bytes a \
         server sends beyond that are reported on stderr, escaped. Example: printf 'a\\nb\\n' | netconsole echo 127.0.0.1:12345
+        --udp sends each line (with its newline) as one datagram and waits --timeout for its echo; a reply that never \
+        comes is counted as lost, and the totals are reported at the end (exit 1 when any was lost).
         """
     )
 
@@ -18,15 +20,20 @@ struct EchoCommand: ParsableCommand {
               transform: { try parseEndpoint($0) })
     var address = Endpoint(host: "127.0.0.1", port: 12345)
 
-    @Option(name: .long, help: ArgumentHelp("How long to wait for each reply (seconds, or 500ms, 2m, 1h). (default: 10)", valueName: "seconds"),
+    @Option(name: .long, help: ArgumentHelp("How long to wait for each reply (seconds, or 500ms, 2m, 1h). (default: 10; 1 with --udp)", valueName: "seconds"),
             transform: { try Seconds.parse($0) })
-    var timeout = Seconds(10)
+    var timeout: Seconds?
+
+    @Flag(name: .long, help: "Talk to a UDP echo server (RFC 862): each line is one datagram.")
+    var udp = false
 
     @Flag(name: .long, help: "Print the round-trip time after each reply.")
     var timing = false
 
     func run() throws {
         ignoreBrokenPipeSignal()
+        if udp { return try runUDP() }
+        let timeout = self.timeout ?? Seconds(10)
         let endpoint = address
         let interactive = isatty(0) == 1
         let client: EchoClient
@@ -52,6 +59,42 @@ struct EchoCommand: ParsableCommand {
             reportExtra(try client.takeWaitingBytes(), from: client.remote)
         }
         reportExtra(client.close(collectingFor: min(timeout.value, 1)), from: client.remote)
+    }
+
+    private func runUDP() throws {
+        let timeout = self.timeout ?? Seconds(1)
+        let interactive = isatty(0) == 1
+        let client: UDPEchoClient
+        client = try UDPEchoClient(endpoint: address)
+        if interactive { printError("sending datagrams to \(client.remote); type a line, 'exit' to quit") }
+        let input = LineReader(descriptor: 0)
+        var lineNumber = 0
+        while true {
+            if interactive { StandardStreams.writeError("> ") }
+            guard let line = try input.nextLine() else { break }
+            lineNumber += 1
+            let text = line.last == 0x0A ? Array(line.dropLast()) : line
+            if text == Array("exit".utf8) || text == Array("exit\r".utf8) { break }
+            let message = text + [0x0A]
+            guard message.count <= DatagramSocket.maxPayload else {
+                printError("netconsole: line \(lineNumber) is \(message.count) bytes, more than one datagram holds (\(DatagramSocket.maxPayload)); not sent")
+                continue
+            }
+            let outcome: UDPEchoClient.Outcome
+            outcome = try client.roundTrip(message, timeout: timeout.value)
+            switch outcome {
+            case let .echoed(roundTrip):
+                StandardStreams.writeOutput(message)
+                if timing { StandardStreams.writeError("(\(Int(roundTrip * 1_000_000)) µs)\n") }
+            case .lost:
+                printError("netconsole: no echo of line \(lineNumber) within \(timeout) s: counted as lost")
+            }
+        }
+        let percent = client.sent == 0 ? 0 : Double(client.lost) * 100 / Double(client.sent)
+        let summary = "udp echo \(client.remote): \(client.sent) sent, \(client.echoed) echoed, \(client.lost) lost "
+            + "(\(Int(percent.rounded()))%)" + (client.stray > 0 ? ", \(client.stray) stray" : "")
+        if client.lost > 0 { throw failure(summary) }
+        printError(summary)
     }
 
     /// The echo is as long as the message; a server that answers with more is said so on stderr, bytes shown escaped.

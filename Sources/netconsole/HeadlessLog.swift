@@ -33,7 +33,7 @@ final class HeadlessLog {
 
     func record(_ event: NetEvent) {
         switch event {
-        case .error, .uploadRejected, .connectionRefused:
+        case .error, .uploadRejected, .connectionRefused, .connectionDenied, .datagramsDropped:
             write(event, key: Self.kind(of: event))
         case .bytesReceived, .bytesSent:
             if !quiet && includeBytes { write(event, key: Self.kind(of: event)) }
@@ -102,6 +102,9 @@ final class HeadlessLog {
         case .connectionOpened: return "'connected'"
         case .connectionClosed: return "'closed'"
         case .connectionRefused: return "'refused'"
+        case .connectionDenied: return "'denied'"
+        case .datagramsEchoed: return "'datagrams echoed'"
+        case .datagramsDropped: return "'datagrams dropped'"
         case .bytesReceived: return "'received'"
         case .bytesSent: return "'sent'"
         case .uploadStarted: return "'upload started'"

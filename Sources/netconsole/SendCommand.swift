@@ -31,12 +31,16 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .long, help: "Write one JSON object per event on stdout (connected, file_started, progress, file_confirmed, file_refused, failed, finished) instead of text.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("Prove to the server (serve --files DIR --secret-file F) that you know the secret held in this file's first line; it travels with every file header, in clear text.", valueName: "file"))
+    var secretFile: String?
+
     @Option(name: .long, help: ArgumentHelp("How long to wait for the server to answer or to take more data (seconds, or 500ms, 2m, 1h). (default: 60)", valueName: "seconds"),
             transform: { try Seconds.parse($0) })
     var timeout = Seconds(60)
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to send") }
+        if secretFile != nil && raw { throw ValidationError("--secret-file needs the framed protocol: raw uploads carry no secret") }
     }
 
     func run() throws {
@@ -49,6 +53,11 @@ struct SendCommand: ParsableCommand {
         if !problems.isEmpty {
             for problem in problems.dropLast() { printError("netconsole: \(problem)") }
             throw failure(problems.last! + (files.count > 1 ? " (nothing was sent)" : ""))
+        }
+
+        var secret: SharedSecret?
+        if let secretFile {
+            do { secret = try SharedSecret.load(fromFile: secretFile) } catch let error as SharedSecretError { throw failure(error.message) }
         }
 
         let loop = try EventLoop()
@@ -64,6 +73,7 @@ struct SendCommand: ParsableCommand {
             }
         }
         sender.replyTimeout = timeout.value
+        sender.secret = secret
         let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender.cancel() }
         _ = signals
         sender.start()

@@ -14,7 +14,9 @@ struct ServeCommand: ParsableCommand {
         kinds of upload on one port: a connection that starts with the framed header (`netconsole send`, see \
         docs/PROTOCOL.md) is checked against its size and SHA-256; any other connection is a raw upload whose bytes \
         until EOF become a new file (`nc -N HOST PORT < file`, the lab's file client). --raw takes every connection \
-        as raw; --framed-only refuses raw ones.
+        as raw; --framed-only refuses raw ones. --secret-file F makes every upload prove it knows a shared secret \
+        (netconsole send --secret-file F) and refuses raw ones. --allow/--deny CIDR decide who may connect at all, \
+        for every service.
         Prints "echo server listening on HOST:PORT" and/or "files server listening on HOST:PORT" on stdout once \
         it listens (useful with --port 0).
         Ctrl-C, SIGTERM or SIGHUP stops accepting, closes clients (unfinished uploads are removed) and exits 0.
@@ -23,6 +25,12 @@ struct ServeCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Run the echo server (the default when --files is not given).")
     var echo = false
+
+    @Flag(name: .long, help: "Also run the echo server over UDP (RFC 862), on the same port number as the TCP one.")
+    var udp = false
+
+    @Flag(name: .long, help: "Run the echo server over UDP only, without the TCP one.")
+    var udpOnly = false
 
     @Option(name: .long, help: ArgumentHelp("Run the file server, saving uploads into this folder (created if missing).", valueName: "dir"))
     var files: String?
@@ -36,6 +44,12 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "File server: refuse connections that do not start with the framed header (no raw uploads).")
     var framedOnly = false
 
+    @Option(name: .long, help: ArgumentHelp("File server: every framed upload must carry the secret held in this file's first line (netconsole send --secret-file); raw uploads are refused. Only on a loopback --host unless --insecure.", valueName: "file"))
+    var secretFile: String?
+
+    @Flag(name: .long, help: "Allow --secret-file on a non-loopback --host, although without TLS the secret and the files cross the network in clear text.")
+    var insecure = false
+
     @Option(name: .long, help: ArgumentHelp("Largest upload accepted, e.g. 500M, 2G.", valueName: "size"))
     var maxSize = "1G"
 
@@ -47,6 +61,14 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "Port to listen on; 0 picks a free port and prints it.")
     var port: UInt16 = 12345
+
+    @Option(name: .long, help: ArgumentHelp("Admit only peers in this address block, IPv4 or IPv6 (repeatable): 10.0.0.0/8, 192.168.1.7, ::1/128. Every other peer is refused at accept.", valueName: "cidr"),
+            transform: { try parseCIDR($0) })
+    var allow: [CIDRBlock] = []
+
+    @Option(name: .long, help: ArgumentHelp("Refuse peers in this address block (repeatable); wins over --allow.", valueName: "cidr"),
+            transform: { try parseCIDR($0) })
+    var deny: [CIDRBlock] = []
 
     @Option(name: .long, help: "once: one client then exit; sequential: forever, one client after another; concurrent: forever, many at once.")
     var mode: ServeMode = .concurrent
@@ -104,6 +126,7 @@ struct ServeCommand: ParsableCommand {
             if framedOnly { throw ValidationError("--framed-only needs --files DIR") }
             if filesPort != nil { throw ValidationError("--files-port needs --files DIR") }
             if noFsync { throw ValidationError("--no-fsync needs --files DIR") }
+            if secretFile != nil { throw ValidationError("--secret-file needs --files DIR (it guards uploads)") }
         } else if filesPort != nil && !echo {
             throw ValidationError("--files-port is for running beside --echo; without --echo the file server uses --port")
         }
@@ -111,21 +134,46 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--max-size '\(maxSize)' is not a size (examples: 1048576, 64K, 500M, 2G)")
         }
         if let files, files.isEmpty { throw ValidationError("--files needs a folder") }
+        if udp && udpOnly { throw ValidationError("--udp (beside TCP) and --udp-only contradict each other") }
+        if udp || udpOnly {
+            let flag = udp ? "--udp" : "--udp-only"
+            if files != nil && !echo { throw ValidationError("\(flag) is for the echo server: with --files, add --echo") }
+            if mode != .concurrent { throw ValidationError("\(flag) needs --mode concurrent: UDP has no connections to take one at a time") }
+        }
+        if secretFile != nil && raw { throw ValidationError("--secret-file cannot guard --raw uploads: they carry no secret") }
+        if insecure && secretFile == nil { throw ValidationError("--insecure only matters with --secret-file") }
     }
 
     /// The services asked for: echo alone (default), files alone, or both on two ports.
     func services() throws -> [ServiceSpec] {
+        let all = try tcpServices()
+        return udpOnly ? all.filter { $0.name != "echo" } : all
+    }
+
+    /// The UDP echo server asked for, if any: beside TCP it takes the port number the TCP echo server got.
+    var udpEcho: UDPEchoSpec? {
+        guard udp || udpOnly else { return nil }
+        return UDPEchoSpec(port: port, besideTCPEcho: udp)
+    }
+
+    private func tcpServices() throws -> [ServiceSpec] {
         guard let files else { return [ServiceSpec(name: "echo", port: port, makeHandler: { EchoHandler() }, store: nil)] }
-        let options = FileServerOptions(directory: files, maxSize: ByteCount.parse(maxSize) ?? FileServerOptions.defaultMaxSize,
+        var options = FileServerOptions(directory: files, maxSize: ByteCount.parse(maxSize) ?? FileServerOptions.defaultMaxSize,
                                         fsync: !noFsync, raw: raw, stallTimeout: stallTimeout.value, minimumRate: minRate,
                                         keepEmpty: keepEmpty)
+        if let secretFile {
+            do { options.secret = try SharedSecret.load(fromFile: secretFile) } catch let error as SharedSecretError {
+                throw failure(error.message)
+            }
+        }
         let store = UploadStore(options: options)
         let makeFileHandler: () -> ConnectionHandler
         if raw {
             makeFileHandler = { RawUploadHandler(store: store) }
-        } else if framedOnly {
+        } else if framedOnly && options.secret == nil {
             makeFileHandler = { FileUploadHandler(store: store) }
         } else {
+            // With a secret, this handler refuses raw uploads with a 401 that names the secret, not a bad header.
             makeFileHandler = { FramedOrRawUploadHandler(store: store) }
         }
         guard echo else { return [ServiceSpec(name: "files", port: port, makeHandler: makeFileHandler, store: store)] }
@@ -146,6 +194,14 @@ struct ServeCommand: ParsableCommand {
         let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout.seconds?.value, headerTimeout: headerTimeout.value)
         let services = try self.services()
         defer { log.finish() }
+        if secretFile != nil, let address = try? ServerGroup.bindAddress(host: host, port: port), !address.isLoopback {
+            if !insecure {
+                throw failure("--secret-file on \(address.host), not a loopback address, would send the secret and every file in "
+                              + "clear text (netconsole has no TLS): listen on 127.0.0.1 and reach it through an SSH tunnel, "
+                              + "or add --insecure to accept that")
+            }
+            log.note("--insecure: the secret and every file cross the network in clear text; anyone on the path can read both and reuse the secret")
+        }
         if let files {
             // Past a file size limit (ulimit -f) a write should fail with EFBIG, refusing that upload, not kill us.
             signal(SIGXFSZ, SIG_IGN)
@@ -153,8 +209,15 @@ struct ServeCommand: ParsableCommand {
                 throw failure("cannot use \(files) for uploads: \(error.message)")
             }
         }
-        try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize, log: log)
+        try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize,
+                       access: AccessPolicy(allow: allow, deny: deny), udpEcho: udpEcho, log: log)
     }
+}
+
+/// The UDP echo server: on `port`, or on the port number the TCP echo server got.
+struct UDPEchoSpec {
+    let port: UInt16
+    let besideTCPEcho: Bool
 }
 
 /// One service to listen for: its name in logs, its port, and the handler each connection gets.
@@ -168,7 +231,8 @@ struct ServiceSpec {
 
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
 func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int,
-                readSize: Int = 64 * 1024, log: HeadlessLog) throws {
+                readSize: Int = 64 * 1024, access: AccessPolicy = AccessPolicy(), udpEcho: UDPEchoSpec? = nil,
+                log: HeadlessLog) throws {
     let mainLoop = try EventLoop()
     var loops = [mainLoop]
     for _ in 1..<threads { loops.append(try EventLoop()) }
@@ -183,6 +247,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
 
     let group = ServerGroup(loops: loops, host: host, mode: mode, limits: limits, readBufferSize: readSize,
                             reportsBytes: log.wantsBytes, sink: log.sink)
+    group.accessPolicy = access
     group.onAllStopped = { for loop in loops { loop.stop() } }
     var announcements: [(String, SocketAddress)] = []
     for service in services {
@@ -196,6 +261,24 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         }
     }
 
+    var udpServer: UDPEchoServer?
+    if let udpEcho {
+        let tcpEcho = group.server(named: "echo")?.localAddress
+        let port = udpEcho.besideTCPEcho ? tcpEcho?.port ?? udpEcho.port : udpEcho.port
+        let server = UDPEchoServer(loop: mainLoop, sink: log.sink)
+        server.accessPolicy = access
+        try server.start(at: try ServerGroup.bindAddress(host: host, port: port))
+        announcements.append((server.service, server.localAddress!))
+        udpServer = server
+    }
+
+    if !access.admitsEveryone {
+        let allowed = access.allow.map(\.description).joined(separator: ", ")
+        let denied = access.deny.map(\.description).joined(separator: ", ")
+        log.note(access.allow.isEmpty ? "refusing peers in \(denied) at accept"
+                 : "admitting only peers in \(allowed)" + (denied.isEmpty ? "" : " but not in \(denied)"))
+    }
+
     var workers: [pthread_t] = []
     for loop in loops.dropFirst() { workers.append(startThread { loop.run() }) }
     // Said once every loop is about to serve, so a client that reacts to the line is served at once.
@@ -205,5 +288,6 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     for worker in workers { pthread_join(worker, nil) }
     // Every loop has stopped running, so their servers can be closed from here.
     group.stopAll()
+    udpServer?.stop()
 }
 

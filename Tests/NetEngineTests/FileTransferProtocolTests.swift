@@ -182,10 +182,10 @@ final class FileTransferProtocolTests: XCTestCase {
 
     func testUnsupportedVersionIsRefused() {
         var header = FileTransferEncoder.header(name: "a", size: 1)
-        header[4] = 2
+        header[4] = 3
         let error = decodingError(header)
         XCTAssertEqual(error?.code, 400)
-        XCTAssertTrue(error?.message.contains("version 2") ?? false, "\(String(describing: error))")
+        XCTAssertTrue(error?.message.contains("version 3") ?? false, "\(String(describing: error))")
     }
 
     func testAbsurdLengthsAreRefused() {

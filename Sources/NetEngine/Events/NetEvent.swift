@@ -6,6 +6,12 @@ public enum NetEvent: Sendable {
     case connectionClosed(id: Int, peer: SocketAddress, bytesIn: Int, bytesOut: Int, reason: String?)
     /// A connection turned away before it was served (a limit was reached).
     case connectionRefused(peer: SocketAddress, reason: String)
+    /// A peer the access policy (`--allow`/`--deny`) refuses, closed at accept (TCP) or its datagram dropped (UDP).
+    case connectionDenied(service: String, peer: SocketAddress, reason: String)
+    /// A UDP peer's echoed datagrams and bytes so far: on its first datagram, then at most once a second.
+    case datagramsEchoed(service: String, peer: SocketAddress, datagrams: Int, bytes: Int)
+    /// A UDP peer's datagrams dropped so far (too large, truncated, no room to reply), with the latest reason.
+    case datagramsDropped(service: String, peer: SocketAddress, count: Int, reason: String)
     case bytesReceived(id: Int, count: Int)
     case bytesSent(id: Int, count: Int)
     case uploadStarted(id: Int, name: String, size: Int64?)

@@ -22,6 +22,8 @@ public final class ServerGroup {
     public let host: String
     public let mode: ServeMode
     public let limits: ServerLimits
+    /// Who may connect to every service started after it is set (`--allow`/`--deny`).
+    public var accessPolicy = AccessPolicy()
     /// Called on the first loop's thread when every server has stopped by itself (`once` mode).
     public var onAllStopped: (() -> Void)?
 
@@ -72,6 +74,7 @@ public final class ServerGroup {
                 let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: service.limits ?? limits,
                                        readBufferSize: readBufferSize, reportsBytes: reportsBytes, budget: budget, sink: sink,
                                        makeHandler: service.makeHandler)
+                server.accessPolicy = accessPolicy
                 if let first = started.first {
                     try server.start(sharingListenerOf: first)
                 } else {

@@ -12,6 +12,8 @@ public final class TCPServer: EventHandler {
     public private(set) var localAddress: SocketAddress?
     /// Called once when the server stops by itself (`once` mode) or by `stop()`.
     public var onStopped: (() -> Void)?
+    /// Peers it refuses are closed right after accept, before any handler or connection limit sees them.
+    public var accessPolicy = AccessPolicy()
 
     let sharedReadBuffer: ReadBuffer
     /// Whether connections emit `bytesReceived`/`bytesSent` for every read and write.
@@ -104,6 +106,13 @@ public final class TCPServer: EventHandler {
                 return
             } catch { return }
             guard let (client, peer) = accepted else { return }
+            if let reason = accessPolicy.refusal(for: peer) {
+                // A reset, not a FIN: the peer learns at once, and a flood of refused peers leaves no TIME_WAIT here.
+                try? client.setResetOnClose()
+                client.close()
+                emit(.connectionDenied(service: service, peer: peer, reason: reason))
+                continue
+            }
             admit(client, peer: peer)
         }
     }

@@ -18,6 +18,8 @@ public final class FileSender: EventHandler {
     /// Seconds a framed peer has to answer its first header: a netconsole file server answers at once, so silence
     /// means a raw server (netcat, socat, the lab's), which would otherwise save the header as a file after a minute.
     public var firstAnswerTimeout: Double = 2
+    /// The shared secret every framed header carries (a version 2 header), for a server started with `--secret-file`.
+    public var secret: SharedSecret?
 
     public static let blockSize = 256 * 1024
     /// Most bytes sent per readiness callback, so a big file leaves the loop time for everything else on it.
@@ -257,7 +259,7 @@ public final class FileSender: EventHandler {
             phase = .streaming
             setDeadline(after: replyTimeout, stallMessage)
         } else {
-            queueControl(FileTransferEncoder.header(name: Self.baseName(path), size: fileSize))
+            queueControl(FileTransferEncoder.header(name: Self.baseName(path), size: fileSize, secret: secret))
             phase = .awaitingReady
             if peerHasAnswered {
                 setDeadline(after: replyTimeout, "no answer to the header of \(path) within \(formatSeconds(replyTimeout))")
@@ -462,9 +464,10 @@ public final class FileSender: EventHandler {
         }
     }
 
-    /// Codes after which the server closes the connection (bad request, incomplete stream, busy).
+    /// Codes after which the server closes the connection (bad request, no or wrong secret, incomplete stream, busy).
     static func endsConnection(_ code: Int) -> Bool {
-        code == FileTransferStatus.badRequest || code == FileTransferStatus.incomplete || code == FileTransferStatus.busy
+        code == FileTransferStatus.badRequest || code == FileTransferStatus.unauthorized || code == FileTransferStatus.incomplete
+            || code == FileTransferStatus.busy
     }
 
     /// Whether `bytes` can be the start of a reply line, so a peer speaking something else is caught at once

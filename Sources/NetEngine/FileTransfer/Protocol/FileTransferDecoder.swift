@@ -20,8 +20,11 @@ public struct FileTransferDecoder {
     private var stage = Stage.header
     /// Header or trailer bytes collected so far.
     private var pending: [UInt8] = []
-    /// Header bytes expected in total, once the name length is known.
+    /// Header bytes expected in total, once the name (and secret) lengths are known.
     private var headerLength = FileTransferProtocol.fixedHeaderLength
+    /// The fixed part's length for the version being read: 15 (version 1) or 16 (version 2, with a secret).
+    private var fixedLength = FileTransferProtocol.fixedHeaderLength
+    private var secretLength = 0
     private var declaredSize: Int64 = 0
 
     public init() {}
@@ -82,6 +85,8 @@ public struct FileTransferDecoder {
     private mutating func resetPending() {
         pending.removeAll(keepingCapacity: true)
         headerLength = FileTransferProtocol.fixedHeaderLength
+        fixedLength = FileTransferProtocol.fixedHeaderLength
+        secretLength = 0
     }
 
     /// Appends up to `wanted - pending.count` bytes from the input.
@@ -100,16 +105,18 @@ public struct FileTransferDecoder {
 
     private mutating func collectHeader(_ input: UnsafeRawBufferPointer, offset: inout Int) throws -> FileHeader? {
         // The fixed part is checked field by field as bytes arrive, so garbage is refused at its first wrong byte.
-        while pending.count < FileTransferProtocol.fixedHeaderLength && offset < input.count {
+        while pending.count < fixedLength && offset < input.count {
             let before = pending.count
             take(upTo: before + 1, from: input, offset: &offset)
             try checkFixedHeaderByte(at: before)
         }
-        guard pending.count >= FileTransferProtocol.fixedHeaderLength else { return nil }
+        guard pending.count >= fixedLength else { return nil }
         take(upTo: headerLength, from: input, offset: &offset)
         guard pending.count == headerLength else { return nil }
-        let nameBytes = pending[FileTransferProtocol.fixedHeaderLength...]
-        return FileHeader(name: String(decoding: nameBytes, as: UTF8.self), size: declaredSize)
+        let secret = fixedLength == FileTransferProtocol.fixedSecretHeaderLength
+            ? Array(pending[fixedLength..<(fixedLength + secretLength)]) : nil
+        let nameBytes = pending[(fixedLength + secretLength)...]
+        return FileHeader(name: String(decoding: nameBytes, as: UTF8.self), size: declaredSize, secret: secret)
     }
 
     private mutating func checkFixedHeaderByte(at index: Int) throws {
@@ -120,20 +127,27 @@ public struct FileTransferDecoder {
                 throw fail("not a netconsole file header (expected the magic \"NCFT\"; a plain byte stream needs a server started with --raw)")
             }
         case 4:
-            if pending[4] != FileTransferProtocol.version {
-                throw fail("unsupported protocol version \(pending[4]) (this server speaks version \(FileTransferProtocol.version))")
+            switch pending[4] {
+            case FileTransferProtocol.version: fixedLength = FileTransferProtocol.fixedHeaderLength
+            case FileTransferProtocol.secretVersion: fixedLength = FileTransferProtocol.fixedSecretHeaderLength
+            default:
+                throw fail("unsupported protocol version \(pending[4]) (this server speaks versions \(FileTransferProtocol.version) and \(FileTransferProtocol.secretVersion))")
             }
         case 6:
             let length = Int(pending[5]) << 8 | Int(pending[6])
             if length > FileTransferProtocol.maxNameLength {
                 throw fail("file name of \(length) bytes is longer than the limit of \(FileTransferProtocol.maxNameLength)")
             }
-            headerLength = FileTransferProtocol.fixedHeaderLength + length
+            headerLength = fixedLength + length
         case 14:
             var size: UInt64 = 0
             for byte in pending[7..<15] { size = size << 8 | UInt64(byte) }
             guard size <= UInt64(Int64.max) else { throw fail("declared size \(size) is not a valid file size") }
             declaredSize = Int64(size)
+        case 15:
+            secretLength = Int(pending[15])
+            if secretLength == 0 { throw fail("a version 2 header needs a secret of 1 to \(SharedSecret.maxLength) bytes") }
+            headerLength += secretLength
         default:
             break
         }

@@ -2,15 +2,20 @@ import Crypto
 
 /// Builds the bytes a client sends.
 public enum FileTransferEncoder {
-    /// The header announcing a file called `name` (truncated to the wire limit on a UTF-8 boundary) of `size` bytes.
-    public static func header(name: String, size: Int64) -> [UInt8] {
+    /// The header announcing a file called `name` (truncated to the wire limit on a UTF-8 boundary) of `size` bytes;
+    /// version 2, carrying `secret`, when one is given.
+    public static func header(name: String, size: Int64, secret: SharedSecret? = nil) -> [UInt8] {
         precondition(size >= 0, "a file size is never negative")
         let nameBytes = Array(name.truncatedToUTF8Length(FileTransferProtocol.maxNameLength).utf8)
         var bytes = FileTransferProtocol.headerMagic
-        bytes.reserveCapacity(FileTransferProtocol.fixedHeaderLength + nameBytes.count)
-        bytes.append(FileTransferProtocol.version)
+        bytes.reserveCapacity(FileTransferProtocol.fixedSecretHeaderLength + nameBytes.count + (secret?.bytes.count ?? 0))
+        bytes.append(secret == nil ? FileTransferProtocol.version : FileTransferProtocol.secretVersion)
         appendBigEndian(UInt64(nameBytes.count), byteCount: 2, to: &bytes)
         appendBigEndian(UInt64(size), byteCount: 8, to: &bytes)
+        if let secret {
+            bytes.append(UInt8(secret.bytes.count))
+            bytes.append(contentsOf: secret.bytes)
+        }
         bytes.append(contentsOf: nameBytes)
         return bytes
     }

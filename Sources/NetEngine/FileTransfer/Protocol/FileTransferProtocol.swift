@@ -7,9 +7,14 @@ public enum FileTransferProtocol {
     public static let headerMagic: [UInt8] = [0x4E, 0x43, 0x46, 0x54]
     /// "NCFE": starts every trailer, right after the payload.
     public static let trailerMagic: [UInt8] = [0x4E, 0x43, 0x46, 0x45]
+    /// The header without a secret.
     public static let version: UInt8 = 1
+    /// The header with a shared secret (`send --secret-file`): version 1's fields, then the secret's length and bytes.
+    public static let secretVersion: UInt8 = 2
     /// Magic (4), version (1), name length (2, big-endian), size (8, big-endian).
     public static let fixedHeaderLength = 15
+    /// Version 2: version 1's fixed part, then the secret's length (1).
+    public static let fixedSecretHeaderLength = 16
     /// Longest name accepted on the wire, in bytes; longer names are refused as bad headers.
     public static let maxNameLength = 4096
     /// Magic (4) and SHA-256 digest (32).

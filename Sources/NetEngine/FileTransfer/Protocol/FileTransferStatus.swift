@@ -4,6 +4,8 @@ import Crypto
 public enum FileTransferStatus {
     /// Malformed header or trailer, unsupported version.
     public static let badRequest = 400
+    /// The server needs a shared secret and the upload carried none, or the wrong one.
+    public static let unauthorized = 401
     /// The stream ended (or was cut) before the declared size.
     public static let incomplete = 408
     /// Declared size above the server's `--max-size`.

@@ -17,6 +17,8 @@ public struct FileServerOptions: Sendable {
     /// Seconds over which the minimum rate is averaged: long enough for a slow link's bursts, short enough that a
     /// peer trickling one byte at a time cannot hold a connection and a temporary file for minutes.
     public var minimumRateWindow: Double = 30
+    /// When set, a framed upload must carry this secret in its header, and raw uploads are refused.
+    public var secret: SharedSecret?
 
     public static let defaultMaxSize: Int64 = 1 << 30
 

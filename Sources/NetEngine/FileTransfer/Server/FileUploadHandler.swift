@@ -80,6 +80,11 @@ public final class FileUploadHandler: ConnectionHandler {
 
     private func begin(_ header: FileHeader, on connection: Connection) {
         connection.clearDeadline()
+        if let refusal = secretRefusal(header) {
+            // The connection ends: a guesser gets one try per connection, and no payload byte is ever read for it.
+            refuseAndClose(connection, code: FileTransferStatus.unauthorized, message: refusal)
+            return
+        }
         let safeName = SafeFileName.sanitize(header.name)
         connection.emit(.uploadStarted(id: connection.id, name: safeName, size: header.size))
         if header.size > options.maxSize {
@@ -103,6 +108,15 @@ public final class FileUploadHandler: ConnectionHandler {
         current = Transfer(header: header, safeName: safeName, upload: upload)
         _ = current!.pace.received(0, of: safeName, options: options, on: connection)
         connection.write(FileTransferReply.ready.line)
+    }
+
+    /// Why the header may not upload under the server's secret, or nil.
+    private func secretRefusal(_ header: FileHeader) -> String? {
+        guard let secret = options.secret else { return nil }
+        guard let offered = header.secret else {
+            return "this server needs the shared secret: send with --secret-file FILE"
+        }
+        return secret.matches(offered) ? nil : "wrong secret"
     }
 
     /// Refuses the file just announced; the client sends nothing more for it, so the connection stays usable.

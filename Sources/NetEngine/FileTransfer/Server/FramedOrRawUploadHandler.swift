@@ -12,6 +12,7 @@ public final class FramedOrRawUploadHandler: ConnectionHandler {
     private var chosen: ConnectionHandler?
     /// The first bytes while they are still a prefix of the magic (at most 3).
     private var prefix: [UInt8] = []
+    private var refused = false
 
     public init(store: UploadStore) {
         self.store = store
@@ -23,6 +24,7 @@ public final class FramedOrRawUploadHandler: ConnectionHandler {
     }
 
     public func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
+        if refused { return }
         if let chosen {
             chosen.connection(connection, received: bytes)
             return
@@ -33,9 +35,9 @@ public final class FramedOrRawUploadHandler: ConnectionHandler {
             prefix = seen
             return
         }
-        let handler: ConnectionHandler = seen.elementsEqual(magic)
-            ? FileUploadHandler(store: store)
-            : RawUploadHandler(store: store)
+        let framed = seen.elementsEqual(magic)
+        if !framed && store.options.secret != nil { return refuseRaw(connection) }
+        let handler: ConnectionHandler = framed ? FileUploadHandler(store: store) : RawUploadHandler(store: store)
         choose(handler, on: connection)
         let held = prefix
         prefix = []
@@ -44,6 +46,8 @@ public final class FramedOrRawUploadHandler: ConnectionHandler {
     }
 
     public func connectionReachedEnd(_ connection: Connection) {
+        if refused { return }
+        if chosen == nil && store.options.secret != nil { return refuseRaw(connection) }
         if chosen == nil {
             // Nothing, or only the start of the magic: what arrived is a (tiny) raw upload.
             choose(RawUploadHandler(store: store), on: connection)
@@ -65,6 +69,17 @@ public final class FramedOrRawUploadHandler: ConnectionHandler {
 
     public func connectionClosed(_ connection: Connection, error: SocketError?) {
         chosen?.connectionClosed(connection, error: error)
+    }
+
+    /// A raw upload carries no secret, so a server that has one takes none, and stores no byte of it.
+    private func refuseRaw(_ connection: Connection) {
+        let message = "raw uploads are refused: this server needs the shared secret (netconsole send --secret-file FILE)"
+        refused = true
+        prefix = []
+        connection.clearDeadline()
+        connection.emit(.uploadRejected(id: connection.id, reason: "\(FileTransferStatus.unauthorized) \(message)"))
+        connection.write(FileTransferReply.error(code: FileTransferStatus.unauthorized, message: message).line)
+        connection.closeWhenFlushed()
     }
 
     private func choose(_ handler: ConnectionHandler, on connection: Connection) {
