@@ -76,6 +76,11 @@ final class HeadlessLog {
         }
     }
 
+    /// Once a second, from a loop: see `LogWriter.tick()`.
+    func tick() {
+        writer.tick()
+    }
+
     /// Gives the writer a moment to finish before the process exits.
     func finish() {
         writer.drain(timeout: 1)

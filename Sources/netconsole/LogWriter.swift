@@ -4,9 +4,12 @@ import Glibc
 import NetEngine
 import NetText
 
-/// Writes log lines to a file descriptor from a thread of its own, so a loop that logs never waits for the reader:
-/// when stderr is a pipe nobody drains, lines pile up in a bounded queue and past it are dropped and counted (and the
-/// count is logged once there is room), instead of blocking the servers and even their SIGTERM handling.
+/// Writes log lines to a file descriptor without ever making a loop wait for the reader. While the descriptor takes
+/// lines (a terminal, a file, a pipe that is read), they are written at once by the caller. The first time it would
+/// block (a pipe nobody drains), a thread of its own takes over: lines pile up in a bounded queue, and past it are
+/// dropped and counted (the count is logged once there is room), instead of blocking the servers and even their
+/// SIGTERM handling. The thread starts only then because any second thread makes every system call of the process
+/// dearer (glibc's cancellation bookkeeping), the echo path's included.
 final class LogWriter {
     static let queueLimit = 1 << 20
 
@@ -18,6 +21,7 @@ final class LogWriter {
     private var dropped = 0
     private var limiter = LogRateLimiter()
     private var writing = false
+    private var threadStarted = false
     /// When held-back lines were last summed up: at most once a second, so the summaries are rate-limited too.
     private var summarizedAt = 0.0
 
@@ -30,19 +34,62 @@ final class LogWriter {
         self.format = format
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
-        pthread_detach(startThread { [self] in run() })
     }
 
     /// Queues `line` unless the rate limit for `key` or the queue's size says no; never blocks on output.
     func submit(_ line: String, key: String) {
         locked {
-            guard limiter.admit(key, now: MonotonicClock.now()) else { return }
+            let now = MonotonicClock.now()
+            guard limiter.admit(key, now: now) else { return }
+            if !threadStarted { summarizeIfDue(now: now) }
             enqueue(line)
+            if !threadStarted { writeWhileWritable() }
+        }
+    }
+
+    /// Writes queued lines while the descriptor can take them without blocking; starts the writer thread for the
+    /// rest. Called with the lock held.
+    private func writeWhileWritable() {
+        while let line = queue.first {
+            var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            // A line of at most PIPE_BUF bytes fits whole into a pipe that polls writable.
+            guard line.utf8.count <= Int(PIPE_BUF), poll(&ready, 1, 0) == 1, ready.revents & Int16(POLLOUT) != 0 else { break }
+            queue.removeFirst()
+            queuedBytes -= line.utf8.count
+            writeAll(line)
+        }
+        if !queue.isEmpty {
+            threadStarted = true
+            pthread_detach(startThread { [self] in run() })
+        }
+    }
+
+    private func summarizeIfDue(now: Double) {
+        if now - summarizedAt >= 1 {
+            summarizedAt = now
+            noteWhatWasHeldBack()
+        }
+    }
+
+    /// Called every second by a loop: sums up what the rate limit held back, and writes what waits (until the
+    /// writer thread exists, which does both itself).
+    func tick() {
+        locked {
+            guard !threadStarted else { return }
+            summarizeIfDue(now: MonotonicClock.now())
+            writeWhileWritable()
         }
     }
 
     /// Waits up to `timeout` seconds for the queue to be written (at exit; a reader that never reads cannot hold it).
     func drain(timeout: Double) {
+        locked {
+            if !threadStarted {
+                summarizedAt = 0
+                summarizeIfDue(now: MonotonicClock.now())
+                writeWhileWritable()
+            }
+        }
         let end = MonotonicClock.now() + timeout
         while MonotonicClock.now() < end {
             if locked({ queue.isEmpty && !writing }) { return }
@@ -57,18 +104,14 @@ final class LogWriter {
         }
         queue.append(line)
         queuedBytes += line.utf8.count
-        pthread_cond_signal(&condition)
+        if threadStarted { pthread_cond_signal(&condition) }
     }
 
     private func run() {
         while true {
             let batch: [String] = locked {
                 if queue.isEmpty { waitUpToOneSecond() }
-                let now = MonotonicClock.now()
-                if now - summarizedAt >= 1 {
-                    summarizedAt = now
-                    noteWhatWasHeldBack()
-                }
+                summarizeIfDue(now: MonotonicClock.now())
                 let taken = queue
                 queue.removeAll(keepingCapacity: true)
                 queuedBytes = 0

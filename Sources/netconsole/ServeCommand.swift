@@ -245,6 +245,8 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
         for loop in loops { loop.stop() }
     }
 
+    mainLoop.schedule(after: 1, repeating: true) { log.tick() }
+
     let group = ServerGroup(loops: loops, host: host, mode: mode, limits: limits, readBufferSize: readSize,
                             reportsBytes: log.wantsBytes, sink: log.sink)
     group.accessPolicy = access
