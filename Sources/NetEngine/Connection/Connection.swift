@@ -24,7 +24,8 @@ public final class Connection: EventHandler {
     let transport: Transport
     /// The transport when it is a plain socket, called directly rather than through the protocol so that its send
     /// and receive inline into the hot path (a protocol call cost a third more instructions per echoed request).
-    private let socket: Socket?
+    /// Unowned (`transport` holds it): reading it costs no reference counting on the hot path.
+    private unowned(unsafe) let socket: Socket?
     private unowned let owner: ConnectionOwner
     /// The owner's loop, held so the hot path need not reach through `owner` (the loop outlives its connections).
     private unowned(unsafe) let ownLoop: EventLoop
@@ -38,8 +39,8 @@ public final class Connection: EventHandler {
     @exclusivity(unchecked) private var closeAfterFlush = false
     @exclusivity(unchecked) private var readingPaused = false
     /// Half-close asked for: the FIN goes out once pending output is sent.
-    private var shutdownWriteAfterFlush = false
-    public private(set) var isWriteShutDown = false
+    @exclusivity(unchecked) private var shutdownWriteAfterFlush = false
+    @exclusivity(unchecked) public private(set) var isWriteShutDown = false
 
     init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
         self.id = id

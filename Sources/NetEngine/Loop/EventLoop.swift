@@ -11,11 +11,12 @@ public final class EventLoop: @unchecked Sendable {
     private let epollDescriptor: Int32
     private let wakeDescriptor: Int32
     private var handlers: [EventHandler?] = []
-    private var timers = TimerHeap()
+    // Timers and the turn's cancellations: unchecked for exclusivity, touched on every turn by the loop's thread only.
+    @exclusivity(unchecked) private var timers = TimerHeap()
     /// The time of the loop's current turn, read once after each wait: what connections stamp their activity with,
     /// instead of reading the clock on every read and write. Unchecked for exclusivity: read on the hot path.
     @exclusivity(unchecked) public private(set) var turnTime = MonotonicClock.now()
-    private var cancelledThisTurn: Set<Int> = []
+    @exclusivity(unchecked) private var cancelledThisTurn: Set<Int> = []
     /// The thread running `run()`, for the debug check that loop-owned objects are used on it.
     private var owner: pthread_t?
     private var nextTimerID = 1
@@ -100,10 +101,11 @@ public final class EventLoop: @unchecked Sendable {
     private func runDueTimers() {
         guard !timers.isEmpty else { return }
         let due = timers.takeDue(at: turnTime)
-        cancelledThisTurn.removeAll(keepingCapacity: true)
+        guard !due.isEmpty else { return }
+        if !cancelledThisTurn.isEmpty { cancelledThisTurn.removeAll(keepingCapacity: true) }
         // A timer that an earlier action of this turn cancelled does not run.
-        for timer in due where !cancelledThisTurn.contains(timer.id) { timer.action() }
-        cancelledThisTurn.removeAll(keepingCapacity: true)
+        for timer in due where cancelledThisTurn.isEmpty || !cancelledThisTurn.contains(timer.id) { timer.action() }
+        if !cancelledThisTurn.isEmpty { cancelledThisTurn.removeAll(keepingCapacity: true) }
     }
 
     private func waitTimeoutMilliseconds() -> Int32 {

@@ -48,6 +48,7 @@ struct TimerHeap {
     }
 
     private mutating func dropCancelledTop() {
+        guard !cancelled.isEmpty else { return }
         while let top = entries.first, cancelled.contains(top.id) {
             cancelled.remove(top.id)
             removeTop()
