@@ -24,8 +24,10 @@ public final class Connection: EventHandler {
     let transport: Transport
     /// The transport when it is a plain socket, called directly rather than through the protocol so that its send
     /// and receive inline into the hot path (a protocol call cost a third more instructions per echoed request).
-    /// Unowned (`transport` holds it): reading it costs no reference counting on the hot path.
-    private unowned(unsafe) let socket: Socket?
+    /// A plain strong reference, not an optional: calls on it then need no reference counting on the hot path.
+    /// For another transport it is `Socket.placeholder`, never used (`isSocket` is false).
+    private let socket: Socket
+    private let isSocket: Bool
     private unowned let owner: ConnectionOwner
     /// The owner's loop, held so the hot path need not reach through `owner` (the loop outlives its connections).
     private unowned(unsafe) let ownLoop: EventLoop
@@ -45,7 +47,9 @@ public final class Connection: EventHandler {
     init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
         self.id = id
         self.transport = transport
-        socket = transport as? Socket
+        let plain = transport as? Socket
+        socket = plain ?? Socket.placeholder
+        isSocket = plain != nil
         self.peer = peer
         self.owner = owner
         ownLoop = owner.loop
@@ -239,13 +243,13 @@ public final class Connection: EventHandler {
 
     @inline(__always)
     private func send(_ bytes: UnsafeRawBufferPointer) throws -> Int {
-        if let socket { return try socket.send(bytes) }
+        if isSocket { return try socket.send(bytes) }
         return try transport.send(bytes)
     }
 
     @inline(__always)
     private func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-        if let socket { return try socket.receive(into: buffer) }
+        if isSocket { return try socket.receive(into: buffer) }
         return try transport.receive(into: buffer)
     }
 

@@ -26,7 +26,8 @@ struct TimerHeap {
     /// The earliest deadline of a timer that will still run.
     mutating func nextDeadline() -> Double? {
         dropCancelledTop()
-        return entries.first?.deadline
+        // The deadline alone: copying the entry would retain and release its action on every turn of the loop.
+        return entries.isEmpty ? nil : entries[0].deadline
     }
 
     /// Removes and returns every timer due at `now`, earliest first; repeating ones are put back for their next turn.
@@ -34,9 +35,9 @@ struct TimerHeap {
         var due: [Entry] = []
         while true {
             dropCancelledTop()
-            guard let top = entries.first, top.deadline <= now else { break }
+            guard !entries.isEmpty, entries[0].deadline <= now else { break }
+            due.append(entries[0])
             removeTop()
-            due.append(top)
         }
         for var timer in due {
             if let interval = timer.interval {

@@ -13,6 +13,9 @@ public final class Socket: @unchecked Sendable {
     @exclusivity(unchecked) public private(set) var descriptor: Int32
     public let family: Int32
 
+    /// A socket with no descriptor, standing in where a `Socket` is needed but none exists (never used for I/O).
+    static let placeholder = Socket(adopting: -1, family: AF_UNSPEC)
+
     public init(adopting descriptor: Int32, family: Int32) {
         self.descriptor = descriptor
         self.family = family
