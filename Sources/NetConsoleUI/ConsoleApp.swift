@@ -11,12 +11,15 @@ public struct ConsoleOptions: Sendable {
     public var saveDirectory: String
     /// Where the file picker starts.
     public var pickerDirectory: String
+    /// Seconds an echo waits for its reply.
+    public var echoTimeout: Double
 
-    public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String) {
+    public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5) {
         self.host = host
         self.port = port
         self.saveDirectory = saveDirectory
         self.pickerDirectory = pickerDirectory
+        self.echoTimeout = echoTimeout
     }
 }
 
@@ -35,6 +38,8 @@ public final class ConsoleApp {
     private var ports: [String: UInt16] = [:]
     private var echoSessions: [ObjectIdentifier: EchoSession] = [:]
     private var fileSender: FileSender?
+    /// Counts transfers, so a cancelled one's last events are not taken for the next one's.
+    private var transferNumber = 0
     private var drawScheduled = false
     private var lastDrawAt = 0.0
     private var keyboard: KeyboardInput?
@@ -57,6 +62,7 @@ public final class ConsoleApp {
     /// Starts the servers, then takes over the terminal until the user quits or a signal arrives.
     /// Server start-up errors are thrown before the screen changes, so they print like any other error.
     public func run() throws {
+        try CursesTerminal.checkTerminalType()
         try UploadStore.check(directory: options.saveDirectory)
         try startServers(throwing: true)
         let stale = uploadStore.removeStaleTemporaryFiles()
@@ -202,9 +208,10 @@ public final class ConsoleApp {
         case let .sendFile(target, path):
             sendFile(path, to: target)
         case .cancelTransfer:
+            transferNumber += 1
+            state.noteTransferCancelled(clock: Self.clock(), now: MonotonicClock.now())
             fileSender?.cancel()
             fileSender = nil
-            state.noteTransferCancelled(clock: Self.clock())
         }
     }
 
@@ -214,21 +221,22 @@ public final class ConsoleApp {
             state.noteEchoFailed("\(error)", clock: Self.clock())
             return
         }
-        state.noteEchoSent(message, target: endpoint.description, clock: Self.clock())
+        let sentLine = state.noteEchoSent(message, target: endpoint.description, clock: Self.clock())
         // One line, as a person would type it into nc.
         var id: ObjectIdentifier?
-        let session = EchoSession(loop: loop, endpoint: endpoint, message: Array((message + "\n").utf8)) { [unowned self] outcome in
+        let session = EchoSession(loop: loop, endpoint: endpoint, message: Array((message + "\n").utf8),
+                                  timeout: options.echoTimeout) { [unowned self] outcome in
             switch outcome {
             case let .reply(bytes, roundTrip, extra):
                 var text = String(decoding: bytes, as: UTF8.self)
                 if text.hasSuffix("\n") { text.removeLast() }
-                self.state.noteEchoReply(text, roundTrip: roundTrip, clock: Self.clock())
+                self.state.noteEchoReply(text, roundTrip: roundTrip, clock: Self.clock(), sentLine: sentLine)
                 if !extra.isEmpty {
                     let more = String(decoding: extra, as: UTF8.self)
                     self.state.noteEchoFailed("\(extra.count) bytes beyond the echo: \(more)", clock: Self.clock())
                 }
             case let .failed(reason):
-                self.state.noteEchoFailed(reason, clock: Self.clock())
+                self.state.noteEchoFailed(reason, clock: Self.clock(), sentLine: sentLine)
             }
             if let id { self.echoSessions[id] = nil }
             self.redrawSoon()
@@ -249,9 +257,12 @@ public final class ConsoleApp {
             state.noteEchoFailed("\(error)", clock: Self.clock())
             return
         }
-        state.beginTransfer(name: path.split(separator: "/").last.map(String.init) ?? path)
+        state.beginTransfer(name: path.split(separator: "/").last.map(String.init) ?? path, now: MonotonicClock.now())
+        transferNumber += 1
+        let number = transferNumber
         let sender = FileSender(loop: loop, endpoint: endpoint, files: [path]) { [unowned self] event in
-            self.state.apply(event, clock: Self.clock())
+            guard number == self.transferNumber else { return }
+            self.state.apply(event, clock: Self.clock(), now: MonotonicClock.now())
             if case .finished = event { self.fileSender = nil }
             self.redrawSoon()
         }

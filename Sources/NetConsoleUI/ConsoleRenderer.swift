@@ -34,7 +34,7 @@ public enum ConsoleRenderer {
         drawTargets(state, layout.targetRow, &grid, cursor: &cursor)
         drawMessage(state, layout.messageRow, &grid, cursor: &cursor)
         drawTranscript(state, layout.transcript, &grid)
-        drawPicker(state, layout.picker, besideReplies: layout.picker.y == layout.transcript.y, &grid)
+        drawPicker(state, layout.picker, besideReplies: layout.picker.y == layout.transcript.y, now: now, &grid)
         drawFooter(state, layout.footer, &grid)
         if state.showHelp {
             drawHelp(state, cols: cols, rows: rows, &grid)
@@ -147,7 +147,7 @@ public enum ConsoleRenderer {
                                         _ grid: inout ScreenGrid) {
         guard rect.height >= 1 else { return }
         let inner = rect.width - 1
-        let fixed = 5 + 5 + 9 + 9 + 6 + 7  // id, service, in, out, age, the separating spaces
+        let fixed = 5 + 5 + 9 + 9 + 10 + 6 + 8  // id, service, in, out, rate, age, the separating spaces
         let flexible = max(10, inner - fixed)
         let peerWidth = min(47, max(15, flexible / 2))
         let stateWidth = max(5, flexible - peerWidth)
@@ -155,7 +155,7 @@ public enum ConsoleRenderer {
             Column(title: "#", width: 5, alignRight: false), Column(title: "PEER", width: peerWidth, alignRight: false),
             Column(title: "SVC", width: 5, alignRight: false), Column(title: "STATE", width: stateWidth, alignRight: false),
             Column(title: "IN", width: 9, alignRight: true), Column(title: "OUT", width: 9, alignRight: true),
-            Column(title: "AGE", width: 6, alignRight: true),
+            Column(title: "RATE", width: 10, alignRight: true), Column(title: "AGE", width: 6, alignRight: true),
         ]
         grid.fill(row: rect.y, col: rect.x, width: rect.width, style: .columnHeader)
         drawRow(columns.map(\.title), columns, row: rect.y, in: rect, style: .columnHeader, &grid)
@@ -181,8 +181,10 @@ public enum ConsoleRenderer {
             let closed = connection.closedAt != nil
             let stateText = ConsoleState.stateText(connection).truncatedInMiddle(toWidth: stateWidth)
             let age = (connection.closedAt ?? now) - connection.openedAt
+            let rate = closed ? "-" : connection.rate.bytesPerSecond(now: now).map(ConsoleState.formatRate) ?? "-"
             let cells = ["\(connection.id)", connection.peer, connection.service, stateText,
-                         ConsoleState.formatBytes(connection.bytesIn), ConsoleState.formatBytes(connection.bytesOut), ConsoleState.formatAge(age)]
+                         ConsoleState.formatBytes(connection.bytesIn), ConsoleState.formatBytes(connection.bytesOut), rate,
+                         ConsoleState.formatAge(age)]
             var style: CellStyle = closed ? .muted : .normal
             if window.first + offset == selected {
                 style = focused ? .selected : .emphasis
@@ -287,6 +289,10 @@ public enum ConsoleRenderer {
     private static func drawMessage(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid, cursor: inout (row: Int, col: Int)?) {
         guard !rect.isEmpty else { return }
         if let c = drawField(" Message: ", state.message, focused: state.focus == .message, row: rect.y, col: rect.x, width: rect.width, &grid) { cursor = c }
+        if let hint = state.messageHint, state.message.text.isEmpty {
+            let start = rect.x + " Message: ".displayWidth
+            grid.write(hint, row: rect.y, col: start, width: rect.maxX - start, style: .focusedField)
+        }
     }
 
     private static func drawTranscript(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
@@ -314,7 +320,21 @@ public enum ConsoleRenderer {
         }
     }
 
-    private static func drawPicker(_ state: ConsoleState, _ rect: Rect, besideReplies: Bool, _ grid: inout ScreenGrid) {
+    /// Rows the transfer takes at the bottom of the picker `width` columns wide: the progress in one row when its
+    /// figures fit beside the bar and the name, else the figures in a row of their own; one for a verdict.
+    static func transferRows(_ state: ConsoleState, width: Int, now: Double) -> Int {
+        guard let transfer = state.transfer else { return 0 }
+        if transfer.verdict != nil { return 1 }
+        return transfer.figures(now: now).displayWidth + 30 + 12 <= width ? 1 : 2
+    }
+
+    /// The picker's area less its separator from the replies beside it.
+    static func pickerArea(_ layout: ConsoleLayout) -> Rect {
+        let separator = layout.picker.y == layout.transcript.y ? 1 : 0
+        return Rect(x: layout.picker.x + separator, y: layout.picker.y, width: layout.picker.width - separator, height: layout.picker.height)
+    }
+
+    private static func drawPicker(_ state: ConsoleState, _ rect: Rect, besideReplies: Bool, now: Double, _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
         let picker = state.picker
         let focused = state.focus == .files
@@ -331,11 +351,11 @@ public enum ConsoleRenderer {
         grid.fill(row: area.y, col: area.x, width: area.width, with: "─", style: .muted)
         grid.write("─ \(title) ", row: area.y, col: area.x, width: area.width, style: focused ? .accent : .emphasis)
 
-        // The last row belongs to the transfer's progress bar or verdict when there is one.
-        let transferRows = state.transfer == nil ? 0 : 1
+        // The last rows belong to the transfer's progress or verdict when there is one.
+        let transferRows = min(transferRows(state, width: area.width, now: now), max(0, area.height - 1))
         let listHeight = area.height - 1 - transferRows
-        if let transfer = state.transfer, area.height >= 2 {
-            drawTransfer(transfer, row: area.maxY - 1, col: area.x, width: area.width, &grid)
+        if let transfer = state.transfer, transferRows > 0 {
+            drawTransfer(transfer, rows: transferRows, row: area.maxY - transferRows, col: area.x, width: area.width, now: now, &grid)
         }
         guard listHeight > 0 else { return }
         let visible = picker.visibleEntries
@@ -358,7 +378,8 @@ public enum ConsoleRenderer {
         }
     }
 
-    private static func drawTransfer(_ transfer: ConsoleState.TransferRow, row: Int, col: Int, width: Int, _ grid: inout ScreenGrid) {
+    private static func drawTransfer(_ transfer: ConsoleState.TransferRow, rows: Int, row: Int, col: Int, width: Int, now: Double,
+                                     _ grid: inout ScreenGrid) {
         if let verdict = transfer.verdict {
             let mark = transfer.succeeded == true ? "✓" : "✗"
             grid.write(" \(mark) \(transfer.name) \(verdict)", row: row, col: col, width: width, style: transfer.succeeded == true ? .good : .bad)
@@ -370,7 +391,16 @@ public enum ConsoleRenderer {
         let filled = Int(Double(barWidth) * min(1, fraction))
         let bar = "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled) + "]"
         let used = grid.write(" " + bar + " " + percent + " ", row: row, col: col, width: width, style: .accent)
-        grid.write(transfer.name, row: row, col: col + used, width: width - used, style: .normal)
+        let figures = transfer.figures(now: now)
+        if rows == 1 {
+            let nameWidth = width - used - figures.displayWidth - 2
+            grid.write(transfer.name.truncatedInMiddle(toWidth: max(1, nameWidth)), row: row, col: col + used, width: nameWidth, style: .normal)
+            grid.write(figures, row: row, col: col + width - figures.displayWidth - 1, width: figures.displayWidth, style: .normal)
+        } else {
+            grid.write(transfer.name, row: row, col: col + used, width: width - used, style: .normal)
+            let shown = figures.displayWidth < width - 1 ? figures : transfer.figures(now: now, compact: true)
+            grid.write(" " + shown, row: row + 1, col: col, width: width, style: .normal)
+        }
     }
 
     // MARK: Footer and help
@@ -381,6 +411,7 @@ public enum ConsoleRenderer {
             let word = binding.command == .toggleListening && !state.isListening ? "start" : binding.footer ?? ""
             return (binding.label.split(separator: " ").first.map(String.init) ?? binding.label, word)
         }
+        if state.isTransferring { keys.insert(("^X", "cancel"), at: 0) }
         if state.editingConnectionFilter { keys = [("type", "filter"), ("Enter", "done"), ("Esc", "clear")] }
         if state.showHelp { keys = [("↑↓", "scroll"), ("any key", "close")] }
         if state.viewer != nil { keys = [("any key", "close")] }

@@ -23,6 +23,8 @@ public struct ConsoleState {
         public var closedAt: Double?
         public var closeReason: String?
         public var upload: UploadRow?
+        /// Bytes both ways, for the RATE column.
+        public var rate = RateMeter()
     }
 
     public struct UploadRow: Equatable {
@@ -46,6 +48,36 @@ public struct ConsoleState {
         public var verdict: String?
         public var succeeded: Bool?
         public var finished = false
+        /// Monotonic seconds, for the elapsed time, the rate and what is left.
+        public var startedAt: Double = 0
+        public var endedAt: Double?
+        public var rate = RateMeter()
+
+        /// What the progress says besides the bar: "12.3 MiB/29.0 MiB · 4.1 MiB/s · 0:03 · 0:04 left", or
+        /// `compact` for a narrow pane, "12.3/29.0 MiB 4.1 MiB/s 0:03 ETA 0:04".
+        public func figures(now: Double, compact: Bool = false) -> String {
+            let end = endedAt ?? now
+            var done = ConsoleState.formatBytes(Int(sent))
+            if let size {
+                let total = ConsoleState.formatBytes(Int(size))
+                let unit = total.split(separator: " ").last ?? ""
+                if compact, done.hasSuffix(" " + unit) { done.removeLast(unit.count + 1) }
+                done += "/" + total
+            }
+            let rate = rate.bytesPerSecond(now: end)
+            var parts = [done, rate.map(ConsoleState.formatRate) ?? "–/s", ConsoleState.formatClock(end - startedAt)]
+            if endedAt == nil {
+                let left = size.flatMap { size in rate.flatMap { $0 > 0 ? ConsoleState.formatClock(Double(size - sent) / $0) : nil } } ?? "–:––"
+                parts.append(compact ? "ETA " + left : left + " left")
+            }
+            return parts.joined(separator: compact ? " " : " · ")
+        }
+
+        public init(name: String, size: Int64? = nil, startedAt: Double = 0) {
+            self.name = name
+            self.size = size
+            self.startedAt = startedAt
+        }
     }
 
     /// Seconds a closed connection stays listed (greyed) so short ones can be seen at all.
@@ -69,6 +101,10 @@ public struct ConsoleState {
     public var transcript = ActivityLog(capacity: 200)
     public var picker: FilePicker
     public private(set) var transfer: TransferRow?
+    /// Said in the empty message field after Enter sent nothing; gone at the next key.
+    public private(set) var messageHint: String?
+    /// Echoes sent and not yet answered, by the number of their line in the transcript.
+    public private(set) var pendingEchoes: Set<Int> = []
     private var targetEdited = false
     private var fileTargetEdited = false
 
@@ -126,7 +162,9 @@ public struct ConsoleState {
             update(service) { $0.listening = false }
         case let .connectionOpened(id, service, peer):
             acceptedTotal += 1
-            connections.append(ConnectionRow(id: id, service: service, peer: peer.description, openedAt: now))
+            var row = ConnectionRow(id: id, service: service, peer: peer.description, openedAt: now)
+            row.rate.record(0, at: now)
+            connections.append(row)
         case let .connectionClosed(id, _, bytesIn, bytesOut, reason):
             if let index = connections.firstIndex(where: { $0.id == id }) {
                 connections[index].bytesIn = bytesIn
@@ -136,11 +174,17 @@ public struct ConsoleState {
             }
         case let .bytesReceived(id, count):
             bytesInTotal += count
-            updateConnection(id) { $0.bytesIn += count }
+            updateConnection(id) {
+                $0.bytesIn += count
+                $0.rate.record(count, at: now)
+            }
             return
         case let .bytesSent(id, count):
             bytesOutTotal += count
-            updateConnection(id) { $0.bytesOut += count }
+            updateConnection(id) {
+                $0.bytesOut += count
+                $0.rate.record(count, at: now)
+            }
             return
         case let .uploadStarted(id, name, size):
             updateConnection(id) { $0.upload = UploadRow(name: name.sanitizedForDisplay, received: 0, size: size) }
@@ -219,12 +263,24 @@ public struct ConsoleState {
 
     // MARK: Client results
 
-    public mutating func noteEchoSent(_ message: String, target: String, clock: String) {
-        transcript.append("→ \(target)  \(Self.lineBreaksShown(message))", time: clock, style: .muted)
+    public static let waitingMarker = "waiting…"
+
+    /// Lists a message sent; returns the number of its line, to end its waiting marker with the reply or failure.
+    @discardableResult
+    public mutating func noteEchoSent(_ message: String, target: String, clock: String) -> Int {
+        transcript.append("→ \(target)  \(Self.lineBreaksShown(message))", time: clock, style: .muted, detail: Self.waitingMarker)
+        pendingEchoes.insert(transcript.newestLineNumber)
+        return transcript.newestLineNumber
     }
 
-    public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String) {
+    public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String, sentLine: Int? = nil) {
+        endWaiting(sentLine)
         transcript.append("← \(Self.lineBreaksShown(reply))", time: clock, style: .good, detail: Self.formatRoundTrip(roundTrip))
+    }
+
+    private mutating func endWaiting(_ sentLine: Int?) {
+        guard let sentLine, pendingEchoes.remove(sentLine) != nil else { return }
+        transcript.setDetail(nil, ofLine: sentLine)
     }
 
     /// A message of several lines (pasted) on one line: its line breaks as ⏎, the rest escaped.
@@ -232,26 +288,32 @@ public struct ConsoleState {
         String(text.map { $0 == "\n" || $0 == "\r\n" ? "⏎" : $0 }).sanitizedForDisplay
     }
 
-    public mutating func noteEchoFailed(_ message: String, clock: String) {
+    public mutating func noteEchoFailed(_ message: String, clock: String, sentLine: Int? = nil) {
+        endWaiting(sentLine)
         transcript.append("✗ \(message.sanitizedForDisplay)", time: clock, style: .bad)
     }
 
-    public mutating func beginTransfer(name: String) {
-        transfer = TransferRow(name: name.sanitizedForDisplay)
+    /// `name` is shown as it is (escape what is not text before); `now` is monotonic seconds.
+    public mutating func beginTransfer(name: String, now: Double = 0) {
+        transfer = TransferRow(name: name.sanitizedForDisplay, startedAt: now)
     }
 
-    public mutating func apply(_ event: FileSendEvent, clock: String) {
+    public mutating func apply(_ event: FileSendEvent, clock: String, now: Double = 0) {
         switch event {
         case .connected(let address):
             transcript.append("connected to \(address) to send \(transfer?.name ?? "a file")", time: clock, style: .muted)
         case let .fileStarted(_, path, size):
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            transfer = TransferRow(name: name.sanitizedForDisplay, size: size)
+            let name = transfer?.name ?? (path.split(separator: "/").last.map(String.init) ?? path).sanitizedForDisplay
+            transfer = TransferRow(name: name, size: size, startedAt: transfer?.startedAt ?? now)
+            transfer?.rate.record(0, at: now)
         case let .progress(_, sent, size):
+            let previous = transfer?.sent ?? 0
+            transfer?.rate.record(Int(max(0, sent - previous)), at: now)
             transfer?.sent = sent
             transfer?.size = size
         case let .fileConfirmed(_, savedAs, sha256):
             if let size = transfer?.size { transfer?.sent = size }
+            transfer?.endedAt = now
             let shown = savedAs.isEmpty ? (transfer?.name ?? "") : savedAs.sanitizedForDisplay
             transfer?.verdict = "saved as \(shown), sha256 \(String(sha256.sanitizedForDisplay.prefix(12)))"
             transfer?.succeeded = true
@@ -268,11 +330,13 @@ public struct ConsoleState {
             transcript.append("✗ \(transfer?.verdict ?? "")", time: clock, style: .bad)
         case .finished:
             transfer?.finished = true
+            if transfer?.endedAt == nil { transfer?.endedAt = now }
         }
     }
 
-    public mutating func noteTransferCancelled(clock: String) {
+    public mutating func noteTransferCancelled(clock: String, now: Double = 0) {
         guard isTransferring else { return }
+        transfer?.endedAt = now
         transfer?.verdict = "cancelled"
         transfer?.succeeded = false
         transfer?.finished = true
@@ -348,6 +412,7 @@ public struct ConsoleState {
 
     /// Applies a key press to the view; returns what the console must do, if anything.
     public mutating func handle(_ key: Key) -> ConsoleAction? {
+        if key != .resize { messageHint = nil }
         if let pending = confirmation {
             switch key {
             case .character("y"), .character("Y"), .enter:
@@ -561,7 +626,12 @@ public struct ConsoleState {
         case .showWhole: showCurrentLine()
         case .send:
             let line = message.commit()
-            return line.isEmpty ? nil : .sendEcho(target: target.text, message: line)
+            if line.isEmpty {
+                messageHint = target.text.isEmpty ? "nothing to send: fill in Echo to (Shift-Tab), then type a message"
+                    : "nothing to send: type a message, Enter echoes it from \(target.text.sanitizedForDisplay)"
+                return nil
+            }
+            return .sendEcho(target: target.text, message: line)
         case .fieldDone: focus = focus == .target ? .message : .files
         case .edit:
             switch focus {
@@ -711,6 +781,18 @@ public struct ConsoleState {
         let tenths = (value * 10).rounded()
         if tenths >= 1000 { return "\(Int(value.rounded())) \(units[index])" }
         return "\(Int(tenths) / 10).\(Int(tenths) % 10) \(units[index])"
+    }
+
+    /// A rate in at most 10 columns: "0 B/s", "512 B/s", "4.1 MiB/s", "1018 MiB/s".
+    public static func formatRate(_ bytesPerSecond: Double) -> String {
+        formatBytes(Int(bytesPerSecond.rounded())) + "/s"
+    }
+
+    /// Minutes and seconds ("0:07", "12:30"), hours past an hour ("1:02:03").
+    public static func formatClock(_ seconds: Double) -> String {
+        let total = max(0, Int(seconds.rounded()))
+        if total < 3600 { return "\(total / 60):\(pad2(total % 60))" }
+        return "\(total / 3600):\(pad2(total / 60 % 60)):\(pad2(total % 60))"
     }
 
     static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

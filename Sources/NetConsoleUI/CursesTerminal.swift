@@ -63,6 +63,16 @@ public final class CursesTerminal {
 
     deinit { restore() }
 
+    /// Refuses a terminal that cannot place text (TERM=dumb, or none named), before anything is drawn: curses would
+    /// start on it and print every frame as a stream of lines.
+    public static func checkTerminalType() throws {
+        let term = getenv("TERM").map { String(cString: $0) } ?? ""
+        guard term.isEmpty || term == "dumb" else { return }
+        let named = term.isEmpty ? "TERM is not set" : "TERM=dumb"
+        throw TerminalError("\(named): the console needs a terminal that can move the cursor (xterm, screen, tmux…);"
+                            + " in a dumb terminal use 'netconsole serve' or 'netconsole echo'")
+    }
+
     // MARK: Drawing
 
     /// Copies `screen` to the terminal and moves the cursor into the focused field (or hides it).

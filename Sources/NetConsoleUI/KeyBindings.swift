@@ -22,6 +22,8 @@ public enum KeyBindings {
                 KeyBinding([.control("l")], "^L", "draw the screen again", .repaint),
                 KeyBinding([.control("z")], "^Z", "suspend (the shell's fg resumes)", .suspend),
                 KeyBinding([.function(10), .control("c"), .control("q")], "^C", "quit (F10, ^Q too; asks first if connections or a transfer would be lost)", .quit, footer: "quit"),
+                // The footer shows ^X only while a transfer runs (ConsoleRenderer), so it is not listed for it here.
+                KeyBinding([.control("x")], "^X", "cancel the file being sent", .cancelTransfer),
             ]
         case .serverPane:
             return [
@@ -58,7 +60,6 @@ public enum KeyBindings {
                 KeyBinding([.up, .down, .pageUp, .pageDown, .home, .end], "↑↓", "select", .pick, footer: "select"),
                 KeyBinding([.right], "→", "open the folder", .pick),
                 KeyBinding([.backspace, .left], "Bksp ←", "delete from the filter, or go up a folder", .pick),
-                KeyBinding([.control("x")], "^X", "cancel the transfer", .cancelTransfer, footer: "cancel"),
                 KeyBinding([.control("r")], "^R", "read the folder again", .reloadFolder),
                 KeyBinding([.escape], "Esc", "clear the filter, then server pane", .filesBack),
             ]

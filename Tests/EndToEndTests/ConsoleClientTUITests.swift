@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a modern terminal program is expected to do, in a real terminal: hints, waiting marks, refusing a dumb
+/// terminal, searching the history, remembering targets, staying legible without colour.
+final class ConsoleClientTUITests: XCTestCase {
+    private var console: TmuxConsole!
+
+    override func setUpWithError() throws {
+        console = try TmuxConsole(self)
+    }
+
+    /// A port that accepts connections (the kernel's backlog) and never answers.
+    private func silentListener() throws -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        addTeardownBlock { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                XCTAssertEqual(bind(fd, $0, length), 0)
+                XCTAssertEqual(listen(fd, 8), 0)
+                XCTAssertEqual(getsockname(fd, $0, &length), 0)
+                if fd < 0 { throw XCTSkip("no socket") }
+            }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    func testEnterOnAnEmptyMessageGivesAHint() throws {
+        try console.startAndWaitForServers()
+        try console.keys("Enter")
+        console.waitForScreen("the hint") { console.line(containing: "Message:", in: $0).contains("nothing to send: type a message") }
+        try console.type("h")
+        console.waitForScreen("the hint gone at the next key") { console.line(containing: "Message:", in: $0).hasSuffix("Message: h") }
+    }
+
+    func testAnEchoWithoutAnswerWaitsVisiblyUntilTheTimeoutGiven() throws {
+        let port = try silentListener()
+        // Wide enough for the whole failure.
+        try console.startAndWaitForServers(cols: 160, rows: 45, arguments: ["--echo-timeout", "2"])
+        try console.keys("BTab", "C-u")
+        try console.type("127.0.0.1:\(port)")
+        try console.keys("Enter")
+        try console.type("anyone there?")
+        try console.keys("Enter")
+        let waiting = console.waitForScreen("the waiting marker") { $0.contains("anyone there?") && $0.contains("waiting…") }
+        XCTAssertTrue(console.line(containing: "anyone there?", in: waiting).contains("waiting…"), waiting)
+        let failed = console.waitForScreen("the timeout after 2 seconds", timeout: 6) { $0.contains("no complete echo") }
+        XCTAssertTrue(failed.contains("within 2 s"), failed)
+        XCTAssertFalse(failed.contains("waiting…"), "the marker stays after the failure:\n\(failed)")
+    }
+
+    func testAnEchoTimeoutIsValidatedLikeTheOtherDurations() throws {
+        let result = try runToCompletion(["console", "--echo-timeout", "inf"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("'inf' is not a duration"), result.stderr)
+    }
+
+    func testADumbTerminalIsRefusedWithOneLineBeforeTheScreenChanges() throws {
+        let status = console.pickDirectory.appendingPathComponent("status")
+        try console.start(environment: ["TERM": "dumb"], afterwards: "echo \\$? > '\(status.path)'; sleep 30")
+        console.waitForScreen("the refusal") { $0.contains("TERM=dumb") }
+        // Joined as the terminal wrapped it.
+        let screen = try console.run(["capture-pane", "-p", "-J"])
+        let lines = screen.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        XCTAssertEqual(lines.count, 1, "one line:\n\(screen)")
+        XCTAssertTrue(lines.first?.contains("needs a terminal that can move the cursor") ?? false, screen)
+        XCTAssertFalse(screen.contains("SERVER"))
+        let deadline = Date().addingTimeInterval(5)
+        while (try? String(contentsOf: status, encoding: .utf8)) == nil && Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try String(contentsOf: status, encoding: .utf8), "1\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: console.saveDirectory.path), "the upload folder was made")
+    }
+}
