@@ -100,6 +100,7 @@ public final class ConsoleApp {
         // Ages tick and closed connections fade out even when nothing happens.
         loop.schedule(after: 1, repeating: true) { [unowned self] in
             self.state.expireClosedConnections(now: MonotonicClock.now())
+            self.state.picker.reloadIfChanged()
             self.redrawSoon()
         }
         draw()
@@ -205,8 +206,8 @@ public final class ConsoleApp {
         case let .sendEcho(target, message):
             historyFile?.append(message)
             sendEcho(message, to: target)
-        case let .sendFile(target, path):
-            sendFile(path, to: target)
+        case let .sendFile(target, path, rawPath):
+            sendFile(path, rawPath: rawPath, to: target)
         case .cancelTransfer:
             transferNumber += 1
             state.noteTransferCancelled(clock: Self.clock(), now: MonotonicClock.now())
@@ -247,7 +248,7 @@ public final class ConsoleApp {
         if session.isFinished { echoSessions[id!] = nil }
     }
 
-    private func sendFile(_ path: String, to target: String) {
+    private func sendFile(_ path: String, rawPath: [UInt8]?, to target: String) {
         if state.isTransferring {
             state.noteEchoFailed("a file is already being sent; Ctrl-X cancels it", clock: Self.clock())
             return
@@ -257,14 +258,34 @@ public final class ConsoleApp {
             state.noteEchoFailed("\(error)", clock: Self.clock())
             return
         }
-        state.beginTransfer(name: path.split(separator: "/").last.map(String.init) ?? path, now: MonotonicClock.now())
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        var opened: Int32 = -1
+        if let rawPath {
+            // The name is not UTF-8, so no String path reaches it: open it by its bytes and send it through the
+            // descriptor's path.
+            opened = (rawPath + [0]).withUnsafeBufferPointer {
+                open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_RDONLY | O_CLOEXEC)
+            }
+            if opened < 0 {
+                state.noteEchoFailed("\(path): \(String(cString: strerror(errno)))", clock: Self.clock())
+                return
+            }
+        }
+        let descriptor = opened
+        state.beginTransfer(name: name, now: MonotonicClock.now())
         transferNumber += 1
         let number = transferNumber
-        let sender = FileSender(loop: loop, endpoint: endpoint, files: [path]) { [unowned self] event in
+        let files = descriptor >= 0 ? ["/proc/self/fd/\(descriptor)"] : [path]
+        let sender = FileSender(loop: loop, endpoint: endpoint, files: files) { [unowned self] event in
+            if case .finished = event, descriptor >= 0 { close(descriptor) }
             guard number == self.transferNumber else { return }
             self.state.apply(event, clock: Self.clock(), now: MonotonicClock.now())
             if case .finished = event { self.fileSender = nil }
             self.redrawSoon()
+        }
+        if descriptor >= 0, let rawName = rawPath?.split(separator: 0x2F).last {
+            // The server takes \ for a separator, so the name goes as UTF-8 with U+FFFD for what is not, not as shown.
+            sender.names = [String(decoding: rawName, as: UTF8.self)]
         }
         fileSender = sender
         sender.start()

@@ -334,6 +334,18 @@ public enum ConsoleRenderer {
         return Rect(x: layout.picker.x + separator, y: layout.picker.y, width: layout.picker.width - separator, height: layout.picker.height)
     }
 
+    /// Which of the picker's visible entries the `offset`th row under its title shows, as `drawPicker` lays it out.
+    static func pickerEntry(atRow offset: Int, in state: ConsoleState) -> Int? {
+        let area = pickerArea(ConsoleLayout(cols: state.screenCols, rows: state.screenRows))
+        // Only the figures' width depends on the time; a second either way does not change the rows.
+        let now = state.transfer.map { $0.endedAt ?? $0.startedAt + 1 } ?? 0
+        let listHeight = area.height - 1 - min(transferRows(state, width: area.width, now: now), max(0, area.height - 1))
+        let problemRows = state.picker.problem == nil ? 0 : 1
+        let rows = listHeight - problemRows
+        guard offset >= problemRows, offset < listHeight, rows > 0 else { return nil }
+        return centeredFirst(selected: state.picker.selection, count: state.picker.visibleEntries.count, height: rows) + offset - problemRows
+    }
+
     private static func drawPicker(_ state: ConsoleState, _ rect: Rect, besideReplies: Bool, now: Double, _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
         let picker = state.picker
@@ -359,22 +371,37 @@ public enum ConsoleRenderer {
         }
         guard listHeight > 0 else { return }
         let visible = picker.visibleEntries
-        if visible.isEmpty {
-            grid.write(" " + (picker.problem ?? "nothing matches"), row: area.y + 1, col: area.x, width: area.width, style: .muted)
+        // Why the folder shows nothing comes first, above the way out (..).
+        var top = area.y + 1
+        if let problem = picker.problem {
+            grid.write(" " + problem.sanitizedForDisplay, row: top, col: area.x, width: area.width, style: .bad)
+            top += 1
+        } else if visible.isEmpty {
+            grid.write(" nothing matches", row: top, col: area.x, width: area.width, style: .muted)
             return
         }
-        let first = centeredFirst(selected: picker.selection, count: visible.count, height: listHeight)
-        for (offset, entry) in visible[first..<min(visible.count, first + listHeight)].enumerated() {
+        let rowsLeft = area.y + 1 + listHeight - top
+        guard rowsLeft > 0 else { return }
+        let first = centeredFirst(selected: picker.selection, count: visible.count, height: rowsLeft)
+        for (offset, entry) in visible[first..<min(visible.count, first + rowsLeft)].enumerated() {
             let index = first + offset
-            let row = area.y + 1 + offset
+            let row = top + offset
             let selected = index == picker.selection
-            let style: CellStyle = selected ? (focused ? .selected : .emphasis) : (entry.kind == .file ? .normal : .accent)
-            let sizeText = entry.kind == .file ? ByteCount.format(entry.size) : (entry.kind == .parent ? "up" : "dir")
-            let name = entry.kind == .file ? entry.name : entry.name + "/"
-            let nameWidth = max(1, area.width - 12)
+            let kindStyle: CellStyle
+            switch entry.kind {
+            case .file: kindStyle = .normal
+            case .parent, .directory: kindStyle = .accent
+            case .dangling: kindStyle = .bad
+            case .fifo, .socket, .device: kindStyle = .muted
+            }
+            let style: CellStyle = selected ? (focused ? .selected : .emphasis) : kindStyle
+            let sizeText = entry.sizeText
+            let name = entry.markedName
+            let sizeWidth = max(10, sizeText.displayWidth)
+            let nameWidth = max(1, area.width - sizeWidth - 2)
             if selected { grid.fill(row: row, col: area.x, width: area.width, style: style) }
             grid.write((selected ? "›" : " ") + name.sanitizedForDisplay.truncatedInMiddle(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: style)
-            grid.write(sizeText.fitted(toWidth: 10, alignRight: true), row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: style)
+            grid.write(sizeText.fitted(toWidth: sizeWidth, alignRight: true), row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: style)
         }
     }
 

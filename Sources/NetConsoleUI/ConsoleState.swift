@@ -80,6 +80,9 @@ public struct ConsoleState {
         }
     }
 
+    /// Files larger than this are sent only after a y.
+    public static let largeFile: Int64 = 100 << 20
+
     /// Seconds a closed connection stays listed (greyed) so short ones can be seen at all.
     public static let closedLinger = 3.0
 
@@ -539,9 +542,7 @@ public struct ConsoleState {
             let index = ConsoleRenderer.centeredFirst(selected: shown, count: savedFiles.count, height: savedViewHeight) + offset
             if index < savedFiles.count { selectedSavedFile = savedFiles.count - 1 - index }
         case .files:
-            let listHeight = pickerViewHeight + 1 - (transfer == nil ? 0 : 1)
-            let index = ConsoleRenderer.centeredFirst(selected: picker.selection, count: picker.visibleEntries.count, height: listHeight) + offset
-            if index < picker.visibleEntries.count { picker.select(index) }
+            if let index = ConsoleRenderer.pickerEntry(atRow: offset, in: self), index < picker.visibleEntries.count { picker.select(index) }
         default:
             break
         }
@@ -640,9 +641,22 @@ public struct ConsoleState {
             default: message.handle(key)
             }
         case .pick:
-            if case .picked(let path) = picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
-                return .sendFile(target: fileTarget.text, path: path)
+            let size = picker.selectedEntry?.size ?? 0
+            let action: ConsoleAction
+            switch picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
+            case .none: return nil
+            case .refused(let reason):
+                transcript.append("✗ cannot send \(reason.sanitizedForDisplay)", time: "", style: .bad)
+                return nil
+            case .picked(let path): action = .sendFile(target: fileTarget.text, path: path)
+            case let .pickedBytes(path, rawPath): action = .sendFile(target: fileTarget.text, path: path, rawPath: rawPath)
             }
+            guard size > Self.largeFile else { return action }
+            let name = (picker.selectedEntry?.name ?? "the file").sanitizedForDisplay.truncated(toWidth: 40)
+            confirmation = Confirmation(title: "Send \(name)?", detail: [
+                "\(ByteCount.format(size)) (\(size) bytes), over \(ByteCount.format(Self.largeFile)): it will take a while",
+                "to \(fileTarget.text.sanitizedForDisplay.truncated(toWidth: 40)); ^X cancels it once it runs",
+            ], action: action)
         case .filesBack:
             if picker.filter.isEmpty { focus = .server } else { _ = picker.handle(.control("u")) }
         case .cancelTransfer: return isTransferring ? .cancelTransfer : nil

@@ -80,4 +80,86 @@ final class ConsoleTransferTUITests: XCTestCase {
         XCTAssertTrue(console.line(containing: "PEER", in: screen).contains("RATE    AGE"), screen)
         console.waitForScreen("the rate back to 0 once idle", timeout: 8) { $0.contains(" 0 B/s ") }
     }
+
+    /// Creates a file whose name is `bytes` (which need not be UTF-8).
+    private func createFile(named bytes: [UInt8], contents: String) {
+        let path = Array(console.pickDirectory.path.utf8) + [0x2F] + bytes + [0]
+        let fd = path.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT, 0o644) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        _ = Array(contents.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    func testThePickerMarksWhatIsNotAFileAndSendsANameThatIsNotUTF8() throws {
+        let folder = console.pickDirectory
+        XCTAssertEqual(mkfifo(folder.appendingPathComponent("pipe").path, 0o644), 0)
+        try Data("notes\n".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("shortcut").path, withDestinationPath: "notes.txt")
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("broken").path, withDestinationPath: "/nonexistent/file")
+        createFile(named: Array("photo ".utf8) + [0xFF] + Array(".jpg".utf8), contents: "pixels\n")
+        try console.startAndWaitForServers(cols: 160, rows: 45)
+        try console.keys("Tab", "Tab")
+        let listed = console.waitForScreen("the marked entries") { $0.contains("pipe|") }
+        XCTAssertTrue(console.line(containing: "pipe|", in: listed).contains("fifo"), listed)
+        XCTAssertTrue(console.line(containing: "shortcut@", in: listed).contains("6 B"), listed)
+        XCTAssertTrue(console.line(containing: "broken@", in: listed).contains("broken link"), listed)
+        XCTAssertTrue(listed.contains("photo \\xff.jpg"), "the byte that is not UTF-8 escaped:\n\(listed)")
+
+        try console.type("pipe")
+        try console.keys("Enter")
+        console.waitForScreen("why a FIFO is not sent") { $0.contains("✗ cannot send pipe: a FIFO (named pipe), not a file") }
+        try console.keys("C-u")
+        try console.type("photo")
+        try console.keys("Enter")
+        console.waitForScreen("the file sent and saved") { $0.contains("✓ photo \\xff.jpg saved as photo") && $0.contains("1 saved") }
+        let saved = try FileManager.default.contentsOfDirectory(atPath: console.saveDirectory.path)
+        XCTAssertEqual(saved, ["photo \u{FFFD}.jpg"])
+        XCTAssertEqual(try String(contentsOf: console.saveDirectory.appendingPathComponent(saved[0]), encoding: .utf8), "pixels\n")
+    }
+
+    func testGoingUpSelectsTheFolderLeftAndTheListFollowsTheFolder() throws {
+        let folder = console.pickDirectory
+        for name in ["alpha", "beta", "gamma"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+        try console.startAndWaitForServers(cols: 160, rows: 45)
+        try console.keys("Tab", "Tab")
+        try console.type("gam")
+        try console.keys("Enter")
+        console.waitForScreen("inside gamma") { $0.contains("/gamma 1/1") }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("gamma/inner"), withIntermediateDirectories: true)
+        console.waitForScreen("a folder made outside listed without a key", timeout: 4) { $0.contains("inner/") }
+        try console.keys("BSpace")
+        let up = console.waitForScreen("back up with gamma selected") { $0.contains("›gamma/") }
+        XCTAssertFalse(up.contains("›../"), up)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("gamma"))
+        console.waitForScreen("gamma gone: the list follows", timeout: 4) { !$0.contains("gamma/") }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("delta"), withIntermediateDirectories: true)
+        console.waitForScreen("delta listed", timeout: 4) { $0.contains("delta/") }
+        try console.type("delta")
+        try console.keys("Enter")
+        console.waitForScreen("inside delta") { $0.contains("/delta 1/1") }
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("delta"))
+        try console.keys("C-r")
+        console.waitForScreen("why the folder shows nothing") { $0.contains("cannot read this folder: No such file or directory") }
+    }
+
+    func testAFileOver100MiBIsSentOnlyAfterAYes() throws {
+        let huge = console.pickDirectory.appendingPathComponent("huge.bin")
+        XCTAssertTrue(FileManager.default.createFile(atPath: huge.path, contents: nil))
+        XCTAssertEqual(truncate(huge.path, 200 << 20), 0)
+        let (_, port) = try startStallingServer()
+        try console.startAndWaitForServers()
+        try send("huge", toPort: port)
+        let asked = console.waitForScreen("the question") { $0.contains("Send huge.bin?") }
+        XCTAssertTrue(asked.contains("200.0 MiB (209715200 bytes), over 100.0 MiB"), asked)
+        try console.keys("n")
+        let declined = console.waitForScreen("the question gone") { !$0.contains("Send huge.bin?") }
+        XCTAssertFalse(declined.contains("huge.bin ") && declined.contains("%"), "nothing sent:\n\(declined)")
+        try console.keys("Enter")
+        console.waitForScreen("the question again") { $0.contains("Send huge.bin?") }
+        try console.type("y")
+        console.waitForScreen("the transfer running") { $0.contains("/200 MiB") }
+        try console.keys("C-x")
+    }
 }
