@@ -288,11 +288,30 @@ public enum ConsoleRenderer {
 
     private static func drawMessage(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid, cursor: inout (row: Int, col: Int)?) {
         guard !rect.isEmpty else { return }
+        if let search = state.historySearch {
+            drawSearch(search, history: state.message.history, rect, &grid, cursor: &cursor)
+            return
+        }
         if let c = drawField(" Message: ", state.message, focused: state.focus == .message, row: rect.y, col: rect.x, width: rect.width, &grid) { cursor = c }
         if let hint = state.messageHint, state.message.text.isEmpty {
             let start = rect.x + " Message: ".displayWidth
             grid.write(hint, row: rect.y, col: start, width: rect.maxX - start, style: .focusedField)
         }
+    }
+
+    /// The message row while Ctrl-R searches: the query, then the message it found.
+    private static func drawSearch(_ search: HistorySearch, history: [String], _ rect: Rect, _ grid: inout ScreenGrid,
+                                   cursor: inout (row: Int, col: Int)?) {
+        let label = search.failed ? " Search (no older): " : " Search: "
+        var used = grid.write(label, row: rect.y, col: rect.x, width: rect.width, style: .emphasis)
+        let query = search.query.sanitizedForDisplay
+        let queryWidth = min(max(8, query.displayWidth + 1), max(1, rect.width / 3))
+        grid.fill(row: rect.y, col: rect.x + used, width: queryWidth, style: .focusedField)
+        grid.write(query.truncated(toWidth: queryWidth - 1), row: rect.y, col: rect.x + used, width: queryWidth, style: .focusedField)
+        cursor = (rect.y, rect.x + used + min(query.displayWidth, queryWidth - 1))
+        used += queryWidth
+        let found = search.match.map { "→ " + ConsoleState.lineBreaksShown(history[$0]) } ?? "no message contains that"
+        grid.write(" " + found, row: rect.y, col: rect.x + used, width: rect.width - used, style: search.match == nil ? .bad : .normal)
     }
 
     private static func drawTranscript(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
@@ -439,6 +458,7 @@ public enum ConsoleRenderer {
             return (binding.label.split(separator: " ").first.map(String.init) ?? binding.label, word)
         }
         if state.isTransferring { keys.insert(("^X", "cancel"), at: 0) }
+        if state.historySearch != nil { keys = [("type", "find"), ("^R", "older"), ("Enter", "take"), ("Esc", "put back")] }
         if state.editingConnectionFilter { keys = [("type", "filter"), ("Enter", "done"), ("Esc", "clear")] }
         if state.showHelp { keys = [("↑↓", "scroll"), ("any key", "close")] }
         if state.viewer != nil { keys = [("any key", "close")] }

@@ -106,6 +106,8 @@ public struct ConsoleState {
     public private(set) var transfer: TransferRow?
     /// Said in the empty message field after Enter sent nothing; gone at the next key.
     public private(set) var messageHint: String?
+    /// Ctrl-R's search through the message history, while it runs.
+    public private(set) var historySearch: HistorySearch?
     /// Echoes sent and not yet answered, by the number of their line in the transcript.
     public private(set) var pendingEchoes: Set<Int> = []
     private var targetEdited = false
@@ -450,6 +452,7 @@ public struct ConsoleState {
         }
         if key == .resize { return nil }
         if editingConnectionFilter { return handleFilterKey(key) }
+        if historySearch != nil { return handleSearchKey(key) }
         if case .paste(let text) = key { return handlePaste(text) }
         switch key {
         case let .click(row, col):
@@ -583,6 +586,36 @@ public struct ConsoleState {
         return nil
     }
 
+    /// Keys while Ctrl-R searches: text refines the query; Enter, or a key that moves, takes the message found
+    /// into the field (never sends it); Esc or ^G puts the field back as it was.
+    private mutating func handleSearchKey(_ key: Key) -> ConsoleAction? {
+        guard var search = historySearch else { return nil }
+        let history = message.history
+        switch key {
+        case .character(let c): search.type(String(c), history: history)
+        case .paste(let text): search.type(String(text.prefix { $0 != "\n" && $0 != "\r" }), history: history)
+        case .backspace: search.deleteBack(history: history)
+        case .control("r"): search.older(history: history)
+        case .escape, .control("g"):
+            historySearch = nil
+            message.setText(search.original)
+            return nil
+        case .control("c"), .function(10), .control("q"):
+            historySearch = nil
+            message.setText(search.original)
+            return confirmQuit()
+        case .click, .wheel:
+            return nil
+        default:
+            historySearch = nil
+            message.setText(search.match.map { history[$0] } ?? search.original)
+            if key != .enter { message.handle(key) }
+            return nil
+        }
+        historySearch = search
+        return nil
+    }
+
     private mutating func handlePaste(_ text: String) -> ConsoleAction? {
         switch focus {
         case .target:
@@ -634,6 +667,7 @@ public struct ConsoleState {
             }
             return .sendEcho(target: target.text, message: line)
         case .fieldDone: focus = focus == .target ? .message : .files
+        case .searchHistory: historySearch = HistorySearch(original: message.text, history: message.history)
         case .edit:
             switch focus {
             case .target: if target.handle(key) { targetEdited = true }

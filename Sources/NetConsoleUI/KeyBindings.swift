@@ -53,6 +53,7 @@ public enum KeyBindings {
             return [
                 KeyBinding([.enter], "Enter", "send (a pasted text with ⏎ is one message)", .send, footer: "send"),
                 KeyBinding([.up, .down], "↑↓", "history", .edit, footer: "history"),
+                KeyBinding([.control("r")], "^R", "search the history: type to find, ^R older, Enter takes it, Esc puts back", .searchHistory, footer: "search"),
             ]
         case .files:
             return [

@@ -78,4 +78,25 @@ final class ConsoleClientTUITests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: status, encoding: .utf8), "1\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: console.saveDirectory.path), "the upload folder was made")
     }
+
+    func testCtrlRSearchesTheMessageHistory() throws {
+        try console.startAndWaitForServers()
+        for message in ["alpha one", "beta two", "alpha three"] {
+            try console.type(message)
+            try console.keys("Enter")
+            console.waitForScreen("the reply to \(message)") { $0.contains("← \(message)") }
+        }
+        try console.keys("C-r")
+        try console.type("alpha")
+        console.waitForScreen("the newest match") { console.line(containing: "Search:", in: $0).contains("→ alpha three") }
+        try console.keys("C-r")
+        console.waitForScreen("the older match") { console.line(containing: "Search:", in: $0).contains("→ alpha one") }
+        try console.keys("Enter")
+        console.waitForScreen("the match in the field, not sent") { console.line(containing: "Message:", in: $0).hasSuffix("Message: alpha one") }
+        try console.keys("Enter")
+        console.waitForScreen("sent with the second Enter") { screen in
+            guard let three = screen.range(of: "← alpha three"), let one = screen.range(of: "← alpha one", options: .backwards) else { return false }
+            return three.upperBound < one.lowerBound
+        }
+    }
 }

@@ -84,4 +84,36 @@ final class ConsoleClientStateTests: XCTestCase {
         XCTAssertTrue(screen.contains("RATE"), screen)
         XCTAssertTrue(screen.contains(" 5.0 KiB/s "), screen)
     }
+
+    func testCtrlRFindsEarlierMessagesAndEnterTakesOneWithoutSendingIt() {
+        var state = state()
+        state.message.loadHistory(["ping alpha", "hello world", "Ping beta"])
+        _ = state.handle(.character("x"))
+        XCTAssertNil(state.handle(.control("r")))
+        for character in "ping" { XCTAssertNil(state.handle(.character(character))) }
+        XCTAssertEqual(state.historySearch?.match, 2, "the newest match, whatever its case")
+        var screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text
+        XCTAssertTrue(screen.contains("Search: ping") && screen.contains("→ Ping beta"), screen)
+        XCTAssertTrue(screen.contains("^R older"), screen)
+        _ = state.handle(.control("r"))
+        XCTAssertEqual(state.historySearch?.match, 0)
+        _ = state.handle(.control("r"))
+        XCTAssertEqual(state.historySearch?.failed, true, "nothing older")
+        XCTAssertEqual(state.historySearch?.match, 0)
+        XCTAssertNil(state.handle(.enter), "Enter takes the message, it does not send it")
+        XCTAssertNil(state.historySearch)
+        XCTAssertEqual(state.message.text, "ping alpha")
+        XCTAssertEqual(state.handle(.enter), .sendEcho(target: "127.0.0.1:4000", message: "ping alpha"))
+
+        _ = state.handle(.character("y"))
+        _ = state.handle(.control("r"))
+        for character in "zzz" { _ = state.handle(.character(character)) }
+        XCTAssertNil(state.historySearch?.match)
+        screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text
+        XCTAssertTrue(screen.contains("no message contains that"), screen)
+        _ = state.handle(.escape)
+        XCTAssertEqual(state.message.text, "y", "Esc puts the field back")
+        XCTAssertEqual(state.focus, .message, "and stays in it")
+        XCTAssertTrue(KeyBindings.helpLines(for: .message).contains { $0.contains("^R") && $0.contains("search the history") })
+    }
 }
