@@ -44,6 +44,10 @@ public final class ConsoleApp {
     private var lastDrawAt = 0.0
     private var keyboard: KeyboardInput?
     private let historyFile = MessageHistoryFile.inStateFolder()
+    private let echoTargetsFile = MessageHistoryFile.inStateFolder("echo-targets", limit: ConsoleApp.recentTargets)
+    private let filesTargetsFile = MessageHistoryFile.inStateFolder("files-targets", limit: ConsoleApp.recentTargets)
+    /// Targets kept for ↑↓ in the target fields.
+    static let recentTargets = 20
     private var signals: SignalWatcher?
     /// Shared by every upload connection, so names and the folder descriptor are handled in one place.
     private lazy var uploadStore = UploadStore(options: FileServerOptions(directory: options.saveDirectory))
@@ -77,6 +81,11 @@ public final class ConsoleApp {
         if let historyFile {
             historyFile.trim()
             state.message.loadHistory(historyFile.load())
+        }
+        for (file, editor) in [(echoTargetsFile, \ConsoleState.target), (filesTargetsFile, \ConsoleState.fileTarget)] {
+            guard let file else { continue }
+            file.trim()
+            state[keyPath: editor].loadDistinctHistory(file.load())
         }
         defer {
             terminal.restore()
@@ -205,8 +214,10 @@ public final class ConsoleApp {
             if wasListening { try? startServers(throwing: false) }
         case let .sendEcho(target, message):
             historyFile?.append(message)
+            remember(target, in: \.target, file: echoTargetsFile)
             sendEcho(message, to: target)
         case let .sendFile(target, path, rawPath):
+            remember(target, in: \.fileTarget, file: filesTargetsFile)
             sendFile(path, rawPath: rawPath, to: target)
         case .cancelTransfer:
             transferNumber += 1
@@ -214,6 +225,15 @@ public final class ConsoleApp {
             fileSender?.cancel()
             fileSender = nil
         }
+    }
+
+    /// Keeps a target used for ↑↓ in its field, and in its file unless it was the last one there already.
+    private func remember(_ target: String, in field: WritableKeyPath<ConsoleState, LineEditor>, file: MessageHistoryFile?) {
+        let trimmed = String(String(target.drop { $0.isWhitespace }.reversed()).drop { $0.isWhitespace }.reversed())
+        guard !trimmed.isEmpty else { return }
+        let wasNewest = state[keyPath: field].history.last == trimmed
+        state[keyPath: field].remember(trimmed)
+        if !wasNewest { file?.append(trimmed) }
     }
 
     private func sendEcho(_ message: String, to target: String) {

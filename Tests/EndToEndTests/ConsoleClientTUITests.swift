@@ -99,4 +99,38 @@ final class ConsoleClientTUITests: XCTestCase {
             return three.upperBound < one.lowerBound
         }
     }
+
+    func testRecentTargetsAreKeptAcrossRunsPrivately() throws {
+        try Data("note\n".utf8).write(to: console.pickDirectory.appendingPathComponent("note.txt"))
+        let first = try console.startAndWaitForServers()
+        let filesPort = try XCTUnwrap(console.port(of: "files", in: console.screen()))
+        try console.keys("BTab", "C-u")
+        try console.type("localhost:\(first)")
+        try console.keys("Enter")
+        try console.type("via localhost")
+        try console.keys("Enter")
+        console.waitForScreen("the reply") { $0.contains("← via localhost") }
+        try console.keys("Tab", "C-u")
+        try console.type("localhost:\(filesPort)")
+        try console.keys("Enter")
+        try console.type("note")
+        try console.keys("Enter")
+        console.waitForScreen("the file saved") { $0.contains("✓ note.txt saved") }
+        try console.keys("C-c")
+        XCTAssertTrue(console.waitForExit(), "Ctrl-C did not quit")
+        let folder = console.stateDirectory.appendingPathComponent("netconsole")
+        XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("echo-targets"), encoding: .utf8), "localhost:\(first)\n")
+        XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("files-targets"), encoding: .utf8), "localhost:\(filesPort)\n")
+        for name in ["echo-targets", "files-targets"] {
+            var info = stat()
+            XCTAssertEqual(stat(folder.appendingPathComponent(name).path, &info), 0)
+            XCTAssertEqual(info.st_mode & 0o777, 0o600, name)
+        }
+
+        try console.startAndWaitForServers()
+        try console.keys("BTab", "Up")
+        console.waitForScreen("the echo target from the last run") { console.line(containing: "Echo to:", in: $0).contains("Echo to: localhost:\(first)") }
+        try console.keys("Tab", "Tab", "Up")
+        console.waitForScreen("the files target from the last run") { console.line(containing: "Files to:", in: $0).contains("Files to: localhost:\(filesPort)") }
+    }
 }
