@@ -197,7 +197,7 @@ public enum ConsoleRenderer {
     private static func sectionTitle(_ title: String, _ rect: Rect, _ grid: inout ScreenGrid, focused: Bool = false) {
         guard !rect.isEmpty else { return }
         grid.fill(row: rect.y, col: rect.x, width: rect.width, with: "─", style: .muted)
-        grid.write("─ \(title) ", row: rect.y, col: rect.x, width: rect.width, style: focused ? .accent : .emphasis)
+        grid.write("─ \(title) ", row: rect.y, col: rect.x, width: rect.width, style: focused ? .focusedSection : .emphasis)
     }
 
     private static func drawLog(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
@@ -380,7 +380,7 @@ public enum ConsoleRenderer {
         let directory = picker.directory.sanitizedForDisplay
         let title = "Files " + directory.truncatedInMiddle(toWidth: max(8, area.width - 10 - filter.displayWidth)) + filter
         grid.fill(row: area.y, col: area.x, width: area.width, with: "─", style: .muted)
-        grid.write("─ \(title) ", row: area.y, col: area.x, width: area.width, style: focused ? .accent : .emphasis)
+        grid.write("─ \(title) ", row: area.y, col: area.x, width: area.width, style: focused ? .focusedSection : .emphasis)
 
         // The last rows belong to the transfer's progress or verdict when there is one.
         let transferRows = min(transferRows(state, width: area.width, now: now), max(0, area.height - 1))
@@ -471,7 +471,7 @@ public enum ConsoleRenderer {
         var x = rect.x
         for (key, meaning) in keys {
             guard x < rect.maxX else { break }
-            x += grid.write(" \(key)", row: rect.y, col: x, width: rect.maxX - x, style: .accent)
+            x += grid.write(" \(key)", row: rect.y, col: x, width: rect.maxX - x, style: .footerKey)
             x += grid.write(" \(meaning) ", row: rect.y, col: x, width: rect.maxX - x, style: .footer)
         }
     }
@@ -495,7 +495,7 @@ public enum ConsoleRenderer {
             grid.write("│", row: row, col: x + width - 1, width: 1, style: .help)
         }
         for (index, line) in lines.prefix(height - 2).enumerated() {
-            grid.write(line, row: y + 1 + index, col: x + 2, width: width - 4, style: line == answers ? .accent : .help)
+            grid.write(line, row: y + 1 + index, col: x + 2, width: width - 4, style: line == answers ? .boxKey : .help)
         }
     }
 

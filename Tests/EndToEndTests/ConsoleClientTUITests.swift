@@ -133,4 +133,45 @@ final class ConsoleClientTUITests: XCTestCase {
         try console.keys("Tab", "Tab", "Up")
         console.waitForScreen("the files target from the last run") { console.line(containing: "Files to:", in: $0).contains("Files to: localhost:\(filesPort)") }
     }
+
+    /// The text of a captured row (capture-pane -e) split into what is drawn reversed and what is not, and whether
+    /// any colour was set.
+    private func attributes(of row: String) -> (reversed: String, plain: String, coloured: Bool) {
+        var reversed = "", plain = "", coloured = false, reverse = false
+        var rest = Substring(row)
+        while let escape = rest.firstIndex(of: "\u{1B}") {
+            let text = rest[..<escape]
+            if reverse { reversed += text } else { plain += text }
+            guard let end = rest[escape...].firstIndex(of: "m") else { break }
+            let parameters = rest[rest.index(escape, offsetBy: 2)..<end].split(separator: ";", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+            for parameter in parameters {
+                if parameter == 0 || parameter == 27 { reverse = false }
+                if parameter == 7 { reverse = true }
+                if (30...37).contains(parameter) || (40...47).contains(parameter) || (90...107).contains(parameter) || parameter == 38 || parameter == 48 {
+                    coloured = true
+                }
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        if reverse { reversed += rest } else { plain += rest }
+        return (reversed, plain, coloured)
+    }
+
+    func testWithoutColourTheFooterIsOneBarAndTheFocusedListStandsOut() throws {
+        for environment in [["TERM": "xterm-mono"], ["NO_COLOR": "1"]] {
+            console = try TmuxConsole(self)
+            try console.startAndWaitForServers(environment: environment)
+            try console.keys("Tab", "Tab")
+            console.waitForScreen("the picker focused") { $0.contains("open/send") }
+            let rows = console.styledScreen().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            XCTAssertFalse(rows.contains { attributes(of: $0).coloured }, "a colour with \(environment)")
+            let footer = attributes(of: try XCTUnwrap(rows.last { $0.contains("quit") }))
+            XCTAssertEqual(footer.plain.trimmingCharacters(in: .whitespaces), "", "the footer has holes with \(environment): \(footer)")
+            XCTAssertTrue(footer.reversed.contains("F1 help"), "\(footer)")
+            let titles = attributes(of: try XCTUnwrap(rows.first { $0.contains("Replies") && $0.contains("Files") }))
+            XCTAssertTrue(titles.reversed.contains("─ Files"), "the focused picker's title reversed with \(environment): \(titles)")
+            XCTAssertFalse(titles.reversed.contains("Replies"), "\(titles)")
+            try console.run(["kill-server"])
+        }
+    }
 }
