@@ -2,7 +2,8 @@ import NetEngine
 import NetText
 
 /// Everything the console shows, reduced from engine events, client results and key presses. Pure: no I/O
-/// besides the file picker reading folders, so tests drive it directly.
+/// besides the file picker reading folders, so tests drive it directly. The server pane's events and lists are in
+/// ConsoleState+ServerPane.swift, the client's results in ConsoleState+ClientPane.swift; keys are here.
 public struct ConsoleState {
     public static let echoService = "echo"
     public static let filesService = "files"
@@ -89,12 +90,12 @@ public struct ConsoleState {
     // Server pane
     public var services = [ServiceStatus(name: ConsoleState.echoService), ServiceStatus(name: ConsoleState.filesService)]
     public var serviceSelection = ServiceSelection.both
-    public private(set) var connections: [ConnectionRow] = []
-    public private(set) var acceptedTotal = 0
-    public private(set) var bytesInTotal = 0
-    public private(set) var bytesOutTotal = 0
+    public internal(set) var connections: [ConnectionRow] = []
+    public internal(set) var acceptedTotal = 0
+    public internal(set) var bytesInTotal = 0
+    public internal(set) var bytesOutTotal = 0
     public var log = ActivityLog(capacity: 1000)
-    public private(set) var savedFiles: [SavedFileRow] = []
+    public internal(set) var savedFiles: [SavedFileRow] = []
     public var saveDirectory: String
 
     // Client pane
@@ -103,15 +104,15 @@ public struct ConsoleState {
     public var message = LineEditor()
     public var transcript = ActivityLog(capacity: 200)
     public var picker: FilePicker
-    public private(set) var transfer: TransferRow?
+    public internal(set) var transfer: TransferRow?
     /// Said in the empty message field after Enter sent nothing; gone at the next key.
     public private(set) var messageHint: String?
     /// Ctrl-R's search through the message history, while it runs.
     public private(set) var historySearch: HistorySearch?
     /// Echoes sent and not yet answered, by the number of their line in the transcript.
-    public private(set) var pendingEchoes: Set<Int> = []
-    private var targetEdited = false
-    private var fileTargetEdited = false
+    public internal(set) var pendingEchoes: Set<Int> = []
+    var targetEdited = false
+    var fileTargetEdited = false
 
     /// Typing at launch types a message: letters are commands only once the user moves to the server pane.
     public var focus = ConsoleFocus.message
@@ -122,15 +123,15 @@ public struct ConsoleState {
     public private(set) var viewer: LineViewer?
 
     // The connection list: the selection is a connection, so it stays on it while rows come and go.
-    public private(set) var selectedConnectionID: Int?
-    private var selectedConnectionHint = 0
+    public internal(set) var selectedConnectionID: Int?
+    var selectedConnectionHint = 0
     /// First row shown; moved only as far as needed to keep the selection in view.
-    public private(set) var connectionScroll = 0
+    public internal(set) var connectionScroll = 0
     public private(set) var connectionSort = ConnectionSort.number
     public private(set) var connectionFilter = LineEditor()
     public private(set) var editingConnectionFilter = false
     /// Index into `savedFiles` (oldest first) of the selected file, so it stays selected as new files arrive.
-    public private(set) var selectedSavedFile: Int?
+    public internal(set) var selectedSavedFile: Int?
     /// Rows the log and the picker had at the last render, for paging.
     public var logViewHeight = 8
     public var pickerViewHeight = 5
@@ -151,267 +152,6 @@ public struct ConsoleState {
     public var isListening: Bool { services.contains { $0.listening } }
     public var openConnectionCount: Int { connections.filter { $0.closedAt == nil }.count }
     public var isTransferring: Bool { transfer.map { !$0.finished } ?? false }
-
-    // MARK: Engine events
-
-    /// Folds one server event into the view. `now` is monotonic seconds, `clock` the wall time to show.
-    public mutating func apply(_ event: NetEvent, now: Double, clock: String) {
-        switch event {
-        case let .listening(service, address):
-            update(service) {
-                $0.address = address.description
-                $0.listening = true
-            }
-            suggestTarget(for: service, address: address)
-        case let .stoppedListening(service, _):
-            update(service) { $0.listening = false }
-        case let .connectionOpened(id, service, peer):
-            acceptedTotal += 1
-            var row = ConnectionRow(id: id, service: service, peer: peer.description, openedAt: now)
-            row.rate.record(0, at: now)
-            connections.append(row)
-        case let .connectionClosed(id, _, bytesIn, bytesOut, reason):
-            if let index = connections.firstIndex(where: { $0.id == id }) {
-                connections[index].bytesIn = bytesIn
-                connections[index].bytesOut = bytesOut
-                connections[index].closedAt = now
-                connections[index].closeReason = reason?.sanitizedForDisplay
-            }
-        case let .bytesReceived(id, count):
-            bytesInTotal += count
-            updateConnection(id) {
-                $0.bytesIn += count
-                $0.rate.record(count, at: now)
-            }
-            return
-        case let .bytesSent(id, count):
-            bytesOutTotal += count
-            updateConnection(id) {
-                $0.bytesOut += count
-                $0.rate.record(count, at: now)
-            }
-            return
-        case let .uploadStarted(id, name, size):
-            updateConnection(id) { $0.upload = UploadRow(name: name.sanitizedForDisplay, received: 0, size: size) }
-        case let .uploadProgress(id, received, size):
-            updateConnection(id) {
-                $0.upload?.received = received
-                $0.upload?.size = size
-            }
-            return
-        case let .fileSaved(id, path, size, sha256):
-            updateConnection(id) { $0.upload = nil }
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            savedFiles.append(SavedFileRow(name: name.sanitizedForDisplay, size: size, sha256: sha256.sanitizedForDisplay, time: clock))
-            if savedFiles.count > 500 {
-                let dropped = savedFiles.count - 500
-                savedFiles.removeFirst(dropped)
-                selectedSavedFile = selectedSavedFile.map { max(0, $0 - dropped) }
-            }
-        case let .uploadRejected(id, _):
-            updateConnection(id) { $0.upload = nil }
-        case .connectionRefused, .error:
-            break
-        }
-        log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
-    }
-
-    /// Drops closed connections that have been shown long enough. Returns whether anything changed.
-    @discardableResult
-    public mutating func expireClosedConnections(now: Double) -> Bool {
-        let before = connections.count
-        let selectedIndex = selectedConnectionIndex
-        connections.removeAll { $0.closedAt.map { now - $0 >= Self.closedLinger } ?? false }
-        if let selectedIndex, let id = selectedConnectionID, !connections.contains(where: { $0.id == id }) {
-            let listed = listedConnections
-            selectedConnectionID = listed.isEmpty ? nil : listed[min(selectedIndex, listed.count - 1)].id
-        }
-        return connections.count != before
-    }
-
-    /// Adds a line of the console's own (not a server event) to the activity log.
-    public mutating func note(_ text: String, clock: String, style: CellStyle = .muted) {
-        log.append(text.sanitizedForDisplay, time: clock, style: style)
-    }
-
-    private static func logStyle(for event: NetEvent) -> CellStyle {
-        switch event {
-        case .error, .uploadRejected, .connectionRefused: return .bad
-        case .fileSaved, .listening: return .good
-        case .connectionClosed(_, _, _, _, let reason): return reason == nil ? .muted : .bad
-        default: return .normal
-        }
-    }
-
-    private mutating func update(_ service: String, _ change: (inout ServiceStatus) -> Void) {
-        if let index = services.firstIndex(where: { $0.name == service }) {
-            change(&services[index])
-        } else {
-            var status = ServiceStatus(name: service)
-            change(&status)
-            services.append(status)
-        }
-    }
-
-    private mutating func updateConnection(_ id: Int, _ change: (inout ConnectionRow) -> Void) {
-        // Newest connections are at the end and get the most events.
-        if let index = connections.lastIndex(where: { $0.id == id }) { change(&connections[index]) }
-    }
-
-    /// Points the client at the console's own servers until the user types another target.
-    private mutating func suggestTarget(for service: String, address: SocketAddress) {
-        let host = ["0.0.0.0", "::", ""].contains(address.host) ? "127.0.0.1" : address.host
-        let text = Endpoint(host: host, port: address.port).description
-        if service == Self.echoService && !targetEdited { target.setText(text) }
-        if service == Self.filesService && !fileTargetEdited { fileTarget.setText(text) }
-    }
-
-    // MARK: Client results
-
-    public static let waitingMarker = "waiting…"
-
-    /// Lists a message sent; returns the number of its line, to end its waiting marker with the reply or failure.
-    @discardableResult
-    public mutating func noteEchoSent(_ message: String, target: String, clock: String) -> Int {
-        transcript.append("→ \(target)  \(Self.lineBreaksShown(message))", time: clock, style: .muted, detail: Self.waitingMarker)
-        pendingEchoes.insert(transcript.newestLineNumber)
-        return transcript.newestLineNumber
-    }
-
-    public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String, sentLine: Int? = nil) {
-        endWaiting(sentLine)
-        transcript.append("← \(Self.lineBreaksShown(reply))", time: clock, style: .good, detail: Self.formatRoundTrip(roundTrip))
-    }
-
-    private mutating func endWaiting(_ sentLine: Int?) {
-        guard let sentLine, pendingEchoes.remove(sentLine) != nil else { return }
-        transcript.setDetail(nil, ofLine: sentLine)
-    }
-
-    /// A message of several lines (pasted) on one line: its line breaks as ⏎, the rest escaped.
-    static func lineBreaksShown(_ text: String) -> String {
-        String(text.map { $0 == "\n" || $0 == "\r\n" ? "⏎" : $0 }).sanitizedForDisplay
-    }
-
-    public mutating func noteEchoFailed(_ message: String, clock: String, sentLine: Int? = nil) {
-        endWaiting(sentLine)
-        transcript.append("✗ \(message.sanitizedForDisplay)", time: clock, style: .bad)
-    }
-
-    /// `name` is shown as it is (escape what is not text before); `now` is monotonic seconds.
-    public mutating func beginTransfer(name: String, now: Double = 0) {
-        transfer = TransferRow(name: name.sanitizedForDisplay, startedAt: now)
-    }
-
-    public mutating func apply(_ event: FileSendEvent, clock: String, now: Double = 0) {
-        switch event {
-        case .connected(let address):
-            transcript.append("connected to \(address) to send \(transfer?.name ?? "a file")", time: clock, style: .muted)
-        case let .fileStarted(_, path, size):
-            let name = transfer?.name ?? (path.split(separator: "/").last.map(String.init) ?? path).sanitizedForDisplay
-            transfer = TransferRow(name: name, size: size, startedAt: transfer?.startedAt ?? now)
-            transfer?.rate.record(0, at: now)
-        case let .progress(_, sent, size):
-            let previous = transfer?.sent ?? 0
-            transfer?.rate.record(Int(max(0, sent - previous)), at: now)
-            transfer?.sent = sent
-            transfer?.size = size
-        case let .fileConfirmed(_, savedAs, sha256):
-            if let size = transfer?.size { transfer?.sent = size }
-            transfer?.endedAt = now
-            let shown = savedAs.isEmpty ? (transfer?.name ?? "") : savedAs.sanitizedForDisplay
-            transfer?.verdict = "saved as \(shown), sha256 \(String(sha256.sanitizedForDisplay.prefix(12)))"
-            transfer?.succeeded = true
-            transcript.append("✓ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .good)
-        case let .fileRefused(_, reason):
-            transfer?.verdict = "refused: \(reason.sanitizedForDisplay)"
-            transfer?.succeeded = false
-            transcript.append("✗ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .bad)
-        case let .failed(message):
-            if transfer == nil { transfer = TransferRow(name: "file") }
-            transfer?.verdict = "failed: \(message.sanitizedForDisplay)"
-            transfer?.succeeded = false
-            transfer?.finished = true
-            transcript.append("✗ \(transfer?.verdict ?? "")", time: clock, style: .bad)
-        case .finished:
-            transfer?.finished = true
-            if transfer?.endedAt == nil { transfer?.endedAt = now }
-        }
-    }
-
-    public mutating func noteTransferCancelled(clock: String, now: Double = 0) {
-        guard isTransferring else { return }
-        transfer?.endedAt = now
-        transfer?.verdict = "cancelled"
-        transfer?.succeeded = false
-        transfer?.finished = true
-        transcript.append("✗ transfer cancelled", time: clock, style: .bad)
-    }
-
-    // MARK: Connection list
-
-    /// The connections as listed: filtered, open ones first, each group in the chosen order.
-    public var listedConnections: [ConnectionRow] {
-        let needle = connectionFilter.text.lowercased()
-        let shown = needle.isEmpty ? connections : connections.filter {
-            $0.peer.lowercased().contains(needle) || $0.service.lowercased().contains(needle)
-                || Self.stateText($0).lowercased().contains(needle) || "\($0.id)" == needle
-        }
-        let order: (ConnectionRow, ConnectionRow) -> Bool
-        switch connectionSort {
-        case .number: order = { $0.id < $1.id }
-        case .peer: order = { ($0.peer, $0.id) < ($1.peer, $1.id) }
-        case .bytesIn: order = { ($1.bytesIn, $0.id) < ($0.bytesIn, $1.id) }
-        case .bytesOut: order = { ($1.bytesOut, $0.id) < ($0.bytesOut, $1.id) }
-        }
-        return shown.filter { $0.closedAt == nil }.sorted(by: order) + shown.filter { $0.closedAt != nil }.sorted(by: order)
-    }
-
-    /// Where the selected connection is in `listedConnections`.
-    public var selectedConnectionIndex: Int? { selectedConnectionIndex(in: listedConnections) }
-
-    /// Where the selected connection is in `listed`, which must be `listedConnections` (computed once per frame).
-    public func selectedConnectionIndex(in listed: [ConnectionRow]) -> Int? {
-        guard let id = selectedConnectionID, !listed.isEmpty else { return nil }
-        return listed.firstIndex { $0.id == id } ?? min(selectedConnectionHint, listed.count - 1)
-    }
-
-    /// What the STATE column says: open, closed (with the reason) or the upload's progress.
-    public static func stateText(_ connection: ConnectionRow) -> String {
-        if let upload = connection.upload {
-            let percent = upload.size.map { $0 > 0 ? "\(Int(upload.received * 100 / $0))%" : "" } ?? formatBytes(Int(upload.received))
-            return "upload \(percent) \(upload.name)"
-        }
-        if connection.closedAt != nil { return connection.closeReason.map { "closed: \($0)" } ?? "closed" }
-        return "open"
-    }
-
-    private mutating func moveConnectionSelection(_ command: ConsoleCommand) {
-        let listed = listedConnections
-        guard !listed.isEmpty else { return }
-        let page = max(1, connectionViewHeight - 1)
-        let current = selectedConnectionIndex(in: listed)
-        let target: Int
-        switch command {
-        case .lineUp: target = (current ?? 1) - 1
-        case .lineDown: target = (current ?? -1) + 1
-        case .pageUp: target = (current ?? 0) - page
-        case .pageDown: target = (current ?? 0) + page
-        case .first: target = 0
-        default: target = listed.count - 1
-        }
-        let index = min(max(0, target), listed.count - 1)
-        selectedConnectionID = listed[index].id
-        selectedConnectionHint = index
-        let height = max(1, connectionViewHeight)
-        if index < connectionScroll { connectionScroll = index }
-        if index >= connectionScroll + height { connectionScroll = index - height + 1 }
-    }
-
-    private func describe(_ connection: ConnectionRow) -> String {
-        "#\(connection.id) \(connection.service) \(connection.peer) · \(Self.stateText(connection)) · in \(connection.bytesIn) bytes"
-            + " · out \(connection.bytesOut) bytes"
-    }
 
     // MARK: Keys
 
