@@ -326,8 +326,8 @@ public struct ConsoleState {
         return nil
     }
 
-    /// Keys while Ctrl-R searches: text refines the query; Enter, or a key that moves, takes the message found
-    /// into the field (never sends it); Esc or ^G puts the field back as it was.
+    /// Keys while Ctrl-R searches: text refines the query; Enter, or any other key, takes the message found into
+    /// the field (Enter never sends it); Esc or ^G puts the field back as it was.
     private mutating func handleSearchKey(_ key: Key) -> ConsoleAction? {
         guard var search = historySearch else { return nil }
         let history = message.history
@@ -349,8 +349,8 @@ public struct ConsoleState {
         default:
             historySearch = nil
             message.setText(search.match.map { history[$0] } ?? search.original)
-            if key != .enter { message.handle(key) }
-            return nil
+            // Any other key does what it does anywhere, on the message found (Tab moves on, ← edits it).
+            return key == .enter ? nil : handle(key)
         }
         historySearch = search
         return nil

@@ -114,6 +114,11 @@ final class ConsoleClientStateTests: XCTestCase {
         _ = state.handle(.escape)
         XCTAssertEqual(state.message.text, "y", "Esc puts the field back")
         XCTAssertEqual(state.focus, .message, "and stays in it")
+        _ = state.handle(.control("r"))
+        _ = state.handle(.character("a"))
+        XCTAssertNil(state.handle(.tab))
+        XCTAssertEqual(state.message.text, "ping alpha", "another key takes the match")
+        XCTAssertEqual(state.focus, .fileTarget, "and does what it does anywhere")
         XCTAssertTrue(KeyBindings.helpLines(for: .message).contains { $0.contains("^R") && $0.contains("search the history") })
     }
 }
