@@ -77,7 +77,10 @@ public struct FilePicker: Equatable, Sendable {
             guard let entry = selectedEntry else { return .none }
             switch entry.kind {
             case .parent: goUp()
-            case .directory: open(directory: path(of: entry))
+            case .directory:
+                // The folder is kept as a String, which cannot hold such a name: say so instead of a misleading error.
+                guard entry.isUTF8 else { return key == .enter ? .refused("\(entry.name): a folder whose name is not UTF-8 cannot be opened here") : .none }
+                open(directory: path(of: entry))
             case .file:
                 guard key == .enter else { return .none }
                 return entry.isUTF8 ? .picked(path: path(of: entry)) : .pickedBytes(path: path(of: entry), rawPath: rawPath(of: entry))

@@ -58,6 +58,13 @@ final class FilePickerTests: XCTestCase {
         _ = picker.handle(.down)
         XCTAssertEqual(picker.handle(.enter), .pickedBytes(path: folder.path + "/photo \\xff.jpg", rawPath: Array(folder.path.utf8) + [0x2F] + name))
         XCTAssertEqual(FileEntry(name: "x", kind: .file, rawName: [0x61, 0xC3, 0xA9, 0xE2, 0x82, 0x62]).name, "x", "given names stay")
+        let folderName: [UInt8] = [0x64, 0xFE]
+        XCTAssertEqual(mkdir(Array(folder.path.utf8).map { CChar(bitPattern: $0) } + [47] + folderName.map { CChar(bitPattern: $0) } + [0], 0o755), 0)
+        picker.reload()
+        XCTAssertEqual(picker.visibleEntries.map(\.name), ["..", "d\\xfe", "photo \\xff.jpg"])
+        picker.select(1)
+        XCTAssertEqual(picker.handle(.enter), .refused("d\\xfe: a folder whose name is not UTF-8 cannot be opened here"))
+        XCTAssertEqual(picker.directory, FilePicker(directory: folder.path).directory)
     }
 
     func testGoingUpSelectsTheFolderLeftAndReadingAgainKeepsTheSelection() throws {
