@@ -15,6 +15,8 @@ public struct ActivityLog: Equatable, Sendable {
     public private(set) var scrollOffset = 0
     /// Index into `lines` of the selected line; nil until the user moves, and again after End.
     public private(set) var selected: Int?
+    /// Lines ever appended: a line's number stays valid while older lines are dropped.
+    public private(set) var appendedTotal = 0
 
     public init(capacity: Int = 1000) {
         self.capacity = max(1, capacity)
@@ -23,6 +25,7 @@ public struct ActivityLog: Equatable, Sendable {
     /// Adds a line. The text must already be safe to display. A scrolled-back view stays on the lines it shows.
     public mutating func append(_ text: String, time: String, style: CellStyle = .normal, detail: String? = nil) {
         lines.append(Line(time: time, text: text, style: style, detail: detail))
+        appendedTotal += 1
         if scrollOffset > 0 { scrollOffset += 1 }
         if lines.count > capacity {
             let dropped = lines.count - capacity
@@ -30,6 +33,15 @@ public struct ActivityLog: Equatable, Sendable {
             selected = selected.map { max(0, $0 - dropped) }
         }
         scrollOffset = min(scrollOffset, maxOffset(height: 1))
+    }
+
+    /// The number `append` gave the newest line, for `setDetail`.
+    public var newestLineNumber: Int { appendedTotal - 1 }
+
+    /// Changes the detail of line `number` (from `newestLineNumber`), if it is still kept.
+    public mutating func setDetail(_ detail: String?, ofLine number: Int) {
+        let index = number - (appendedTotal - lines.count)
+        if lines.indices.contains(index) { lines[index].detail = detail }
     }
 
     /// The lines a view `height` rows tall shows, oldest first.

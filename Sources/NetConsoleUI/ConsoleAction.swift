@@ -4,7 +4,8 @@ public enum ConsoleAction: Equatable, Sendable {
     case setListening(Bool)
     case selectServices(ServiceSelection)
     case sendEcho(target: String, message: String)
-    case sendFile(target: String, path: String)
+    /// `rawPath`, when given, opens the file: its name is not UTF-8, and `path` only shows it.
+    case sendFile(target: String, path: String, rawPath: [UInt8]? = nil)
     case cancelTransfer
     /// Clear the terminal and draw everything again (Ctrl-L).
     case repaint

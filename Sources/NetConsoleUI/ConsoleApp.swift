@@ -11,12 +11,15 @@ public struct ConsoleOptions: Sendable {
     public var saveDirectory: String
     /// Where the file picker starts.
     public var pickerDirectory: String
+    /// Seconds an echo waits for its reply.
+    public var echoTimeout: Double
 
-    public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String) {
+    public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5) {
         self.host = host
         self.port = port
         self.saveDirectory = saveDirectory
         self.pickerDirectory = pickerDirectory
+        self.echoTimeout = echoTimeout
     }
 }
 
@@ -35,10 +38,16 @@ public final class ConsoleApp {
     private var ports: [String: UInt16] = [:]
     private var echoSessions: [ObjectIdentifier: EchoSession] = [:]
     private var fileSender: FileSender?
+    /// Counts transfers, so a cancelled one's last events are not taken for the next one's.
+    private var transferNumber = 0
     private var drawScheduled = false
     private var lastDrawAt = 0.0
     private var keyboard: KeyboardInput?
     private let historyFile = MessageHistoryFile.inStateFolder()
+    private let echoTargetsFile = MessageHistoryFile.inStateFolder("echo-targets", limit: ConsoleApp.recentTargets)
+    private let filesTargetsFile = MessageHistoryFile.inStateFolder("files-targets", limit: ConsoleApp.recentTargets)
+    /// Targets kept for ↑↓ in the target fields.
+    static let recentTargets = 20
     private var signals: SignalWatcher?
     /// Shared by every upload connection, so names and the folder descriptor are handled in one place.
     private lazy var uploadStore = UploadStore(options: FileServerOptions(directory: options.saveDirectory))
@@ -57,6 +66,7 @@ public final class ConsoleApp {
     /// Starts the servers, then takes over the terminal until the user quits or a signal arrives.
     /// Server start-up errors are thrown before the screen changes, so they print like any other error.
     public func run() throws {
+        try CursesTerminal.checkTerminalType()
         try UploadStore.check(directory: options.saveDirectory)
         try startServers(throwing: true)
         let stale = uploadStore.removeStaleTemporaryFiles()
@@ -71,6 +81,11 @@ public final class ConsoleApp {
         if let historyFile {
             historyFile.trim()
             state.message.loadHistory(historyFile.load())
+        }
+        for (file, editor) in [(echoTargetsFile, \ConsoleState.target), (filesTargetsFile, \ConsoleState.fileTarget)] {
+            guard let file else { continue }
+            file.trim()
+            state[keyPath: editor].loadDistinctHistory(file.load())
         }
         defer {
             terminal.restore()
@@ -94,6 +109,7 @@ public final class ConsoleApp {
         // Ages tick and closed connections fade out even when nothing happens.
         loop.schedule(after: 1, repeating: true) { [unowned self] in
             self.state.expireClosedConnections(now: MonotonicClock.now())
+            self.state.picker.reloadIfChanged()
             self.redrawSoon()
         }
         draw()
@@ -198,14 +214,26 @@ public final class ConsoleApp {
             if wasListening { try? startServers(throwing: false) }
         case let .sendEcho(target, message):
             historyFile?.append(message)
+            remember(target, in: \.target, file: echoTargetsFile)
             sendEcho(message, to: target)
-        case let .sendFile(target, path):
-            sendFile(path, to: target)
+        case let .sendFile(target, path, rawPath):
+            remember(target, in: \.fileTarget, file: filesTargetsFile)
+            sendFile(path, rawPath: rawPath, to: target)
         case .cancelTransfer:
+            transferNumber += 1
+            state.noteTransferCancelled(clock: Self.clock(), now: MonotonicClock.now())
             fileSender?.cancel()
             fileSender = nil
-            state.noteTransferCancelled(clock: Self.clock())
         }
+    }
+
+    /// Keeps a target used for ↑↓ in its field, and in its file unless it was the last one there already.
+    private func remember(_ target: String, in field: WritableKeyPath<ConsoleState, LineEditor>, file: MessageHistoryFile?) {
+        let trimmed = String(String(target.drop { $0.isWhitespace }.reversed()).drop { $0.isWhitespace }.reversed())
+        guard !trimmed.isEmpty else { return }
+        let wasNewest = state[keyPath: field].history.last == trimmed
+        state[keyPath: field].remember(trimmed)
+        if !wasNewest { file?.append(trimmed) }
     }
 
     private func sendEcho(_ message: String, to target: String) {
@@ -214,21 +242,22 @@ public final class ConsoleApp {
             state.noteEchoFailed("\(error)", clock: Self.clock())
             return
         }
-        state.noteEchoSent(message, target: endpoint.description, clock: Self.clock())
+        let sentLine = state.noteEchoSent(message, target: endpoint.description, clock: Self.clock())
         // One line, as a person would type it into nc.
         var id: ObjectIdentifier?
-        let session = EchoSession(loop: loop, endpoint: endpoint, message: Array((message + "\n").utf8)) { [unowned self] outcome in
+        let session = EchoSession(loop: loop, endpoint: endpoint, message: Array((message + "\n").utf8),
+                                  timeout: options.echoTimeout) { [unowned self] outcome in
             switch outcome {
             case let .reply(bytes, roundTrip, extra):
                 var text = String(decoding: bytes, as: UTF8.self)
                 if text.hasSuffix("\n") { text.removeLast() }
-                self.state.noteEchoReply(text, roundTrip: roundTrip, clock: Self.clock())
+                self.state.noteEchoReply(text, roundTrip: roundTrip, clock: Self.clock(), sentLine: sentLine)
                 if !extra.isEmpty {
                     let more = String(decoding: extra, as: UTF8.self)
                     self.state.noteEchoFailed("\(extra.count) bytes beyond the echo: \(more)", clock: Self.clock())
                 }
             case let .failed(reason):
-                self.state.noteEchoFailed(reason, clock: Self.clock())
+                self.state.noteEchoFailed(reason, clock: Self.clock(), sentLine: sentLine)
             }
             if let id { self.echoSessions[id] = nil }
             self.redrawSoon()
@@ -239,7 +268,7 @@ public final class ConsoleApp {
         if session.isFinished { echoSessions[id!] = nil }
     }
 
-    private func sendFile(_ path: String, to target: String) {
+    private func sendFile(_ path: String, rawPath: [UInt8]?, to target: String) {
         if state.isTransferring {
             state.noteEchoFailed("a file is already being sent; Ctrl-X cancels it", clock: Self.clock())
             return
@@ -249,11 +278,34 @@ public final class ConsoleApp {
             state.noteEchoFailed("\(error)", clock: Self.clock())
             return
         }
-        state.beginTransfer(name: path.split(separator: "/").last.map(String.init) ?? path)
-        let sender = FileSender(loop: loop, endpoint: endpoint, files: [path]) { [unowned self] event in
-            self.state.apply(event, clock: Self.clock())
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        var opened: Int32 = -1
+        if let rawPath {
+            // The name is not UTF-8, so no String path reaches it: open it by its bytes and send it through the
+            // descriptor's path.
+            opened = (rawPath + [0]).withUnsafeBufferPointer {
+                open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_RDONLY | O_CLOEXEC)
+            }
+            if opened < 0 {
+                state.noteEchoFailed("\(path): \(String(cString: strerror(errno)))", clock: Self.clock())
+                return
+            }
+        }
+        let descriptor = opened
+        state.beginTransfer(name: name, now: MonotonicClock.now())
+        transferNumber += 1
+        let number = transferNumber
+        let files = descriptor >= 0 ? ["/proc/self/fd/\(descriptor)"] : [path]
+        let sender = FileSender(loop: loop, endpoint: endpoint, files: files) { [unowned self] event in
+            if case .finished = event, descriptor >= 0 { close(descriptor) }
+            guard number == self.transferNumber else { return }
+            self.state.apply(event, clock: Self.clock(), now: MonotonicClock.now())
             if case .finished = event { self.fileSender = nil }
             self.redrawSoon()
+        }
+        if descriptor >= 0, let rawName = rawPath?.split(separator: 0x2F).last {
+            // The server takes \ for a separator, so the name goes as UTF-8 with U+FFFD for what is not, not as shown.
+            sender.names = [String(decoding: rawName, as: UTF8.self)]
         }
         fileSender = sender
         sender.start()

@@ -3,6 +3,6 @@ public enum ConsoleCommand: Equatable, Sendable {
     case quit, help, repaint, suspend, nextField, previousField, toServerPane
     case toggleListening, switchMode, clearLog, sortConnections, filterConnections
     case lineUp, lineDown, pageUp, pageDown, first, last, showWhole
-    case send, fieldDone, edit
+    case send, fieldDone, edit, searchHistory
     case pick, filesBack, cancelTransfer, reloadFolder
 }

@@ -34,7 +34,7 @@ public enum ConsoleRenderer {
         drawTargets(state, layout.targetRow, &grid, cursor: &cursor)
         drawMessage(state, layout.messageRow, &grid, cursor: &cursor)
         drawTranscript(state, layout.transcript, &grid)
-        drawPicker(state, layout.picker, besideReplies: layout.picker.y == layout.transcript.y, &grid)
+        drawPicker(state, layout.picker, besideReplies: layout.picker.y == layout.transcript.y, now: now, &grid)
         drawFooter(state, layout.footer, &grid)
         if state.showHelp {
             drawHelp(state, cols: cols, rows: rows, &grid)
@@ -147,7 +147,7 @@ public enum ConsoleRenderer {
                                         _ grid: inout ScreenGrid) {
         guard rect.height >= 1 else { return }
         let inner = rect.width - 1
-        let fixed = 5 + 5 + 9 + 9 + 6 + 7  // id, service, in, out, age, the separating spaces
+        let fixed = 5 + 5 + 9 + 9 + 10 + 6 + 8  // id, service, in, out, rate, age, the separating spaces
         let flexible = max(10, inner - fixed)
         let peerWidth = min(47, max(15, flexible / 2))
         let stateWidth = max(5, flexible - peerWidth)
@@ -155,7 +155,7 @@ public enum ConsoleRenderer {
             Column(title: "#", width: 5, alignRight: false), Column(title: "PEER", width: peerWidth, alignRight: false),
             Column(title: "SVC", width: 5, alignRight: false), Column(title: "STATE", width: stateWidth, alignRight: false),
             Column(title: "IN", width: 9, alignRight: true), Column(title: "OUT", width: 9, alignRight: true),
-            Column(title: "AGE", width: 6, alignRight: true),
+            Column(title: "RATE", width: 10, alignRight: true), Column(title: "AGE", width: 6, alignRight: true),
         ]
         grid.fill(row: rect.y, col: rect.x, width: rect.width, style: .columnHeader)
         drawRow(columns.map(\.title), columns, row: rect.y, in: rect, style: .columnHeader, &grid)
@@ -181,8 +181,10 @@ public enum ConsoleRenderer {
             let closed = connection.closedAt != nil
             let stateText = ConsoleState.stateText(connection).truncatedInMiddle(toWidth: stateWidth)
             let age = (connection.closedAt ?? now) - connection.openedAt
+            let rate = closed ? "-" : connection.rate.bytesPerSecond(now: now).map(ConsoleState.formatRate) ?? "-"
             let cells = ["\(connection.id)", connection.peer, connection.service, stateText,
-                         ConsoleState.formatBytes(connection.bytesIn), ConsoleState.formatBytes(connection.bytesOut), ConsoleState.formatAge(age)]
+                         ConsoleState.formatBytes(connection.bytesIn), ConsoleState.formatBytes(connection.bytesOut), rate,
+                         ConsoleState.formatAge(age)]
             var style: CellStyle = closed ? .muted : .normal
             if window.first + offset == selected {
                 style = focused ? .selected : .emphasis
@@ -195,7 +197,7 @@ public enum ConsoleRenderer {
     private static func sectionTitle(_ title: String, _ rect: Rect, _ grid: inout ScreenGrid, focused: Bool = false) {
         guard !rect.isEmpty else { return }
         grid.fill(row: rect.y, col: rect.x, width: rect.width, with: "─", style: .muted)
-        grid.write("─ \(title) ", row: rect.y, col: rect.x, width: rect.width, style: focused ? .accent : .emphasis)
+        grid.write("─ \(title) ", row: rect.y, col: rect.x, width: rect.width, style: focused ? .focusedSection : .emphasis)
     }
 
     private static func drawLog(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
@@ -286,7 +288,30 @@ public enum ConsoleRenderer {
 
     private static func drawMessage(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid, cursor: inout (row: Int, col: Int)?) {
         guard !rect.isEmpty else { return }
+        if let search = state.historySearch {
+            drawSearch(search, history: state.message.history, rect, &grid, cursor: &cursor)
+            return
+        }
         if let c = drawField(" Message: ", state.message, focused: state.focus == .message, row: rect.y, col: rect.x, width: rect.width, &grid) { cursor = c }
+        if let hint = state.messageHint, state.message.text.isEmpty {
+            let start = rect.x + " Message: ".displayWidth
+            grid.write(hint, row: rect.y, col: start, width: rect.maxX - start, style: .focusedField)
+        }
+    }
+
+    /// The message row while Ctrl-R searches: the query, then the message it found.
+    private static func drawSearch(_ search: HistorySearch, history: [String], _ rect: Rect, _ grid: inout ScreenGrid,
+                                   cursor: inout (row: Int, col: Int)?) {
+        let label = search.failed ? " Search (no older): " : " Search: "
+        var used = grid.write(label, row: rect.y, col: rect.x, width: rect.width, style: .emphasis)
+        let query = search.query.sanitizedForDisplay
+        let queryWidth = min(max(8, query.displayWidth + 1), max(1, rect.width / 3))
+        grid.fill(row: rect.y, col: rect.x + used, width: queryWidth, style: .focusedField)
+        grid.write(query.truncated(toWidth: queryWidth - 1), row: rect.y, col: rect.x + used, width: queryWidth, style: .focusedField)
+        cursor = (rect.y, rect.x + used + min(query.displayWidth, queryWidth - 1))
+        used += queryWidth
+        let found = search.match.map { "→ " + ConsoleState.lineBreaksShown(history[$0]) } ?? "no message contains that"
+        grid.write(" " + found, row: rect.y, col: rect.x + used, width: rect.width - used, style: search.match == nil ? .bad : .normal)
     }
 
     private static func drawTranscript(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
@@ -314,7 +339,33 @@ public enum ConsoleRenderer {
         }
     }
 
-    private static func drawPicker(_ state: ConsoleState, _ rect: Rect, besideReplies: Bool, _ grid: inout ScreenGrid) {
+    /// Rows the transfer takes at the bottom of the picker `width` columns wide: the progress in one row when its
+    /// figures fit beside the bar and the name, else the figures in a row of their own; one for a verdict.
+    static func transferRows(_ state: ConsoleState, width: Int, now: Double) -> Int {
+        guard let transfer = state.transfer else { return 0 }
+        if transfer.verdict != nil { return 1 }
+        return transfer.figures(now: now).displayWidth + 30 + 12 <= width ? 1 : 2
+    }
+
+    /// The picker's area less its separator from the replies beside it.
+    static func pickerArea(_ layout: ConsoleLayout) -> Rect {
+        let separator = layout.picker.y == layout.transcript.y ? 1 : 0
+        return Rect(x: layout.picker.x + separator, y: layout.picker.y, width: layout.picker.width - separator, height: layout.picker.height)
+    }
+
+    /// Which of the picker's visible entries the `offset`th row under its title shows, as `drawPicker` lays it out.
+    static func pickerEntry(atRow offset: Int, in state: ConsoleState) -> Int? {
+        let area = pickerArea(ConsoleLayout(cols: state.screenCols, rows: state.screenRows))
+        // Only the figures' width depends on the time; a second either way does not change the rows.
+        let now = state.transfer.map { $0.endedAt ?? $0.startedAt + 1 } ?? 0
+        let listHeight = area.height - 1 - min(transferRows(state, width: area.width, now: now), max(0, area.height - 1))
+        let problemRows = state.picker.problem == nil ? 0 : 1
+        let rows = listHeight - problemRows
+        guard offset >= problemRows, offset < listHeight, rows > 0 else { return nil }
+        return centeredFirst(selected: state.picker.selection, count: state.picker.visibleEntries.count, height: rows) + offset - problemRows
+    }
+
+    private static func drawPicker(_ state: ConsoleState, _ rect: Rect, besideReplies: Bool, now: Double, _ grid: inout ScreenGrid) {
         guard !rect.isEmpty else { return }
         let picker = state.picker
         let focused = state.focus == .files
@@ -329,36 +380,52 @@ public enum ConsoleRenderer {
         let directory = picker.directory.sanitizedForDisplay
         let title = "Files " + directory.truncatedInMiddle(toWidth: max(8, area.width - 10 - filter.displayWidth)) + filter
         grid.fill(row: area.y, col: area.x, width: area.width, with: "─", style: .muted)
-        grid.write("─ \(title) ", row: area.y, col: area.x, width: area.width, style: focused ? .accent : .emphasis)
+        grid.write("─ \(title) ", row: area.y, col: area.x, width: area.width, style: focused ? .focusedSection : .emphasis)
 
-        // The last row belongs to the transfer's progress bar or verdict when there is one.
-        let transferRows = state.transfer == nil ? 0 : 1
+        // The last rows belong to the transfer's progress or verdict when there is one.
+        let transferRows = min(transferRows(state, width: area.width, now: now), max(0, area.height - 1))
         let listHeight = area.height - 1 - transferRows
-        if let transfer = state.transfer, area.height >= 2 {
-            drawTransfer(transfer, row: area.maxY - 1, col: area.x, width: area.width, &grid)
+        if let transfer = state.transfer, transferRows > 0 {
+            drawTransfer(transfer, rows: transferRows, row: area.maxY - transferRows, col: area.x, width: area.width, now: now, &grid)
         }
         guard listHeight > 0 else { return }
         let visible = picker.visibleEntries
-        if visible.isEmpty {
-            grid.write(" " + (picker.problem ?? "nothing matches"), row: area.y + 1, col: area.x, width: area.width, style: .muted)
+        // Why the folder shows nothing comes first, above the way out (..).
+        var top = area.y + 1
+        if let problem = picker.problem {
+            grid.write(" " + problem.sanitizedForDisplay, row: top, col: area.x, width: area.width, style: .bad)
+            top += 1
+        } else if visible.isEmpty {
+            grid.write(" nothing matches", row: top, col: area.x, width: area.width, style: .muted)
             return
         }
-        let first = centeredFirst(selected: picker.selection, count: visible.count, height: listHeight)
-        for (offset, entry) in visible[first..<min(visible.count, first + listHeight)].enumerated() {
+        let rowsLeft = area.y + 1 + listHeight - top
+        guard rowsLeft > 0 else { return }
+        let first = centeredFirst(selected: picker.selection, count: visible.count, height: rowsLeft)
+        for (offset, entry) in visible[first..<min(visible.count, first + rowsLeft)].enumerated() {
             let index = first + offset
-            let row = area.y + 1 + offset
+            let row = top + offset
             let selected = index == picker.selection
-            let style: CellStyle = selected ? (focused ? .selected : .emphasis) : (entry.kind == .file ? .normal : .accent)
-            let sizeText = entry.kind == .file ? ByteCount.format(entry.size) : (entry.kind == .parent ? "up" : "dir")
-            let name = entry.kind == .file ? entry.name : entry.name + "/"
-            let nameWidth = max(1, area.width - 12)
+            let kindStyle: CellStyle
+            switch entry.kind {
+            case .file: kindStyle = .normal
+            case .parent, .directory: kindStyle = .accent
+            case .dangling: kindStyle = .bad
+            case .fifo, .socket, .device: kindStyle = .muted
+            }
+            let style: CellStyle = selected ? (focused ? .selected : .emphasis) : kindStyle
+            let sizeText = entry.sizeText
+            let name = entry.markedName
+            let sizeWidth = max(10, sizeText.displayWidth)
+            let nameWidth = max(1, area.width - sizeWidth - 2)
             if selected { grid.fill(row: row, col: area.x, width: area.width, style: style) }
             grid.write((selected ? "›" : " ") + name.sanitizedForDisplay.truncatedInMiddle(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: style)
-            grid.write(sizeText.fitted(toWidth: 10, alignRight: true), row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: style)
+            grid.write(sizeText.fitted(toWidth: sizeWidth, alignRight: true), row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: style)
         }
     }
 
-    private static func drawTransfer(_ transfer: ConsoleState.TransferRow, row: Int, col: Int, width: Int, _ grid: inout ScreenGrid) {
+    private static func drawTransfer(_ transfer: ConsoleState.TransferRow, rows: Int, row: Int, col: Int, width: Int, now: Double,
+                                     _ grid: inout ScreenGrid) {
         if let verdict = transfer.verdict {
             let mark = transfer.succeeded == true ? "✓" : "✗"
             grid.write(" \(mark) \(transfer.name) \(verdict)", row: row, col: col, width: width, style: transfer.succeeded == true ? .good : .bad)
@@ -370,7 +437,16 @@ public enum ConsoleRenderer {
         let filled = Int(Double(barWidth) * min(1, fraction))
         let bar = "[" + String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled) + "]"
         let used = grid.write(" " + bar + " " + percent + " ", row: row, col: col, width: width, style: .accent)
-        grid.write(transfer.name, row: row, col: col + used, width: width - used, style: .normal)
+        let figures = transfer.figures(now: now)
+        if rows == 1 {
+            let nameWidth = width - used - figures.displayWidth - 2
+            grid.write(transfer.name.truncatedInMiddle(toWidth: max(1, nameWidth)), row: row, col: col + used, width: nameWidth, style: .normal)
+            grid.write(figures, row: row, col: col + width - figures.displayWidth - 1, width: figures.displayWidth, style: .normal)
+        } else {
+            grid.write(transfer.name, row: row, col: col + used, width: width - used, style: .normal)
+            let shown = figures.displayWidth < width - 1 ? figures : transfer.figures(now: now, compact: true)
+            grid.write(" " + shown, row: row + 1, col: col, width: width, style: .normal)
+        }
     }
 
     // MARK: Footer and help
@@ -381,6 +457,8 @@ public enum ConsoleRenderer {
             let word = binding.command == .toggleListening && !state.isListening ? "start" : binding.footer ?? ""
             return (binding.label.split(separator: " ").first.map(String.init) ?? binding.label, word)
         }
+        if state.isTransferring { keys.insert(("^X", "cancel"), at: 0) }
+        if state.historySearch != nil { keys = [("type", "find"), ("^R", "older"), ("Enter", "take"), ("Esc", "put back")] }
         if state.editingConnectionFilter { keys = [("type", "filter"), ("Enter", "done"), ("Esc", "clear")] }
         if state.showHelp { keys = [("↑↓", "scroll"), ("any key", "close")] }
         if state.viewer != nil { keys = [("any key", "close")] }
@@ -393,7 +471,7 @@ public enum ConsoleRenderer {
         var x = rect.x
         for (key, meaning) in keys {
             guard x < rect.maxX else { break }
-            x += grid.write(" \(key)", row: rect.y, col: x, width: rect.maxX - x, style: .accent)
+            x += grid.write(" \(key)", row: rect.y, col: x, width: rect.maxX - x, style: .footerKey)
             x += grid.write(" \(meaning) ", row: rect.y, col: x, width: rect.maxX - x, style: .footer)
         }
     }
@@ -417,7 +495,7 @@ public enum ConsoleRenderer {
             grid.write("│", row: row, col: x + width - 1, width: 1, style: .help)
         }
         for (index, line) in lines.prefix(height - 2).enumerated() {
-            grid.write(line, row: y + 1 + index, col: x + 2, width: width - 4, style: line == answers ? .accent : .help)
+            grid.write(line, row: y + 1 + index, col: x + 2, width: width - 4, style: line == answers ? .boxKey : .help)
         }
     }
 

@@ -2,7 +2,8 @@ import NetEngine
 import NetText
 
 /// Everything the console shows, reduced from engine events, client results and key presses. Pure: no I/O
-/// besides the file picker reading folders, so tests drive it directly.
+/// besides the file picker reading folders, so tests drive it directly. The server pane's events and lists are in
+/// ConsoleState+ServerPane.swift, the client's results in ConsoleState+ClientPane.swift; keys are here.
 public struct ConsoleState {
     public static let echoService = "echo"
     public static let filesService = "files"
@@ -23,6 +24,8 @@ public struct ConsoleState {
         public var closedAt: Double?
         public var closeReason: String?
         public var upload: UploadRow?
+        /// Bytes both ways, for the RATE column.
+        public var rate = RateMeter()
     }
 
     public struct UploadRow: Equatable {
@@ -46,7 +49,40 @@ public struct ConsoleState {
         public var verdict: String?
         public var succeeded: Bool?
         public var finished = false
+        /// Monotonic seconds, for the elapsed time, the rate and what is left.
+        public var startedAt: Double = 0
+        public var endedAt: Double?
+        public var rate = RateMeter()
+
+        /// What the progress says besides the bar: "12.3 MiB/29.0 MiB · 4.1 MiB/s · 0:03 · 0:04 left", or
+        /// `compact` for a narrow pane, "12.3/29.0 MiB 4.1 MiB/s 0:03 ETA 0:04".
+        public func figures(now: Double, compact: Bool = false) -> String {
+            let end = endedAt ?? now
+            var done = ConsoleState.formatBytes(Int(sent))
+            if let size {
+                let total = ConsoleState.formatBytes(Int(size))
+                let unit = total.split(separator: " ").last ?? ""
+                if compact, done.hasSuffix(" " + unit) { done.removeLast(unit.count + 1) }
+                done += "/" + total
+            }
+            let rate = rate.bytesPerSecond(now: end)
+            var parts = [done, rate.map(ConsoleState.formatRate) ?? "–/s", ConsoleState.formatClock(end - startedAt)]
+            if endedAt == nil {
+                let left = size.flatMap { size in rate.flatMap { $0 > 0 ? ConsoleState.formatClock(Double(size - sent) / $0) : nil } } ?? "–:––"
+                parts.append(compact ? "ETA " + left : left + " left")
+            }
+            return parts.joined(separator: compact ? " " : " · ")
+        }
+
+        public init(name: String, size: Int64? = nil, startedAt: Double = 0) {
+            self.name = name
+            self.size = size
+            self.startedAt = startedAt
+        }
     }
+
+    /// Files larger than this are sent only after a y.
+    public static let largeFile: Int64 = 100 << 20
 
     /// Seconds a closed connection stays listed (greyed) so short ones can be seen at all.
     public static let closedLinger = 3.0
@@ -54,12 +90,12 @@ public struct ConsoleState {
     // Server pane
     public var services = [ServiceStatus(name: ConsoleState.echoService), ServiceStatus(name: ConsoleState.filesService)]
     public var serviceSelection = ServiceSelection.both
-    public private(set) var connections: [ConnectionRow] = []
-    public private(set) var acceptedTotal = 0
-    public private(set) var bytesInTotal = 0
-    public private(set) var bytesOutTotal = 0
+    public internal(set) var connections: [ConnectionRow] = []
+    public internal(set) var acceptedTotal = 0
+    public internal(set) var bytesInTotal = 0
+    public internal(set) var bytesOutTotal = 0
     public var log = ActivityLog(capacity: 1000)
-    public private(set) var savedFiles: [SavedFileRow] = []
+    public internal(set) var savedFiles: [SavedFileRow] = []
     public var saveDirectory: String
 
     // Client pane
@@ -68,9 +104,15 @@ public struct ConsoleState {
     public var message = LineEditor()
     public var transcript = ActivityLog(capacity: 200)
     public var picker: FilePicker
-    public private(set) var transfer: TransferRow?
-    private var targetEdited = false
-    private var fileTargetEdited = false
+    public internal(set) var transfer: TransferRow?
+    /// Said in the empty message field after Enter sent nothing; gone at the next key.
+    public private(set) var messageHint: String?
+    /// Ctrl-R's search through the message history, while it runs.
+    public private(set) var historySearch: HistorySearch?
+    /// Echoes sent and not yet answered, by the number of their line in the transcript.
+    public internal(set) var pendingEchoes: Set<Int> = []
+    var targetEdited = false
+    var fileTargetEdited = false
 
     /// Typing at launch types a message: letters are commands only once the user moves to the server pane.
     public var focus = ConsoleFocus.message
@@ -81,15 +123,15 @@ public struct ConsoleState {
     public private(set) var viewer: LineViewer?
 
     // The connection list: the selection is a connection, so it stays on it while rows come and go.
-    public private(set) var selectedConnectionID: Int?
-    private var selectedConnectionHint = 0
+    public internal(set) var selectedConnectionID: Int?
+    var selectedConnectionHint = 0
     /// First row shown; moved only as far as needed to keep the selection in view.
-    public private(set) var connectionScroll = 0
+    public internal(set) var connectionScroll = 0
     public private(set) var connectionSort = ConnectionSort.number
     public private(set) var connectionFilter = LineEditor()
     public private(set) var editingConnectionFilter = false
     /// Index into `savedFiles` (oldest first) of the selected file, so it stays selected as new files arrive.
-    public private(set) var selectedSavedFile: Int?
+    public internal(set) var selectedSavedFile: Int?
     /// Rows the log and the picker had at the last render, for paging.
     public var logViewHeight = 8
     public var pickerViewHeight = 5
@@ -111,243 +153,11 @@ public struct ConsoleState {
     public var openConnectionCount: Int { connections.filter { $0.closedAt == nil }.count }
     public var isTransferring: Bool { transfer.map { !$0.finished } ?? false }
 
-    // MARK: Engine events
-
-    /// Folds one server event into the view. `now` is monotonic seconds, `clock` the wall time to show.
-    public mutating func apply(_ event: NetEvent, now: Double, clock: String) {
-        switch event {
-        case let .listening(service, address):
-            update(service) {
-                $0.address = address.description
-                $0.listening = true
-            }
-            suggestTarget(for: service, address: address)
-        case let .stoppedListening(service, _):
-            update(service) { $0.listening = false }
-        case let .connectionOpened(id, service, peer):
-            acceptedTotal += 1
-            connections.append(ConnectionRow(id: id, service: service, peer: peer.description, openedAt: now))
-        case let .connectionClosed(id, _, bytesIn, bytesOut, reason):
-            if let index = connections.firstIndex(where: { $0.id == id }) {
-                connections[index].bytesIn = bytesIn
-                connections[index].bytesOut = bytesOut
-                connections[index].closedAt = now
-                connections[index].closeReason = reason?.sanitizedForDisplay
-            }
-        case let .bytesReceived(id, count):
-            bytesInTotal += count
-            updateConnection(id) { $0.bytesIn += count }
-            return
-        case let .bytesSent(id, count):
-            bytesOutTotal += count
-            updateConnection(id) { $0.bytesOut += count }
-            return
-        case let .uploadStarted(id, name, size):
-            updateConnection(id) { $0.upload = UploadRow(name: name.sanitizedForDisplay, received: 0, size: size) }
-        case let .uploadProgress(id, received, size):
-            updateConnection(id) {
-                $0.upload?.received = received
-                $0.upload?.size = size
-            }
-            return
-        case let .fileSaved(id, path, size, sha256):
-            updateConnection(id) { $0.upload = nil }
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            savedFiles.append(SavedFileRow(name: name.sanitizedForDisplay, size: size, sha256: sha256.sanitizedForDisplay, time: clock))
-            if savedFiles.count > 500 {
-                let dropped = savedFiles.count - 500
-                savedFiles.removeFirst(dropped)
-                selectedSavedFile = selectedSavedFile.map { max(0, $0 - dropped) }
-            }
-        case let .uploadRejected(id, _):
-            updateConnection(id) { $0.upload = nil }
-        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .error:
-            break
-        }
-        log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
-    }
-
-    /// Drops closed connections that have been shown long enough. Returns whether anything changed.
-    @discardableResult
-    public mutating func expireClosedConnections(now: Double) -> Bool {
-        let before = connections.count
-        let selectedIndex = selectedConnectionIndex
-        connections.removeAll { $0.closedAt.map { now - $0 >= Self.closedLinger } ?? false }
-        if let selectedIndex, let id = selectedConnectionID, !connections.contains(where: { $0.id == id }) {
-            let listed = listedConnections
-            selectedConnectionID = listed.isEmpty ? nil : listed[min(selectedIndex, listed.count - 1)].id
-        }
-        return connections.count != before
-    }
-
-    /// Adds a line of the console's own (not a server event) to the activity log.
-    public mutating func note(_ text: String, clock: String, style: CellStyle = .muted) {
-        log.append(text.sanitizedForDisplay, time: clock, style: style)
-    }
-
-    private static func logStyle(for event: NetEvent) -> CellStyle {
-        switch event {
-        case .error, .uploadRejected, .connectionRefused, .connectionDenied: return .bad
-        case .fileSaved, .listening: return .good
-        case .connectionClosed(_, _, _, _, let reason): return reason == nil ? .muted : .bad
-        default: return .normal
-        }
-    }
-
-    private mutating func update(_ service: String, _ change: (inout ServiceStatus) -> Void) {
-        if let index = services.firstIndex(where: { $0.name == service }) {
-            change(&services[index])
-        } else {
-            var status = ServiceStatus(name: service)
-            change(&status)
-            services.append(status)
-        }
-    }
-
-    private mutating func updateConnection(_ id: Int, _ change: (inout ConnectionRow) -> Void) {
-        // Newest connections are at the end and get the most events.
-        if let index = connections.lastIndex(where: { $0.id == id }) { change(&connections[index]) }
-    }
-
-    /// Points the client at the console's own servers until the user types another target.
-    private mutating func suggestTarget(for service: String, address: SocketAddress) {
-        let host = ["0.0.0.0", "::", ""].contains(address.host) ? "127.0.0.1" : address.host
-        let text = Endpoint(host: host, port: address.port).description
-        if service == Self.echoService && !targetEdited { target.setText(text) }
-        if service == Self.filesService && !fileTargetEdited { fileTarget.setText(text) }
-    }
-
-    // MARK: Client results
-
-    public mutating func noteEchoSent(_ message: String, target: String, clock: String) {
-        transcript.append("→ \(target)  \(Self.lineBreaksShown(message))", time: clock, style: .muted)
-    }
-
-    public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String) {
-        transcript.append("← \(Self.lineBreaksShown(reply))", time: clock, style: .good, detail: Self.formatRoundTrip(roundTrip))
-    }
-
-    /// A message of several lines (pasted) on one line: its line breaks as ⏎, the rest escaped.
-    static func lineBreaksShown(_ text: String) -> String {
-        String(text.map { $0 == "\n" || $0 == "\r\n" ? "⏎" : $0 }).sanitizedForDisplay
-    }
-
-    public mutating func noteEchoFailed(_ message: String, clock: String) {
-        transcript.append("✗ \(message.sanitizedForDisplay)", time: clock, style: .bad)
-    }
-
-    public mutating func beginTransfer(name: String) {
-        transfer = TransferRow(name: name.sanitizedForDisplay)
-    }
-
-    public mutating func apply(_ event: FileSendEvent, clock: String) {
-        switch event {
-        case .connected(let address):
-            transcript.append("connected to \(address) to send \(transfer?.name ?? "a file")", time: clock, style: .muted)
-        case let .fileStarted(_, path, size):
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            transfer = TransferRow(name: name.sanitizedForDisplay, size: size)
-        case let .progress(_, sent, size):
-            transfer?.sent = sent
-            transfer?.size = size
-        case let .fileConfirmed(_, savedAs, sha256):
-            if let size = transfer?.size { transfer?.sent = size }
-            let shown = savedAs.isEmpty ? (transfer?.name ?? "") : savedAs.sanitizedForDisplay
-            transfer?.verdict = "saved as \(shown), sha256 \(String(sha256.sanitizedForDisplay.prefix(12)))"
-            transfer?.succeeded = true
-            transcript.append("✓ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .good)
-        case let .fileRefused(_, reason):
-            transfer?.verdict = "refused: \(reason.sanitizedForDisplay)"
-            transfer?.succeeded = false
-            transcript.append("✗ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .bad)
-        case let .failed(message):
-            if transfer == nil { transfer = TransferRow(name: "file") }
-            transfer?.verdict = "failed: \(message.sanitizedForDisplay)"
-            transfer?.succeeded = false
-            transfer?.finished = true
-            transcript.append("✗ \(transfer?.verdict ?? "")", time: clock, style: .bad)
-        case .finished:
-            transfer?.finished = true
-        }
-    }
-
-    public mutating func noteTransferCancelled(clock: String) {
-        guard isTransferring else { return }
-        transfer?.verdict = "cancelled"
-        transfer?.succeeded = false
-        transfer?.finished = true
-        transcript.append("✗ transfer cancelled", time: clock, style: .bad)
-    }
-
-    // MARK: Connection list
-
-    /// The connections as listed: filtered, open ones first, each group in the chosen order.
-    public var listedConnections: [ConnectionRow] {
-        let needle = connectionFilter.text.lowercased()
-        let shown = needle.isEmpty ? connections : connections.filter {
-            $0.peer.lowercased().contains(needle) || $0.service.lowercased().contains(needle)
-                || Self.stateText($0).lowercased().contains(needle) || "\($0.id)" == needle
-        }
-        let order: (ConnectionRow, ConnectionRow) -> Bool
-        switch connectionSort {
-        case .number: order = { $0.id < $1.id }
-        case .peer: order = { ($0.peer, $0.id) < ($1.peer, $1.id) }
-        case .bytesIn: order = { ($1.bytesIn, $0.id) < ($0.bytesIn, $1.id) }
-        case .bytesOut: order = { ($1.bytesOut, $0.id) < ($0.bytesOut, $1.id) }
-        }
-        return shown.filter { $0.closedAt == nil }.sorted(by: order) + shown.filter { $0.closedAt != nil }.sorted(by: order)
-    }
-
-    /// Where the selected connection is in `listedConnections`.
-    public var selectedConnectionIndex: Int? { selectedConnectionIndex(in: listedConnections) }
-
-    /// Where the selected connection is in `listed`, which must be `listedConnections` (computed once per frame).
-    public func selectedConnectionIndex(in listed: [ConnectionRow]) -> Int? {
-        guard let id = selectedConnectionID, !listed.isEmpty else { return nil }
-        return listed.firstIndex { $0.id == id } ?? min(selectedConnectionHint, listed.count - 1)
-    }
-
-    /// What the STATE column says: open, closed (with the reason) or the upload's progress.
-    public static func stateText(_ connection: ConnectionRow) -> String {
-        if let upload = connection.upload {
-            let percent = upload.size.map { $0 > 0 ? "\(Int(upload.received * 100 / $0))%" : "" } ?? formatBytes(Int(upload.received))
-            return "upload \(percent) \(upload.name)"
-        }
-        if connection.closedAt != nil { return connection.closeReason.map { "closed: \($0)" } ?? "closed" }
-        return "open"
-    }
-
-    private mutating func moveConnectionSelection(_ command: ConsoleCommand) {
-        let listed = listedConnections
-        guard !listed.isEmpty else { return }
-        let page = max(1, connectionViewHeight - 1)
-        let current = selectedConnectionIndex(in: listed)
-        let target: Int
-        switch command {
-        case .lineUp: target = (current ?? 1) - 1
-        case .lineDown: target = (current ?? -1) + 1
-        case .pageUp: target = (current ?? 0) - page
-        case .pageDown: target = (current ?? 0) + page
-        case .first: target = 0
-        default: target = listed.count - 1
-        }
-        let index = min(max(0, target), listed.count - 1)
-        selectedConnectionID = listed[index].id
-        selectedConnectionHint = index
-        let height = max(1, connectionViewHeight)
-        if index < connectionScroll { connectionScroll = index }
-        if index >= connectionScroll + height { connectionScroll = index - height + 1 }
-    }
-
-    private func describe(_ connection: ConnectionRow) -> String {
-        "#\(connection.id) \(connection.service) \(connection.peer) · \(Self.stateText(connection)) · in \(connection.bytesIn) bytes"
-            + " · out \(connection.bytesOut) bytes"
-    }
-
     // MARK: Keys
 
     /// Applies a key press to the view; returns what the console must do, if anything.
     public mutating func handle(_ key: Key) -> ConsoleAction? {
+        if key != .resize { messageHint = nil }
         if let pending = confirmation {
             switch key {
             case .character("y"), .character("Y"), .enter:
@@ -382,6 +192,7 @@ public struct ConsoleState {
         }
         if key == .resize { return nil }
         if editingConnectionFilter { return handleFilterKey(key) }
+        if historySearch != nil { return handleSearchKey(key) }
         if case .paste(let text) = key { return handlePaste(text) }
         switch key {
         case let .click(row, col):
@@ -474,9 +285,7 @@ public struct ConsoleState {
             let index = ConsoleRenderer.centeredFirst(selected: shown, count: savedFiles.count, height: savedViewHeight) + offset
             if index < savedFiles.count { selectedSavedFile = savedFiles.count - 1 - index }
         case .files:
-            let listHeight = pickerViewHeight + 1 - (transfer == nil ? 0 : 1)
-            let index = ConsoleRenderer.centeredFirst(selected: picker.selection, count: picker.visibleEntries.count, height: listHeight) + offset
-            if index < picker.visibleEntries.count { picker.select(index) }
+            if let index = ConsoleRenderer.pickerEntry(atRow: offset, in: self), index < picker.visibleEntries.count { picker.select(index) }
         default:
             break
         }
@@ -514,6 +323,36 @@ public struct ConsoleState {
             connectionFilter.handle(key)
         }
         connectionScroll = 0
+        return nil
+    }
+
+    /// Keys while Ctrl-R searches: text refines the query; Enter, or any other key, takes the message found into
+    /// the field (Enter never sends it); Esc or ^G puts the field back as it was.
+    private mutating func handleSearchKey(_ key: Key) -> ConsoleAction? {
+        guard var search = historySearch else { return nil }
+        let history = message.history
+        switch key {
+        case .character(let c): search.type(String(c), history: history)
+        case .paste(let text): search.type(String(text.prefix { $0 != "\n" && $0 != "\r" }), history: history)
+        case .backspace: search.deleteBack(history: history)
+        case .control("r"): search.older(history: history)
+        case .escape, .control("g"):
+            historySearch = nil
+            message.setText(search.original)
+            return nil
+        case .control("c"), .function(10), .control("q"):
+            historySearch = nil
+            message.setText(search.original)
+            return confirmQuit()
+        case .click, .wheel:
+            return nil
+        default:
+            historySearch = nil
+            message.setText(search.match.map { history[$0] } ?? search.original)
+            // Any other key does what it does anywhere, on the message found (Tab moves on, ← edits it).
+            return key == .enter ? nil : handle(key)
+        }
+        historySearch = search
         return nil
     }
 
@@ -561,8 +400,14 @@ public struct ConsoleState {
         case .showWhole: showCurrentLine()
         case .send:
             let line = message.commit()
-            return line.isEmpty ? nil : .sendEcho(target: target.text, message: line)
+            if line.isEmpty {
+                messageHint = target.text.isEmpty ? "nothing to send: fill in Echo to (Shift-Tab), then type a message"
+                    : "nothing to send: type a message, Enter echoes it from \(target.text.sanitizedForDisplay)"
+                return nil
+            }
+            return .sendEcho(target: target.text, message: line)
         case .fieldDone: focus = focus == .target ? .message : .files
+        case .searchHistory: historySearch = HistorySearch(original: message.text, history: message.history)
         case .edit:
             switch focus {
             case .target: if target.handle(key) { targetEdited = true }
@@ -570,9 +415,22 @@ public struct ConsoleState {
             default: message.handle(key)
             }
         case .pick:
-            if case .picked(let path) = picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
-                return .sendFile(target: fileTarget.text, path: path)
+            let size = picker.selectedEntry?.size ?? 0
+            let action: ConsoleAction
+            switch picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
+            case .none: return nil
+            case .refused(let reason):
+                transcript.append("✗ cannot send \(reason.sanitizedForDisplay)", time: "", style: .bad)
+                return nil
+            case .picked(let path): action = .sendFile(target: fileTarget.text, path: path)
+            case let .pickedBytes(path, rawPath): action = .sendFile(target: fileTarget.text, path: path, rawPath: rawPath)
             }
+            guard size > Self.largeFile else { return action }
+            let name = (picker.selectedEntry?.name ?? "the file").sanitizedForDisplay.truncated(toWidth: 40)
+            confirmation = Confirmation(title: "Send \(name)?", detail: [
+                "\(ByteCount.format(size)) (\(size) bytes), over \(ByteCount.format(Self.largeFile)): it will take a while",
+                "to \(fileTarget.text.sanitizedForDisplay.truncated(toWidth: 40)); ^X cancels it once it runs",
+            ], action: action)
         case .filesBack:
             if picker.filter.isEmpty { focus = .server } else { _ = picker.handle(.control("u")) }
         case .cancelTransfer: return isTransferring ? .cancelTransfer : nil
@@ -711,6 +569,18 @@ public struct ConsoleState {
         let tenths = (value * 10).rounded()
         if tenths >= 1000 { return "\(Int(value.rounded())) \(units[index])" }
         return "\(Int(tenths) / 10).\(Int(tenths) % 10) \(units[index])"
+    }
+
+    /// A rate in at most 10 columns: "0 B/s", "512 B/s", "4.1 MiB/s", "1018 MiB/s".
+    public static func formatRate(_ bytesPerSecond: Double) -> String {
+        formatBytes(Int(bytesPerSecond.rounded())) + "/s"
+    }
+
+    /// Minutes and seconds ("0:07", "12:30"), hours past an hour ("1:02:03").
+    public static func formatClock(_ seconds: Double) -> String {
+        let total = max(0, Int(seconds.rounded()))
+        if total < 3600 { return "\(total / 60):\(pad2(total % 60))" }
+        return "\(total / 3600):\(pad2(total / 60 % 60)):\(pad2(total % 60))"
     }
 
     static func pad2(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

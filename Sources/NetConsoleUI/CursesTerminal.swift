@@ -63,6 +63,16 @@ public final class CursesTerminal {
 
     deinit { restore() }
 
+    /// Refuses a terminal that cannot place text (TERM=dumb, or none named), before anything is drawn: curses would
+    /// start on it and print every frame as a stream of lines.
+    public static func checkTerminalType() throws {
+        let term = getenv("TERM").map { String(cString: $0) } ?? ""
+        guard term.isEmpty || term == "dumb" else { return }
+        let named = term.isEmpty ? "TERM is not set" : "TERM=dumb"
+        throw TerminalError("\(named): the console needs a terminal that can move the cursor (xterm, screen, tmux…);"
+                            + " in a dumb terminal use 'netconsole serve' or 'netconsole echo'")
+    }
+
     // MARK: Drawing
 
     /// Copies `screen` to the terminal and moves the cursor into the focused field (or hides it).
@@ -260,6 +270,9 @@ public final class CursesTerminal {
             .normal: 0, .muted: dim, .emphasis: bold, .paneTitle: reverse, .focusedPaneTitle: reverse | bold,
             .columnHeader: underline, .selected: reverse, .good: bold, .bad: bold | underline, .accent: bold,
             .field: underline, .focusedField: reverse, .footer: reverse, .help: reverse,
+            // Without colour, what colour told apart must differ in attributes: the footer stays one reversed bar
+            // with its keys bold, and the focused list's title is reversed, not only bold like the others.
+            .footerKey: reverse | bold, .boxKey: reverse | bold, .focusedSection: reverse | bold,
         ]
         // https://no-color.org: a NO_COLOR that is set and not empty asks for no colours; attributes stay.
         let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false
@@ -284,6 +297,9 @@ public final class CursesTerminal {
             (.focusedField, Int16(COLOR_BLACK), Int16(COLOR_WHITE), 0),
             (.footer, Int16(COLOR_BLACK), Int16(COLOR_WHITE), 0),
             (.help, Int16(COLOR_WHITE), Int16(COLOR_BLUE), 0),
+            (.footerKey, Int16(COLOR_BLUE), Int16(COLOR_WHITE), bold),
+            (.boxKey, Int16(COLOR_YELLOW), Int16(COLOR_BLUE), bold),
+            (.focusedSection, Int16(COLOR_CYAN), defaultBackground, bold),
         ]
         for (index, (style, foreground, background, extra)) in colours.enumerated() {
             let pair = Int16(index + 1)

@@ -1,16 +1,4 @@
-/// One line of the file picker.
-public struct FileEntry: Equatable, Sendable {
-    public enum Kind: Equatable, Sendable { case parent, directory, file }
-    public var name: String
-    public var kind: Kind
-    public var size: Int64
-
-    public init(name: String, kind: Kind, size: Int64 = 0) {
-        self.name = name
-        self.kind = kind
-        self.size = size
-    }
-}
+import Glibc
 
 /// Browses folders to choose a file: typing filters the list, Enter opens a folder or picks a file.
 public struct FilePicker: Equatable, Sendable {
@@ -20,6 +8,8 @@ public struct FilePicker: Equatable, Sendable {
     public private(set) var selection = 0
     /// Why the folder could not be read, shown in place of the list.
     public private(set) var problem: String?
+    /// The folder's modification time and inode when it was read, to read it again when it changes.
+    private var modified: [Int] = []
 
     public init(directory: String) {
         self.directory = FolderPath.normalized(directory)
@@ -46,7 +36,19 @@ public struct FilePicker: Equatable, Sendable {
         FolderPath.normalized(FolderPath.appending(entry.name, to: directory))
     }
 
-    public enum Outcome: Equatable { case none, picked(path: String) }
+    /// The path's bytes as the kernel needs them: the folder, then the name's own bytes (which need not be UTF-8).
+    public func rawPath(of entry: FileEntry) -> [UInt8] {
+        Array(directory.utf8) + (directory.hasSuffix("/") ? [] : [0x2F]) + entry.rawName
+    }
+
+    public enum Outcome: Equatable {
+        case none
+        /// A file to send; `rawPath` opens it (its name may not be UTF-8), `path` is for showing.
+        case picked(path: String)
+        case pickedBytes(path: String, rawPath: [UInt8])
+        /// Enter on something that cannot be sent (a FIFO, a socket, a broken link): why.
+        case refused(String)
+    }
 
     /// Applies a key. Returns `.picked` when Enter chose a file.
     public mutating func handle(_ key: Key, pageSize: Int = 10) -> Outcome {
@@ -56,7 +58,7 @@ public struct FilePicker: Equatable, Sendable {
             selection = 0
             skipParentWhenFiltering()
         case .backspace:
-            if filter.isEmpty { open(directory: FolderPath.parent(of: directory)) }
+            if filter.isEmpty { goUp() }
             else {
                 filter.removeLast()
                 selection = 0
@@ -70,13 +72,20 @@ public struct FilePicker: Equatable, Sendable {
         case .pageDown: moveSelection(by: max(1, pageSize))
         case .home: selection = 0
         case .end: selection = max(0, visibleEntries.count - 1)
-        case .left: open(directory: FolderPath.parent(of: directory))
+        case .left: goUp()
         case .enter, .right:
             guard let entry = selectedEntry else { return .none }
             switch entry.kind {
-            case .parent: open(directory: FolderPath.parent(of: directory))
-            case .directory: open(directory: path(of: entry))
-            case .file: return key == .enter ? .picked(path: path(of: entry)) : .none
+            case .parent: goUp()
+            case .directory:
+                // The folder is kept as a String, which cannot hold such a name: say so instead of a misleading error.
+                guard entry.isUTF8 else { return key == .enter ? .refused("\(entry.name): a folder whose name is not UTF-8 cannot be opened here") : .none }
+                open(directory: path(of: entry))
+            case .file:
+                guard key == .enter else { return .none }
+                return entry.isUTF8 ? .picked(path: path(of: entry)) : .pickedBytes(path: path(of: entry), rawPath: rawPath(of: entry))
+            case .fifo, .socket, .device, .dangling:
+                return key == .enter ? .refused("\(entry.name): \(entry.notSendable ?? "not a file")") : .none
             }
         default:
             break
@@ -91,6 +100,14 @@ public struct FilePicker: Equatable, Sendable {
         selection = min(max(0, index), count - 1)
     }
 
+    /// Opens the parent folder with the folder left selected, so going back in is one Enter.
+    public mutating func goUp() {
+        let left = directory
+        open(directory: FolderPath.parent(of: directory))
+        guard left != directory, let name = left.split(separator: "/").last.map(String.init) else { return }
+        if let index = visibleEntries.firstIndex(where: { $0.kind == .directory && $0.name == name }) { selection = index }
+    }
+
     public mutating func open(directory newDirectory: String) {
         directory = FolderPath.normalized(newDirectory.isEmpty ? "/" : newDirectory)
         filter = ""
@@ -98,19 +115,40 @@ public struct FilePicker: Equatable, Sendable {
         reload()
     }
 
-    /// Reads the folder again (folders first, then files, each by name).
+    /// Reads the folder again (folders first, then the rest, each by name); the selection stays on its name.
     public mutating func reload() {
-        if let items = FolderListing.read(directory) {
-            let folders = items.filter(\.isFolder).map { FileEntry(name: $0.name, kind: .directory) }
-            let files = items.filter { !$0.isFolder }.map { FileEntry(name: $0.name, kind: .file, size: $0.size) }
+        let selectedName = selectedEntry?.rawName
+        let parent = directory == "/" ? [] : [FileEntry(name: "..", kind: .parent)]
+        switch FolderListing.read(directory) {
+        case .success(let items):
+            let all = items.map { FileEntry(rawName: $0.rawName, kind: $0.kind, size: $0.size, isLink: $0.isLink) }
             let byName: (FileEntry, FileEntry) -> Bool = { $0.name.lowercased() < $1.name.lowercased() }
-            entries = (directory == "/" ? [] : [FileEntry(name: "..", kind: .parent)]) + folders.sorted(by: byName) + files.sorted(by: byName)
+            entries = parent + all.filter { $0.kind == .directory }.sorted(by: byName) + all.filter { $0.kind != .directory }.sorted(by: byName)
             problem = nil
-        } else {
-            entries = directory == "/" ? [] : [FileEntry(name: "..", kind: .parent)]
-            problem = "cannot read this folder"
+        case .failure(let error):
+            entries = parent
+            problem = "cannot read this folder: \(error.description)"
         }
-        selection = min(selection, max(0, visibleEntries.count - 1))
+        modified = Self.modificationTime(of: directory)
+        if let selectedName, let index = visibleEntries.firstIndex(where: { $0.rawName == selectedName }) {
+            selection = index
+        } else {
+            selection = min(selection, max(0, visibleEntries.count - 1))
+        }
+    }
+
+    /// Reads the folder again if it changed since it was read (its modification time moved); returns whether it did.
+    @discardableResult
+    public mutating func reloadIfChanged() -> Bool {
+        guard Self.modificationTime(of: directory) != modified else { return false }
+        reload()
+        return true
+    }
+
+    private static func modificationTime(of folder: String) -> [Int] {
+        var info = stat()
+        guard stat(folder, &info) == 0 else { return [] }
+        return [info.st_mtim.tv_sec, info.st_mtim.tv_nsec, Int(info.st_ino)]
     }
 
     private mutating func moveSelection(by delta: Int) {

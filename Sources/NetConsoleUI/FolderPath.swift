@@ -36,31 +36,3 @@ enum FolderPath {
         normalized(appending("..", to: path))
     }
 }
-
-/// What `FolderListing.read` found in a folder: names with their kind and size (symbolic links followed).
-struct FolderListing {
-    struct Item {
-        var name: String
-        var isFolder: Bool
-        var size: Int64
-    }
-
-    /// Reads the folder's entries except "." and ".."; nil if the folder cannot be opened. Entries that vanish or
-    /// cannot be stat'ed while reading (a dangling link, say) are left out.
-    static func read(_ folder: String) -> [Item]? {
-        guard let stream = opendir(folder) else { return nil }
-        defer { closedir(stream) }
-        var items: [Item] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            var info = stat()
-            guard stat(FolderPath.appending(name, to: folder), &info) == 0 else { continue }
-            let isFolder = (info.st_mode & S_IFMT) == S_IFDIR
-            items.append(Item(name: name, isFolder: isFolder, size: isFolder ? 0 : Int64(info.st_size)))
-        }
-        return items
-    }
-}

@@ -22,6 +22,8 @@ public enum KeyBindings {
                 KeyBinding([.control("l")], "^L", "draw the screen again", .repaint),
                 KeyBinding([.control("z")], "^Z", "suspend (the shell's fg resumes)", .suspend),
                 KeyBinding([.function(10), .control("c"), .control("q")], "^C", "quit (F10, ^Q too; asks first if connections or a transfer would be lost)", .quit, footer: "quit"),
+                // The footer shows ^X only while a transfer runs (ConsoleRenderer), so it is not listed for it here.
+                KeyBinding([.control("x")], "^X", "cancel the file being sent", .cancelTransfer),
             ]
         case .serverPane:
             return [
@@ -42,6 +44,7 @@ public enum KeyBindings {
         case .fields:
             return [
                 KeyBinding([.enter], "Enter", "done: next field", .fieldDone, footer: "done"),
+                KeyBinding([.up, .down], "↑↓", "recent targets (kept across runs)", .edit, footer: "recent"),
                 KeyBinding([.left, .right, .wordLeft, .wordRight, .alt("b"), .alt("f")], "← → ^← ^→ Alt-B/F", "a character, a word", .edit),
                 KeyBinding([.home, .end, .control("a"), .control("e")], "Home End ^A ^E", "start, end", .edit),
                 KeyBinding([.control("w"), .altBackspace, .alt("d")], "^W Alt-Bksp Alt-D", "cut a word back or ahead", .edit),
@@ -51,6 +54,7 @@ public enum KeyBindings {
             return [
                 KeyBinding([.enter], "Enter", "send (a pasted text with ⏎ is one message)", .send, footer: "send"),
                 KeyBinding([.up, .down], "↑↓", "history", .edit, footer: "history"),
+                KeyBinding([.control("r")], "^R", "search the history: type to find, ^R older, Enter takes it, Esc puts back", .searchHistory, footer: "search"),
             ]
         case .files:
             return [
@@ -58,7 +62,6 @@ public enum KeyBindings {
                 KeyBinding([.up, .down, .pageUp, .pageDown, .home, .end], "↑↓", "select", .pick, footer: "select"),
                 KeyBinding([.right], "→", "open the folder", .pick),
                 KeyBinding([.backspace, .left], "Bksp ←", "delete from the filter, or go up a folder", .pick),
-                KeyBinding([.control("x")], "^X", "cancel the transfer", .cancelTransfer, footer: "cancel"),
                 KeyBinding([.control("r")], "^R", "read the folder again", .reloadFolder),
                 KeyBinding([.escape], "Esc", "clear the filter, then server pane", .filesBack),
             ]

@@ -112,6 +112,23 @@ public struct LineEditor: Equatable, Sendable {
         historyIndex = nil
     }
 
+    /// Starts the history with entries used before, oldest first, each once (where it was last used).
+    public mutating func loadDistinctHistory(_ lines: [String]) {
+        var kept: [String] = []
+        for line in lines.reversed() where !line.isEmpty && !kept.contains(line) { kept.append(line) }
+        history = Array(kept.prefix(historyLimit).reversed())
+        historyIndex = nil
+    }
+
+    /// Records `line` as the newest entry without touching the text (a target used): once, where it was last used.
+    public mutating func remember(_ line: String) {
+        guard !line.isEmpty else { return }
+        history.removeAll { $0 == line }
+        history.append(line)
+        if history.count > historyLimit { history.removeFirst(history.count - historyLimit) }
+        historyIndex = nil
+    }
+
     /// Takes the line for sending: records it in the history (skipping repeats) and clears the field.
     public mutating func commit() -> String {
         let line = text

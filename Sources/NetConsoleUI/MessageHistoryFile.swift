@@ -4,6 +4,7 @@ import Glibc
 
 /// The message history kept across runs: one line per message in `$XDG_STATE_HOME/netconsole/history`
 /// (`~/.local/state/netconsole/history`), readable only by its owner; a message's line breaks are stored as `\n`.
+/// The recent targets are kept the same way, in `echo-targets` and `files-targets` beside it.
 public struct MessageHistoryFile: Sendable {
     public let path: String
     public let limit: Int
@@ -13,8 +14,8 @@ public struct MessageHistoryFile: Sendable {
         self.limit = limit
     }
 
-    /// The file in the state folder the environment names, or nil without one.
-    public static func inStateFolder() -> MessageHistoryFile? {
+    /// The file `name` in the state folder the environment names, or nil without one.
+    public static func inStateFolder(_ name: String = "history", limit: Int = 100) -> MessageHistoryFile? {
         let state: String
         if let xdg = environment("XDG_STATE_HOME"), xdg.hasPrefix("/") {
             state = xdg
@@ -23,7 +24,7 @@ public struct MessageHistoryFile: Sendable {
         } else {
             return nil
         }
-        return MessageHistoryFile(path: state + "/netconsole/history")
+        return MessageHistoryFile(path: state + "/netconsole/" + name, limit: limit)
     }
 
     /// The newest `limit` messages, oldest first; none when the file is missing or unreadable.

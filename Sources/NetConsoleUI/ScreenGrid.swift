@@ -14,6 +14,12 @@ public enum CellStyle: UInt8, CaseIterable, Sendable {
     case focusedField
     case footer
     case help
+    /// A key named in the footer bar; without colour it stays part of the (reversed) bar.
+    case footerKey
+    /// The answers in a question's box; without colour, reversed like the box.
+    case boxKey
+    /// The title of the part that has focus (a list, the picker); without colour it must differ from the others.
+    case focusedSection
 }
 
 /// One terminal cell: a grapheme cluster and its style. The cells right of a wide cluster hold "" (covered).

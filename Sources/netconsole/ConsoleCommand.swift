@@ -24,9 +24,13 @@ struct ConsoleCommand: ParsableCommand {
     @Option(name: .long, help: "Folder where the console's file server saves uploads.")
     var dir = "received"
 
+    @Option(name: .long, help: ArgumentHelp("How long an echo waits for its reply (seconds, or 500ms, 2m, 1h). (default: 5)", valueName: "seconds"),
+            transform: { try Seconds.parse($0) })
+    var echoTimeout = Seconds(5)
+
     func run() throws {
         let options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
-                                     pickerDirectory: ".")
+                                     pickerDirectory: ".", echoTimeout: echoTimeout.value)
         do {
             try ConsoleApp(options: options).run()
         } catch let error as SocketError where error.code == EADDRINUSE {

@@ -28,20 +28,22 @@ final class TmuxConsole {
     }
 
     /// Starts the console in a new tmux session; `afterwards`, if given, runs in the same terminal once it exits.
-    func start(cols: Int = 80, rows: Int = 24, environment: [String: String] = [:], afterwards: String? = nil) throws {
+    func start(cols: Int = 80, rows: Int = 24, environment: [String: String] = [:], arguments: [String] = [],
+               afterwards: String? = nil) throws {
         // The message history goes to the test's folder, never to the home of whoever runs the tests.
         let settings = ["XDG_STATE_HOME": stateDirectory.path].merging(environment) { $1 }
         let extra = settings.sorted { $0.key < $1.key }.map { "\($0.key)='\($0.value)' " }.joined()
         var command = "env TERM=xterm-256color LANG=C.UTF-8 \(extra)'\(NetconsoleBinary.path)' --port 0 --dir '\(saveDirectory.path)'"
+            + arguments.map { " '\($0)'" }.joined()
         if let afterwards { command = "sh -c \"trap '' INT; \(command); \(afterwards)\"" }
         try run(["new-session", "-d", "-x", "\(cols)", "-y", "\(rows)", "-c", pickDirectory.path, command])
     }
 
     /// Starts the console and waits until both servers listen; returns the echo server's port.
     @discardableResult
-    func startAndWaitForServers(cols: Int = 80, rows: Int = 24, environment: [String: String] = [:],
+    func startAndWaitForServers(cols: Int = 80, rows: Int = 24, environment: [String: String] = [:], arguments: [String] = [],
                                 file: StaticString = #filePath, line: UInt = #line) throws -> UInt16 {
-        try start(cols: cols, rows: rows, environment: environment)
+        try start(cols: cols, rows: rows, environment: environment, arguments: arguments)
         let first = waitForScreen("both servers listening", file: file, line: line) {
             $0.contains("echo 127.0.0.1:") && $0.contains("files 127.0.0.1:") && !$0.contains("127.0.0.1:0 ")
         }

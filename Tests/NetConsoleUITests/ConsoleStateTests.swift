@@ -64,8 +64,10 @@ final class ConsoleStateTests: XCTestCase {
         let messy = folder.path + "//a/./b/../"
         let picker = FilePicker(directory: messy)
         XCTAssertEqual(picker.directory, folder.appendingPathComponent("a").path, "'.', '..' and '//' resolved, no trailing slash")
-        XCTAssertEqual(picker.visibleEntries.map(\.name), ["..", "b", "link-to-b", "data.bin"],
-                       "a link to a folder is a folder; a dangling link is left out")
+        XCTAssertEqual(picker.visibleEntries.map(\.name), ["..", "b", "link-to-b", "dangling", "data.bin"],
+                       "a link to a folder is a folder; a dangling link is listed as one")
+        XCTAssertEqual(picker.visibleEntries.map(\.markedName), ["../", "b/", "link-to-b@/", "dangling@", "data.bin"])
+        XCTAssertEqual(picker.visibleEntries[3].sizeText, "broken link")
         XCTAssertEqual(picker.visibleEntries.last?.size, 1234)
         XCTAssertEqual(picker.path(of: FileEntry(name: "data.bin", kind: .file)), folder.path + "/a/data.bin")
 
@@ -74,7 +76,7 @@ final class ConsoleStateTests: XCTestCase {
         let relative = FilePicker(directory: ".").directory
         XCTAssertEqual(relative, FileManager.default.currentDirectoryPath, "a relative path starts at the current folder")
         var unreadable = FilePicker(directory: folder.path + "/missing")
-        XCTAssertEqual(unreadable.problem, "cannot read this folder")
+        XCTAssertEqual(unreadable.problem, "cannot read this folder: No such file or directory")
         _ = unreadable.handle(.backspace)
         XCTAssertEqual(unreadable.directory, folder.path)
         XCTAssertNil(unreadable.problem)

@@ -20,4 +20,17 @@ final class MessageHistoryFileTests: XCTestCase {
         editor.loadHistory(["a", "a", "b"])
         XCTAssertEqual(editor.history, ["a", "b"])
     }
+
+    func testTargetsAreKeptOnceWhereTheyWereLastUsed() {
+        var editor = LineEditor(historyLimit: 3)
+        editor.loadDistinctHistory(["a:1", "b:2", "a:1", "c:3", "d:4"])
+        XCTAssertEqual(editor.history, ["a:1", "c:3", "d:4"])
+        editor.setText("typed")
+        editor.remember("c:3")
+        XCTAssertEqual(editor.history, ["a:1", "d:4", "c:3"])
+        XCTAssertEqual(editor.text, "typed", "remembering leaves the text alone")
+        editor.handle(.up)
+        XCTAssertEqual(editor.text, "c:3")
+        XCTAssertTrue(MessageHistoryFile.inStateFolder("echo-targets")?.path.hasSuffix("/netconsole/echo-targets") ?? true)
+    }
 }

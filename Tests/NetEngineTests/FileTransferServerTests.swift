@@ -44,7 +44,7 @@ final class FileTransferServerTests: XCTestCase {
     }
 
     /// Runs a `FileSender` on its own loop thread until it finishes; returns every event it reported.
-    func send(_ files: [String], to port: UInt16, raw: Bool = false, timeout: Double = 20) throws -> [FileSendEvent] {
+    func send(_ files: [String], to port: UInt16, raw: Bool = false, names: [String]? = nil, timeout: Double = 20) throws -> [FileSendEvent] {
         let client = try LoopThread()
         defer { client.shutdown() }
         let lock = NSLock()
@@ -57,6 +57,7 @@ final class FileTransferServerTests: XCTestCase {
                 lock.unlock()
                 if case .finished = event { done.signal() }
             }
+            sender.names = names
             sender.start()
             return sender
         }
@@ -125,6 +126,19 @@ final class FileTransferServerTests: XCTestCase {
             let finals = events.filter { if case let .progress(i, sent, size) = $0 { return i == index && sent == size } else { return false } }
             XCTAssertEqual(finals.count, 1, "exactly one completed-progress report for file \(index)")
         }
+    }
+
+    func testNamesGivenInPlaceOfThePathsAreTheNamesSent() throws {
+        let source = try makeFolder("source")
+        let target = try makeFolder()
+        let server = try startServer(in: target)
+        let path = try write(Array("through a descriptor\n".utf8), to: source, as: "7")
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let events = try send(["/proc/self/fd/\(fd)"], to: server.port, names: ["photo \u{FFFD}.jpg"])
+        XCTAssertEqual(finished(events), true, "\(events)")
+        XCTAssertEqual(confirmed(events), ["photo \u{FFFD}.jpg"])
+        XCTAssertTrue(bytes(target, "photo \u{FFFD}.jpg") == Array("through a descriptor\n".utf8))
     }
 
     func testAnExistingFileIsNeverOverwritten() throws {

@@ -20,6 +20,9 @@ public final class FileSender: EventHandler {
     public var firstAnswerTimeout: Double = 2
     /// The shared secret every framed header carries (a version 2 header), for a server started with `--secret-file`.
     public var secret: SharedSecret?
+    /// Names the headers give the files, by index, in place of their paths' last components: for a file opened
+    /// through a path that does not carry its name (/proc/self/fd/N for a name that is not UTF-8).
+    public var names: [String]?
 
     public static let blockSize = 256 * 1024
     /// Most bytes sent per readiness callback, so a big file leaves the loop time for everything else on it.
@@ -259,7 +262,8 @@ public final class FileSender: EventHandler {
             phase = .streaming
             setDeadline(after: replyTimeout, stallMessage)
         } else {
-            queueControl(FileTransferEncoder.header(name: Self.baseName(path), size: fileSize, secret: secret))
+            let name = names.flatMap { $0.indices.contains(fileIndex) ? $0[fileIndex] : nil } ?? Self.baseName(path)
+            queueControl(FileTransferEncoder.header(name: name, size: fileSize, secret: secret))
             phase = .awaitingReady
             if peerHasAnswered {
                 setDeadline(after: replyTimeout, "no answer to the header of \(path) within \(formatSeconds(replyTimeout))")

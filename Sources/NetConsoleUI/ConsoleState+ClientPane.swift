@@ -1,0 +1,86 @@
+import NetEngine
+
+/// The client pane: echo replies and file transfers as they happen.
+extension ConsoleState {
+    // MARK: Client results
+
+    public static let waitingMarker = "waiting…"
+
+    /// Lists a message sent; returns the number of its line, to end its waiting marker with the reply or failure.
+    @discardableResult
+    public mutating func noteEchoSent(_ message: String, target: String, clock: String) -> Int {
+        transcript.append("→ \(target)  \(Self.lineBreaksShown(message))", time: clock, style: .muted, detail: Self.waitingMarker)
+        pendingEchoes.insert(transcript.newestLineNumber)
+        return transcript.newestLineNumber
+    }
+
+    public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String, sentLine: Int? = nil) {
+        endWaiting(sentLine)
+        transcript.append("← \(Self.lineBreaksShown(reply))", time: clock, style: .good, detail: Self.formatRoundTrip(roundTrip))
+    }
+
+    private mutating func endWaiting(_ sentLine: Int?) {
+        guard let sentLine, pendingEchoes.remove(sentLine) != nil else { return }
+        transcript.setDetail(nil, ofLine: sentLine)
+    }
+
+    /// A message of several lines (pasted) on one line: its line breaks as ⏎, the rest escaped.
+    static func lineBreaksShown(_ text: String) -> String {
+        String(text.map { $0 == "\n" || $0 == "\r\n" ? "⏎" : $0 }).sanitizedForDisplay
+    }
+
+    public mutating func noteEchoFailed(_ message: String, clock: String, sentLine: Int? = nil) {
+        endWaiting(sentLine)
+        transcript.append("✗ \(message.sanitizedForDisplay)", time: clock, style: .bad)
+    }
+
+    /// `name` is shown as it is (escape what is not text before); `now` is monotonic seconds.
+    public mutating func beginTransfer(name: String, now: Double = 0) {
+        transfer = TransferRow(name: name.sanitizedForDisplay, startedAt: now)
+    }
+
+    public mutating func apply(_ event: FileSendEvent, clock: String, now: Double = 0) {
+        switch event {
+        case .connected(let address):
+            transcript.append("connected to \(address) to send \(transfer?.name ?? "a file")", time: clock, style: .muted)
+        case let .fileStarted(_, path, size):
+            let name = transfer?.name ?? (path.split(separator: "/").last.map(String.init) ?? path).sanitizedForDisplay
+            transfer = TransferRow(name: name, size: size, startedAt: transfer?.startedAt ?? now)
+            transfer?.rate.record(0, at: now)
+        case let .progress(_, sent, size):
+            let previous = transfer?.sent ?? 0
+            transfer?.rate.record(Int(max(0, sent - previous)), at: now)
+            transfer?.sent = sent
+            transfer?.size = size
+        case let .fileConfirmed(_, savedAs, sha256):
+            if let size = transfer?.size { transfer?.sent = size }
+            transfer?.endedAt = now
+            let shown = savedAs.isEmpty ? (transfer?.name ?? "") : savedAs.sanitizedForDisplay
+            transfer?.verdict = "saved as \(shown), sha256 \(String(sha256.sanitizedForDisplay.prefix(12)))"
+            transfer?.succeeded = true
+            transcript.append("✓ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .good)
+        case let .fileRefused(_, reason):
+            transfer?.verdict = "refused: \(reason.sanitizedForDisplay)"
+            transfer?.succeeded = false
+            transcript.append("✗ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .bad)
+        case let .failed(message):
+            if transfer == nil { transfer = TransferRow(name: "file") }
+            transfer?.verdict = "failed: \(message.sanitizedForDisplay)"
+            transfer?.succeeded = false
+            transfer?.finished = true
+            transcript.append("✗ \(transfer?.verdict ?? "")", time: clock, style: .bad)
+        case .finished:
+            transfer?.finished = true
+            if transfer?.endedAt == nil { transfer?.endedAt = now }
+        }
+    }
+
+    public mutating func noteTransferCancelled(clock: String, now: Double = 0) {
+        guard isTransferring else { return }
+        transfer?.endedAt = now
+        transfer?.verdict = "cancelled"
+        transfer?.succeeded = false
+        transfer?.finished = true
+        transcript.append("✗ transfer cancelled", time: clock, style: .bad)
+    }
+}
