@@ -13,8 +13,12 @@ public struct ConsoleOptions: Sendable {
     public var pickerDirectory: String
     /// Seconds an echo waits for its reply.
     public var echoTimeout: Double
+    /// Whether the console takes the mouse (clicks and the wheel); off, the terminal keeps it for selecting text.
+    public var mouse: Bool
 
-    public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5) {
+    public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5,
+                mouse: Bool = true) {
+        self.mouse = mouse
         self.host = host
         self.port = port
         self.saveDirectory = saveDirectory
@@ -75,7 +79,7 @@ public final class ConsoleApp {
                        clock: Self.clock(), style: .bad)
         }
 
-        let terminal = try CursesTerminal()
+        let terminal = try CursesTerminal(mouse: options.mouse)
         self.terminal = terminal
         // Only once the console really starts: refusing to start (no terminal, a busy port) touches no file.
         if let historyFile {

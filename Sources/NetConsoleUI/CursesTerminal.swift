@@ -19,8 +19,13 @@ public final class CursesTerminal {
     /// Rows where clusters were written past curses last time: curses does not know what is really there.
     private var rowsWrittenDirectly: Set<Int> = []
 
-    /// Enters curses mode on the controlling terminal (stdin/stdout). Throws when they are not a terminal.
-    public init() throws {
+    /// Bracketed paste, and the mouse unless it was turned off.
+    private let modesOn: String
+
+    /// Enters curses mode on the controlling terminal (stdin/stdout). Throws when they are not a terminal. With
+    /// `mouse` false, the terminal keeps the mouse for itself (selecting text to copy works as in any program).
+    public init(mouse: Bool = true) throws {
+        modesOn = mouse ? Self.pasteAndMouseOn : Self.pasteOn
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw TerminalError("the console needs a terminal; use 'netconsole serve' or 'netconsole echo' in scripts")
         }
@@ -45,7 +50,7 @@ public final class CursesTerminal {
         nodelay(nc_stdscr(), true)
         // Esc and a key within 25 ms is Alt and that key; a lone Esc waits no longer than that.
         set_escdelay(25)
-        CursesTerminal.writeToTerminal(CursesTerminal.modesOn)
+        CursesTerminal.writeToTerminal(modesOn)
         let sequences: [(String, Key)] = [
             ("\u{1B}[1;5D", .wordLeft), ("\u{1B}[1;5C", .wordRight), ("\u{1B}[1;3D", .wordLeft), ("\u{1B}[1;3C", .wordRight),
             ("\u{1B}[1;2D", .left), ("\u{1B}[1;2C", .right), ("\u{1B}[1;5H", .home), ("\u{1B}[1;5F", .end),
@@ -223,7 +228,7 @@ public final class CursesTerminal {
         sigaction(SIGTSTP, &stop, &previous)
         kill(0, SIGTSTP)
         sigaction(SIGTSTP, &previous, nil)
-        Self.writeToTerminal(Self.modesOn)
+        Self.writeToTerminal(modesOn)
         refreshSize()
     }
 
@@ -254,7 +259,8 @@ public final class CursesTerminal {
     }
 
     /// Bracketed paste, and mouse presses and the wheel reported in SGR form (1000, 1006), which KeyDecoder reads.
-    static let modesOn = "\u{1B}[?2004h\u{1B}[?1000h\u{1B}[?1006h"
+    static let pasteAndMouseOn = "\u{1B}[?2004h\u{1B}[?1000h\u{1B}[?1006h"
+    static let pasteOn = "\u{1B}[?2004h"
     static let modesOff = "\u{1B}[?1006l\u{1B}[?1000l\u{1B}[?2004l"
 
     private static func writeToTerminal(_ text: String) {

@@ -28,9 +28,12 @@ struct ConsoleCommand: ParsableCommand {
             transform: { try Seconds.parse($0) })
     var echoTimeout = Seconds(5)
 
+    @Flag(name: .long, help: "Leave the mouse to the terminal (to select and copy text); keys do everything the mouse does.")
+    var noMouse = false
+
     func run() throws {
         let options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
-                                     pickerDirectory: ".", echoTimeout: echoTimeout.value)
+                                     pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse)
         do {
             try ConsoleApp(options: options).run()
         } catch let error as SocketError where error.code == EADDRINUSE {

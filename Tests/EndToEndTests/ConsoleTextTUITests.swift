@@ -12,6 +12,14 @@ final class ConsoleTextTUITests: XCTestCase {
         console = try TmuxConsole(self)
     }
 
+    /// --no-mouse leaves the mouse to the terminal (to select text): no mouse reporting, and the keys still work.
+    func testNoMouseLeavesTheMouseToTheTerminal() throws {
+        try console.startAndWaitForServers(arguments: ["--no-mouse"])
+        XCTAssertEqual(try console.run(["display-message", "-p", "#{mouse_any_flag}#{mouse_sgr_flag}"]), "00\n", "no mouse reporting")
+        try console.type("still typed")
+        console.waitForScreen("typing works without the mouse") { $0.contains("Message: still typed") }
+    }
+
     func testAt80x24TheRoundTripTimeStaysVisibleBesideALongReply() throws {
         try console.startAndWaitForServers()
         try console.type(String(repeating: "a long line to echo ", count: 6) + "END")
