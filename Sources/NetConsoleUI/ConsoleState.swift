@@ -558,17 +558,11 @@ public struct ConsoleState {
     /// Byte counts in at most 8 columns, so the IN and OUT columns never cut them: "1023 B", "9.5 KiB",
     /// "99.5 MiB", "1018 MiB", "1.0 GiB".
     public static func formatBytes(_ count: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-        var value = Double(count)
-        var index = 0
-        while value >= 1024 && index < units.count - 1 {
-            value /= 1024
-            index += 1
-        }
-        if index == 0 { return "\(count) B" }
+        let (value, unit) = ByteCount.scaled(Int64(count))
+        if unit == "B" { return "\(count) B" }
         let tenths = (value * 10).rounded()
-        if tenths >= 1000 { return "\(Int(value.rounded())) \(units[index])" }
-        return "\(Int(tenths) / 10).\(Int(tenths) % 10) \(units[index])"
+        if tenths >= 1000 { return "\(Int(value.rounded())) \(unit)" }
+        return "\(Int(tenths) / 10).\(Int(tenths) % 10) \(unit)"
     }
 
     /// A rate in at most 10 columns: "0 B/s", "512 B/s", "4.1 MiB/s", "1018 MiB/s".

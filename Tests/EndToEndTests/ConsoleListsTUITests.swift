@@ -13,16 +13,7 @@ final class ConsoleListsTUITests: XCTestCase {
     }
 
     private func raw(_ port: UInt16) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        XCTAssertEqual(status, 0)
-        return fd
+        try XCTUnwrap(connectToLoopback(port: port), "cannot connect to 127.0.0.1:\(port)")
     }
 
     func testTheConnectionListWalksWithAPositionOpenAboveClosedAndFilters() throws {

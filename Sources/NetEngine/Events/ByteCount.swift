@@ -21,18 +21,24 @@ public enum ByteCount {
         return Int64(result)
     }
 
-    /// "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB".
-    public static func format(_ count: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    /// `count` in the largest binary unit it reaches: (1.5, "KiB") for 1536; bytes stay bytes.
+    public static func scaled(_ count: Int64) -> (value: Double, unit: String) {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var value = Double(count)
         var index = 0
         while value >= 1024 && index < units.count - 1 {
             value /= 1024
             index += 1
         }
-        if index == 0 { return "\(count) B" }
+        return (value, units[index])
+    }
+
+    /// "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB".
+    public static func format(_ count: Int64) -> String {
+        let (value, unit) = scaled(count)
+        if unit == "B" { return "\(count) B" }
         let rounded = (value * 10).rounded() / 10
-        return "\(rounded) \(units[index])"
+        return "\(rounded) \(unit)"
     }
 
     public static func format(_ count: Int) -> String { format(Int64(count)) }
