@@ -14,6 +14,8 @@ public final class TCPClient: ConnectionOwner, EventHandler {
     public var connectTimeout: Double = 10
     /// The connection once it is established (nil before, and after a failure to connect).
     public private(set) var connection: Connection?
+    /// Whether the endpoint's name has resolved to addresses.
+    public var isResolved: Bool { attempts != nil }
 
     let sink: EventSink?
     let reportsBytes: Bool
