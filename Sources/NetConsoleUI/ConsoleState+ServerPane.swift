@@ -35,6 +35,9 @@ extension ConsoleState {
                 $0.rate.record(count, at: now)
             }
             return
+        case .payload, .payloadNotShown:
+            // The console does not dump payloads into its log; the inspector will show them.
+            return
         case let .bytesSent(id, count):
             bytesOutTotal += count
             updateConnection(id) {

@@ -34,6 +34,12 @@ public enum EventJSON {
                        ("count", .number(Int64(count))), ("reason", .text(reason))]
         case let .bytesReceived(id, count):
             fields += [("event", .text("bytes_received")), ("id", .number(Int64(id))), ("count", .number(Int64(count)))]
+        case let .payload(id, received, bytes):
+            fields += [("event", .text("payload")), ("id", .number(Int64(id))), ("direction", .text(received ? "received" : "sent")),
+                       ("hex", .text(hexString(bytes)))]
+        case let .payloadNotShown(id, received, sent):
+            fields += [("event", .text("payload_not_shown")), ("id", .number(Int64(id))), ("received", .number(Int64(received))),
+                       ("sent", .number(Int64(sent)))]
         case let .bytesSent(id, count):
             fields += [("event", .text("bytes_sent")), ("id", .number(Int64(id))), ("count", .number(Int64(count)))]
         case let .uploadStarted(id, name, size):

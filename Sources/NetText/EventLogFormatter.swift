@@ -23,6 +23,12 @@ public enum EventLogFormatter {
             return "\(peer) \(service): \(count) datagram\(count == 1 ? "" : "s") dropped so far: \(reason.sanitizedForDisplay)"
         case let .bytesReceived(id, count):
             return "#\(id) received \(count) bytes"
+        case let .payload(id, received, bytes):
+            // A header line, then hex + ASCII lines: control bytes only ever appear as dots or hex.
+            let head = "#\(id) \(received ? "←" : "→") \(bytes.count) byte\(bytes.count == 1 ? "" : "s")"
+            return ([head] + HexDump.lines(bytes).map { "    " + $0 }).joined(separator: "\n")
+        case let .payloadNotShown(id, received, sent):
+            return "#\(id) payload not shown (past the --dump limit): \(received) bytes received, \(sent) bytes sent"
         case let .bytesSent(id, count):
             return "#\(id) sent \(count) bytes"
         case let .uploadStarted(id, name, size):

@@ -37,6 +37,9 @@ final class HeadlessLog {
             write(event, key: Self.kind(of: event))
         case .bytesReceived, .bytesSent:
             if !quiet && includeBytes { write(event, key: Self.kind(of: event)) }
+        case .payload, .payloadNotShown:
+            // Bounded per connection by the engine (--dump-limit), and per second here like every kind.
+            if !quiet { write(event, key: Self.kind(of: event)) }
         case let .uploadProgress(id, received, size):
             if !quiet && (includeBytes || progressIsDue(id: id, finished: received == size)) {
                 write(event, key: Self.kind(of: event))
@@ -112,6 +115,7 @@ final class HeadlessLog {
         case .datagramsDropped: return "'datagrams dropped'"
         case .bytesReceived: return "'received'"
         case .bytesSent: return "'sent'"
+        case .payload, .payloadNotShown: return "payload"
         case .uploadStarted: return "'upload started'"
         case .uploadProgress: return "'upload progress'"
         case .fileSaved: return "'saved'"

@@ -100,6 +100,12 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Bytes asked for by each recv (1 to 1048576; the lab used 1024).", valueName: "bytes"))
     var readSize = 64 * 1024
 
+    @Flag(name: .long, help: "Log the payload of each connection as hex + ASCII (up to --dump-limit bytes each way per connection, then one line saying how much was not shown).")
+    var dump = false
+
+    @Option(name: .long, help: ArgumentHelp("With --dump, payload bytes shown each way per connection, e.g. 4K, 1M. (default: 4K)", valueName: "size"))
+    var dumpLimit = "4K"
+
     @Flag(name: .long, help: "Write one JSON object per event on stdout (connections, bytes with -v, uploads, files saved, refusals, closes) instead of the text log on stderr.")
     var json = false
 
@@ -117,6 +123,9 @@ struct ServeCommand: ParsableCommand {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if threads > 1 && mode != .concurrent { throw ValidationError("--threads needs --mode concurrent") }
         if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if !(ByteCount.parse(dumpLimit).map { (1...(64 << 20)).contains($0) } ?? false) {
+            throw ValidationError("--dump-limit must be a byte count from 1 to 64M, like 4K or 1M")
+        }
         if minRate < 0 { throw ValidationError("--min-rate cannot be negative") }
         if keepEmpty && framedOnly { throw ValidationError("--keep-empty is for raw uploads, which --framed-only refuses") }
         if raw && framedOnly { throw ValidationError("--raw and --framed-only contradict each other") }
@@ -210,7 +219,8 @@ struct ServeCommand: ParsableCommand {
             }
         }
         try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize,
-                       access: AccessPolicy(allow: allow, deny: deny), udpEcho: udpEcho, log: log)
+                       access: AccessPolicy(allow: allow, deny: deny), udpEcho: udpEcho,
+                       dumpLimit: dump ? Int(ByteCount.parse(dumpLimit) ?? 4096) : 0, log: log)
     }
 }
 
@@ -232,7 +242,7 @@ struct ServiceSpec {
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
 func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int,
                 readSize: Int = 64 * 1024, access: AccessPolicy = AccessPolicy(), udpEcho: UDPEchoSpec? = nil,
-                log: HeadlessLog) throws {
+                dumpLimit: Int = 0, log: HeadlessLog) throws {
     let mainLoop = try EventLoop()
     var loops = [mainLoop]
     for _ in 1..<threads { loops.append(try EventLoop()) }
@@ -250,6 +260,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     let group = ServerGroup(loops: loops, host: host, mode: mode, limits: limits, readBufferSize: readSize,
                             reportsBytes: log.wantsBytes, sink: log.sink)
     group.accessPolicy = access
+    group.payloadDumpLimit = dumpLimit
     group.onAllStopped = { for loop in loops { loop.stop() } }
     var announcements: [(String, SocketAddress)] = []
     for service in services {

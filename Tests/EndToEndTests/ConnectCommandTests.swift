@@ -79,4 +79,23 @@ final class ConnectCommandTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertEqual(refused.stderr, "netconsole: connection refused: 127.0.0.1:\(port)\n")
     }
+
+    /// `serve --dump`: each direction's payload as hex + ASCII, at most --dump-limit bytes per connection, then one line.
+    func testServeDumpShowsPayloadsBoundedPerConnection() throws {
+        let server = try RunningProcess(["serve", "--port", "0", "--dump", "--dump-limit", "64"])
+        let port = server.listeningPort()
+        defer { server.interrupt() }
+        var payload = Array("hello\u{1B}[2J\n".utf8)
+        payload += [UInt8](repeating: 0x41, count: 100_000)
+        let result = try runToCompletion(["connect", "127.0.0.1:\(port)"], input: Data(payload))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.count, payload.count, "the echo is whole; only the log is bounded")
+        XCTAssertTrue(server.waitForStderr { $0.contains("payload not shown") }, server.stderr)
+        let log = server.stderr
+        XCTAssertTrue(log.contains("← 64 bytes") && log.contains("→ 64 bytes"), log)
+        XCTAssertTrue(log.contains("00000000  68 65 6c 6c 6f 1b 5b 32  4a 0a 41 41 41 41 41 41  |hello.[2J.AAAAAA|"), log)
+        XCTAssertTrue(log.contains("payload not shown (past the --dump limit): \(payload.count - 64) bytes received, \(payload.count - 64) bytes sent"), log)
+        XCTAssertFalse(log.contains("\u{1B}"), "no raw escape reaches the log")
+        XCTAssertLessThan(log.utf8.count, 4_000, "100 KB of payload, a bounded log")
+    }
 }

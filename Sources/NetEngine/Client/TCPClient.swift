@@ -19,6 +19,7 @@ public final class TCPClient: ConnectionOwner, EventHandler {
 
     let sink: EventSink?
     let reportsBytes: Bool
+    let payloadDumpLimit = 0
     let sharedReadBuffer: ReadBuffer
     private let handler: ConnectionHandler
     private let onConnectFailure: (String) -> Void

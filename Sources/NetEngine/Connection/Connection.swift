@@ -42,6 +42,10 @@ public final class Connection: EventHandler {
     @exclusivity(unchecked) private var readingPaused = false
     /// Half-close asked for: the FIN goes out once pending output is sent.
     @exclusivity(unchecked) private var shutdownWriteAfterFlush = false
+    /// `serve --dump`: payload bytes still to report each way, and those past the limit (0 limit: no dump at all).
+    private let dumpLimit: Int
+    @exclusivity(unchecked) private var dumpLeft: (received: Int, sent: Int) = (0, 0)
+    @exclusivity(unchecked) private var dumpHidden: (received: Int, sent: Int) = (0, 0)
     @exclusivity(unchecked) public private(set) var isWriteShutDown = false
 
     init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
@@ -58,6 +62,8 @@ public final class Connection: EventHandler {
         readBuffer = owner.sharedReadBuffer
         reportsBytes = owner.reportsBytes
         sink = owner.sink
+        dumpLimit = owner.payloadDumpLimit
+        dumpLeft = (dumpLimit, dumpLimit)
         openedAt = MonotonicClock.now()
         lastActivity = openedAt
     }
@@ -76,6 +82,7 @@ public final class Connection: EventHandler {
         if pending.isEmpty {
             do {
                 let sent = try send(bytes)
+                if dumpLimit > 0 { dump(UnsafeRawBufferPointer(rebasing: bytes.prefix(sent)), received: false) }
                 countSent(sent)
                 if sent == bytes.count { return }
                 pending.append(UnsafeRawBufferPointer(rebasing: bytes[sent...]))
@@ -171,6 +178,9 @@ public final class Connection: EventHandler {
         isClosed = true
         if transport.descriptor >= 0 { loop.unregister(transport.descriptor) }
         transport.close()
+        if dumpHidden.received > 0 || dumpHidden.sent > 0 {
+            sink?(.payloadNotShown(id: id, received: dumpHidden.received, sent: dumpHidden.sent))
+        }
         handler.connectionClosed(self, error: error)
         owner.connectionDidClose(self, error: error)
     }
@@ -196,7 +206,11 @@ public final class Connection: EventHandler {
 
     private func flush() {
         do {
-            let sent = try pending.withReadableBytes { try send($0) }
+            let sent = try pending.withReadableBytes { readable in
+                let sent = try send(readable)
+                if dumpLimit > 0 { dump(UnsafeRawBufferPointer(rebasing: readable.prefix(sent)), received: false) }
+                return sent
+            }
             countSent(sent)
             pending.consume(sent)
         } catch let error as SocketError {
@@ -236,8 +250,24 @@ public final class Connection: EventHandler {
             }
             bytesIn += count
             if reportsBytes { sink?(.bytesReceived(id: id, count: count)) }
+            if dumpLimit > 0 { dump(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), received: true) }
             handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             guard count == buffer.count, !isClosed, wantsRead else { return }
+        }
+    }
+
+    /// Reports `bytes` as payload while the limit for their direction lasts; counts the rest.
+    private func dump(_ bytes: UnsafeRawBufferPointer, received: Bool) {
+        guard !bytes.isEmpty else { return }
+        let left = received ? dumpLeft.received : dumpLeft.sent
+        let shown = min(left, bytes.count)
+        if shown > 0 { sink?(.payload(id: id, received: received, bytes: Array(bytes.prefix(shown)))) }
+        if received {
+            dumpLeft.received -= shown
+            dumpHidden.received += bytes.count - shown
+        } else {
+            dumpLeft.sent -= shown
+            dumpHidden.sent += bytes.count - shown
         }
     }
 

@@ -8,6 +8,8 @@ protocol ConnectionOwner: AnyObject {
     /// Whether every read and write is reported as an event (costly at high rates).
     var reportsBytes: Bool { get }
     var sharedReadBuffer: ReadBuffer { get }
+    /// Bytes of payload each way a connection reports as `payload` events (0: none).
+    var payloadDumpLimit: Int { get }
     /// A deadline was set: make sure something checks it.
     func watchDeadlines()
     func connectionDidClose(_ connection: Connection, error: SocketError?)

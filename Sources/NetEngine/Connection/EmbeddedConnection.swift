@@ -13,6 +13,7 @@ public final class EmbeddedConnection: ConnectionOwner {
 
     let sharedReadBuffer: ReadBuffer
     let reportsBytes = false
+    let payloadDumpLimit = 0
     private let pipe = MemoryTransport()
 
     var sink: EventSink? { { [weak self] event in self?.events.append(event) } }

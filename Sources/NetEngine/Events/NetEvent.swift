@@ -14,6 +14,10 @@ public enum NetEvent: Sendable {
     case datagramsDropped(service: String, peer: SocketAddress, count: Int, reason: String)
     case bytesReceived(id: Int, count: Int)
     case bytesSent(id: Int, count: Int)
+    /// Payload bytes as they crossed the connection (`serve --dump`), up to a limit per connection and direction.
+    case payload(id: Int, received: Bool, bytes: [UInt8])
+    /// At the close of a dumped connection: the bytes each way that were past the limit and not shown.
+    case payloadNotShown(id: Int, received: Int, sent: Int)
     case uploadStarted(id: Int, name: String, size: Int64?)
     case uploadProgress(id: Int, received: Int64, size: Int64?)
     case fileSaved(id: Int, path: String, size: Int64, sha256: String)

@@ -22,6 +22,8 @@ public final class ServerGroup {
     public let host: String
     public let mode: ServeMode
     public let limits: ServerLimits
+    /// Payload bytes each way per connection reported as `payload` events by services started after it is set.
+    public var payloadDumpLimit = 0
     /// Who may connect to every service started after it is set (`--allow`/`--deny`).
     public var accessPolicy = AccessPolicy()
     /// Called on the first loop's thread when every server has stopped by itself (`once` mode).
@@ -75,6 +77,7 @@ public final class ServerGroup {
                                        readBufferSize: readBufferSize, reportsBytes: reportsBytes, budget: budget, sink: sink,
                                        makeHandler: service.makeHandler)
                 server.accessPolicy = accessPolicy
+                server.payloadDumpLimit = payloadDumpLimit
                 if let first = started.first {
                     try server.start(sharingListenerOf: first)
                 } else {

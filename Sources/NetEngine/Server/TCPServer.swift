@@ -18,6 +18,8 @@ public final class TCPServer: EventHandler {
     let sharedReadBuffer: ReadBuffer
     /// Whether connections emit `bytesReceived`/`bytesSent` for every read and write.
     let reportsBytes: Bool
+    /// `serve --dump`: payload bytes each way per connection reported as events (0: none).
+    public var payloadDumpLimit = 0
     private let makeHandler: () -> ConnectionHandler
     let sink: EventSink?
     private var listener: Socket?
