@@ -117,12 +117,7 @@ public final class TCPClient: ConnectionOwner, EventHandler {
             attempts?.noteFailure("connection to \(address) timed out after \(formatSeconds(connectTimeout))")
             return connectNext()
         }
-        guard let connection, !connection.isClosed else { return }
-        if let (at, _) = connection.deadline, MonotonicClock.now() >= at {
-            connection.deadlinePassed()
-        } else if let idle = limits.idleTimeout, MonotonicClock.now() - connection.lastActivity > idle {
-            connection.fail(SocketError(code: ETIMEDOUT, message: "idle for more than \(formatSeconds(idle)), dropped"))
-        }
+        connection?.checkTimeouts(now: MonotonicClock.now(), idleTimeout: limits.idleTimeout)
     }
 
     private func stopTimer() {

@@ -166,6 +166,17 @@ public final class Connection: EventHandler {
         finish(error: error)
     }
 
+    /// The owner's periodic check: a deadline that has passed goes to the handler; a connection idle for longer than
+    /// `idleTimeout` is dropped.
+    func checkTimeouts(now: Double, idleTimeout: Double?) {
+        guard !isClosed else { return }
+        if let (at, _) = deadline, now >= at {
+            deadlinePassed()
+        } else if let idleTimeout, now - lastActivity > idleTimeout {
+            fail(SocketError(code: ETIMEDOUT, message: "idle for more than \(formatSeconds(idleTimeout)), dropped"))
+        }
+    }
+
     /// Called by the server's sweep when the deadline has passed; the handler decides what the peer is told.
     func deadlinePassed() {
         guard let deadline, !isClosed else { return }

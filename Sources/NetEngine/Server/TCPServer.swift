@@ -181,13 +181,7 @@ public final class TCPServer: EventHandler {
 
     private func dropOverdueConnections() {
         let now = MonotonicClock.now()
-        for connection in connections.values {
-            if let (at, _) = connection.deadline, now >= at {
-                connection.deadlinePassed()
-            } else if let timeout = limits.idleTimeout, now - connection.lastActivity > timeout {
-                connection.fail(SocketError(code: ETIMEDOUT, message: "idle for more than \(formatSeconds(timeout)), dropped"))
-            }
-        }
+        for connection in connections.values { connection.checkTimeouts(now: now, idleTimeout: limits.idleTimeout) }
     }
 }
 

@@ -44,15 +44,8 @@ public final class FileUploadHandler: ConnectionHandler {
             deferred.append(contentsOf: bytes)
             return
         }
-        if var transfer = current, decoder.remainingPayload == 0 {
-            // Trailer bytes: slow ones are still progress, and still count against the minimum rate.
-            if let tooSlow = transfer.pace.received(bytes.count, of: transfer.safeName, options: options, on: connection) {
-                current = transfer
-                refuseAndClose(connection, code: FileTransferStatus.incomplete, message: tooSlow)
-                return
-            }
-            current = transfer
-        }
+        // Trailer bytes: slow ones are still progress, and still count against the minimum rate.
+        if current != nil, decoder.remainingPayload == 0, !keepsPace(bytes.count, on: connection) { return }
         var offset = 0
         while !stopped && !connection.isClosed {
             let event: FileTransferDecoder.Event?
@@ -138,16 +131,24 @@ public final class FileUploadHandler: ConnectionHandler {
                 transfer.failure = "cannot write \(transfer.safeName): \(error)"
             }
         }
-        if let tooSlow = transfer.pace.received(slice.count, of: transfer.safeName, options: options, on: connection) {
-            current = transfer
-            refuseAndClose(connection, code: FileTransferStatus.incomplete, message: tooSlow)
-            return
-        }
+        current = transfer
+        guard keepsPace(slice.count, on: connection), var transfer = current else { return }
         let received = transfer.header.size - decoder.remainingPayload
         if transfer.progress.shouldReport(received: received, total: transfer.header.size) {
             connection.emit(.uploadProgress(id: connection.id, received: received, size: transfer.header.size))
         }
         current = transfer
+    }
+
+    /// Counts `count` bytes of the current file towards its pace (stall deadline, minimum rate); false when the upload
+    /// was too slow and the connection is being refused.
+    private func keepsPace(_ count: Int, on connection: Connection) -> Bool {
+        guard var transfer = current else { return true }
+        let tooSlow = transfer.pace.received(count, of: transfer.safeName, options: options, on: connection)
+        current = transfer
+        guard let tooSlow else { return true }
+        refuseAndClose(connection, code: FileTransferStatus.incomplete, message: tooSlow)
+        return false
     }
 
     private func finish(expecting digest: [UInt8], on connection: Connection) {
