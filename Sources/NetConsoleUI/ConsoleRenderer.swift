@@ -263,7 +263,8 @@ public enum ConsoleRenderer {
     private static func drawClientTitle(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
         let used = titleBar("CLIENT", focused: state.focus.isClientPane, rect, &grid)
         let style: CellStyle = state.focus.isClientPane ? .focusedPaneTitle : .paneTitle
-        grid.write(" echo messages and send files", row: rect.y, col: rect.x + used, width: rect.width - used, style: style)
+        let sessions = state.sessionList.isEmpty ? " sessions to any TCP server, and files" : " " + sessionTabs(state, width: rect.width - used - 1)
+        grid.write(sessions, row: rect.y, col: rect.x + used, width: rect.width - used, style: style)
     }
 
     /// Draws "label [field]" and returns the cursor position when the field has focus.
@@ -318,8 +319,10 @@ public enum ConsoleRenderer {
         let height = rect.height - 1
         let list = state.transcript
         let position = list.lines.isEmpty ? "" : " " + list.position(height: height)
-        sectionTitle("Replies" + (list.isFollowing && list.selected == nil ? "" : " (End follows)") + position, rect, &grid,
-                     focused: state.focus == .replies)
+        sectionTitle("Replies" + (list.isFollowing && list.selected == nil ? "" : " (End follows)") + position + sessionSummary(state),
+                     rect, &grid, focused: state.focus == .replies)
+        // Each chunk's time where there is room for it.
+        let timeWidth = rect.width >= 60 ? 9 : 0
         var row = rect.y + 1
         let first = list.firstVisibleIndex(height: height)
         for (offset, line) in list.visibleLines(height: height).enumerated() {
@@ -333,8 +336,11 @@ public enum ConsoleRenderer {
                 grid.write(detail, row: row, col: rect.x + rect.width - 1 - detailWidth, width: detailWidth,
                            style: first + offset == list.selected ? grid[row, rect.x].style : .muted)
             }
-            grid.write(" " + line.text, row: row, col: rect.x, width: textWidth,
-                       style: first + offset == list.selected ? grid[row, rect.x].style : line.style)
+            let selectedStyle: CellStyle? = first + offset == list.selected ? grid[row, rect.x].style : nil
+            if timeWidth > 0 {
+                grid.write(" " + line.time, row: row, col: rect.x, width: min(textWidth, timeWidth), style: selectedStyle ?? .muted)
+            }
+            grid.write(" " + line.text, row: row, col: rect.x + timeWidth, width: textWidth - timeWidth, style: selectedStyle ?? line.style)
             row += 1
         }
     }

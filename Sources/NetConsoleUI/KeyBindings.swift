@@ -39,7 +39,9 @@ public enum KeyBindings {
             ]
         case .log:
             return listMoves + [KeyBinding([.character("c")], "c", "clear the log", .clearLog)]
-        case .replies, .saved:
+        case .replies:
+            return listMoves + [KeyBinding([.character("r")], "r", "send the selected → message again", .resend, footer: "resend")]
+        case .saved:
             return listMoves
         case .fields:
             return [
@@ -65,6 +67,16 @@ public enum KeyBindings {
                 KeyBinding([.control("r")], "^R", "read the folder again", .reloadFolder),
                 KeyBinding([.escape], "Esc", "clear the filter, then server pane", .filesBack),
             ]
+        case .session:
+            return [
+                KeyBinding([.control("n")], "^N ^P", "next, previous session", .nextSession, footer: "session"),
+                KeyBinding([.control("p")], "", "", .previousSession),
+                KeyBinding([.control("t")], "^T", "line end: LF, CR LF, none", .cycleLineEnding),
+                KeyBinding([.control("o")], "^O", "hex input (de ad be ef) or text (\\x41 \\r \\n \\t \\\\)", .toggleHexInput),
+                KeyBinding([.function(5)], "F5", "connect again", .reconnect),
+                KeyBinding([.function(6)], "F6", "half-close: send FIN, keep reading (as nc does at the end)", .finishSending),
+                KeyBinding([.function(7)], "F7", "disconnect", .disconnect),
+            ]
         }
     }
 
@@ -74,9 +86,10 @@ public enum KeyBindings {
         case .server: return [.connections, .serverPane, .everywhere]
         case .log: return [.log, .serverPane, .everywhere]
         case .saved: return [.saved, .serverPane, .everywhere]
-        case .replies: return [.replies, .serverPane, .everywhere]
-        case .target, .fileTarget: return [.fields, .everywhere]
-        case .message: return [.message, .fields, .everywhere]
+        case .replies: return [.replies, .session, .serverPane, .everywhere]
+        case .target: return [.fields, .session, .everywhere]
+        case .fileTarget: return [.fields, .everywhere]
+        case .message: return [.message, .fields, .session, .everywhere]
         case .files: return [.files, .everywhere]
         }
     }
