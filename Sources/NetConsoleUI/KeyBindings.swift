@@ -86,10 +86,11 @@ public enum KeyBindings {
         case .server: return [.connections, .serverPane, .everywhere]
         case .log: return [.log, .serverPane, .everywhere]
         case .saved: return [.saved, .serverPane, .everywhere]
-        case .replies: return [.replies, .session, .serverPane, .everywhere]
-        case .target: return [.fields, .session, .everywhere]
+        // The session keys share none with the others, so they come last, after the keys a newcomer looks for.
+        case .replies: return [.replies, .serverPane, .everywhere, .session]
+        case .target: return [.fields, .everywhere, .session]
         case .fileTarget: return [.fields, .everywhere]
-        case .message: return [.message, .fields, .session, .everywhere]
+        case .message: return [.message, .fields, .everywhere, .session]
         case .files: return [.files, .everywhere]
         }
     }
