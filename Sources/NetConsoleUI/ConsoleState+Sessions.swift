@@ -268,7 +268,7 @@ extension ConsoleState {
                 setDetail(nil, ofLine: pending.line, in: index)
                 let session = sessionList.sessions[index]
                 let what = session.status == .connecting ? "no connection" : "no complete echo (\(pending.matched) of \(pending.bytes.count) bytes)"
-                append("… \(what) from \(session.target) within \(formatSeconds(timeout))", to: index, time: clock, style: .muted)
+                append("… \(what) within \(formatSeconds(timeout))", to: index, time: clock, style: .muted)
             }
         }
     }

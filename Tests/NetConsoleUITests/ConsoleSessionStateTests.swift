@@ -190,7 +190,7 @@ final class ConsoleSessionStateTests: XCTestCase {
         state.expireEchoes(now: 2, timeout: 2, clock: "t")
         XCTAssertEqual(state.transcript.lines.first { $0.text.hasPrefix("→ ") }?.detail, ConsoleState.waitingMarker)
         state.expireEchoes(now: 2.6, timeout: 2, clock: "t")
-        XCTAssertEqual(texts(state).last, "… no complete echo (0 of 8 bytes) from \(echo) within 2 s")
+        XCTAssertEqual(texts(state).last, "… no complete echo (0 of 8 bytes) within 2 s")
         XCTAssertFalse(state.transcript.lines.contains { $0.detail == ConsoleState.waitingMarker })
     }
 

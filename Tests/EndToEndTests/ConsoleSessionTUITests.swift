@@ -1,0 +1,138 @@
+import Foundation
+import NetEngine
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sessions in the client pane, in a real terminal, against real peers: nc, Python's HTTP server, the console's
+/// own echo server; what arrived is checked on the peer's side.
+final class ConsoleSessionTUITests: XCTestCase {
+    private var console: TmuxConsole!
+
+    override func setUpWithError() throws {
+        console = try TmuxConsole(self)
+    }
+
+    /// A port nothing listens on right now (the kernel's pick, released at once).
+    private func freePort() throws -> UInt16 {
+        let socket = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+        defer { socket.close() }
+        return try XCTUnwrap(socket.localAddress?.port)
+    }
+
+    /// Watches /proc/net/tcp for a listener on 127.0.0.1:`port`, without connecting to it (nc -l takes one client).
+    private func waitUntilListening(port: UInt16, timeout: Double = 5) -> Bool {
+        let needle = String(format: "0100007F:%04X 00000000:0000 0A", port)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8), table.contains(needle) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// `nc -l` on a free port; its stdout is what the session sent.
+    private func startNetcat() throws -> (RunningProcess, UInt16) {
+        guard let nc = which("nc") else { throw XCTSkip("nc is not installed (Debian: netcat-openbsd)") }
+        let port = try freePort()
+        let listener = try RunningProcess(executable: nc, ["-l", "127.0.0.1", "\(port)"])
+        addTeardownBlock { listener.closeStdin(); listener.interrupt(); listener.waitForExit() }
+        XCTAssertTrue(waitUntilListening(port: port), "nc -l did not listen")
+        return (listener, port)
+    }
+
+    /// Types `target` into the target field and connects with Enter.
+    private func connect(to target: String) throws {
+        try console.keys("BTab", "C-u")
+        try console.type(target)
+        try console.keys("Enter")
+    }
+
+    private func waitForData(_ process: RunningProcess, count: Int, timeout: Double = 10) -> Data {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.stdoutData.count < count && Date() < deadline { usleep(20_000) }
+        return process.stdoutData
+    }
+
+    func testASessionWithNetcatShowsWhatArrivesUnaskedAndHowItEnded() throws {
+        let (nc, port) = try startNetcat()
+        try console.startAndWaitForServers(cols: 100, rows: 30)
+        try connect(to: "127.0.0.1:\(port)")
+        console.waitForScreen("the session open") { $0.contains("[1● 127.0.0.1:\(port)]") && $0.contains("#1 open") }
+        try console.type("hello nc")
+        try console.keys("Enter")
+        XCTAssertEqual(String(decoding: waitForData(nc, count: 9), as: UTF8.self), "hello nc\n")
+        // nc answers on its own: shown when it arrives, with nothing sent to ask for it.
+        nc.writeToStdin(Data("from nc\u{1B}[2J\n".utf8))
+        let screen = console.waitForScreen("nc's line, its escape shown") { $0.contains("← from nc\\u{1b}[2J") }
+        XCTAssertTrue(console.line(containing: "← from nc", in: screen).contains("12 B"), screen)
+        XCTAssertFalse(console.styledScreen().contains("\u{1B}[2J"), "the peer's escape reached the terminal")
+        // F6 half-closes as nc -N does; this nc then closes its side too.
+        try console.keys("F6")
+        let ended = console.waitForScreen("the close and why") { $0.contains("closed by the peer") }
+        XCTAssertTrue(ended.contains("→ FIN"), ended)
+        XCTAssertTrue(ended.contains("[1✗ 127.0.0.1:\(port)]"), ended)
+        // Enter on a message connects again (nothing listens now) and says why it cannot.
+        try console.type("again")
+        try console.keys("Enter")
+        console.waitForScreen("the refusal") { $0.contains("refused") }
+    }
+
+    func testAnHTTPRequestTypedWithCRLFShowsTheResponseHeadersAsTheyArrive() throws {
+        guard let python = which("python3") else { throw XCTSkip("python3 is not installed") }
+        let folder = try makeTemporaryDirectory(self)
+        try Data("hello from http\n".utf8).write(to: folder.appendingPathComponent("index.txt"))
+        let server = try RunningProcess(executable: python, ["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", folder.path])
+        addTeardownBlock { server.interrupt(); server.waitForExit() }
+        let banner = server.waitForStdout(timeout: 10) { $0.contains("port ") }
+        let port = try XCTUnwrap(banner.components(separatedBy: "port ").last?.split(separator: " ").first.flatMap { UInt16($0) })
+
+        try console.startAndWaitForServers(cols: 160, rows: 45)
+        try connect(to: "127.0.0.1:\(port)")
+        try console.keys("C-t")
+        console.waitForScreen("CRLF for this session") { $0.contains("#1 open · CRLF") }
+        try console.type("GET /index.txt HTTP/1.0")
+        try console.keys("Enter")
+        // The empty line that ends the request: Enter on an empty message sends the line end alone.
+        try console.keys("Enter")
+        let screen = console.waitForScreen("the response") { $0.contains("hello from http") && $0.contains("FIN") }
+        let status = console.line(containing: "← HTTP/1.0 200 OK", in: screen)
+        XCTAssertNotNil(status.range(of: #"\d\d:\d\d:\d\d ← HTTP/1.0 200 OK"#, options: .regularExpression), "time and direction: \(status)")
+        for header in ["Server: SimpleHTTP", "Content-Length: 16", "Content-type: text/plain"] {
+            XCTAssertTrue(screen.contains(header), "\(header):\n\(screen)")
+        }
+        XCTAssertFalse(screen.contains("\\r"), "CR LF line ends are line breaks, not text:\n\(screen)")
+    }
+
+    func testTheConsolesOwnEchoServerKeepsOneConnectionAndShowsEachRoundTrip() throws {
+        try console.startAndWaitForServers()
+        for message in ["first", "second"] {
+            try console.type(message)
+            try console.keys("Enter")
+            console.waitForScreen("the echo of \(message) with its RTT") { screen in
+                let row = self.console.line(containing: "← \(message)", in: screen)
+                return row.range(of: #"\d+(\.\d+)? ms"#, options: .regularExpression) != nil
+            }
+        }
+        let screen = console.screen()
+        XCTAssertTrue(screen.contains("1 open · 1 accepted"), "one connection for both messages:\n\(screen)")
+        XCTAssertFalse(screen.contains("waiting…"), screen)
+        // The console's own session is not a connection a quit would lose: Ctrl-C quits without asking.
+        try console.keys("C-c")
+        XCTAssertTrue(console.waitForExit(), "Ctrl-C asked first:\n\(console.screen())")
+    }
+
+    func testHexInputSendsEveryByteValue() throws {
+        let (nc, port) = try startNetcat()
+        try console.startAndWaitForServers(cols: 100, rows: 30)
+        try connect(to: "127.0.0.1:\(port)")
+        try console.keys("C-o")
+        console.waitForScreen("hex input") { $0.contains("· hex") }
+        try console.type((0...255).map { String(format: "%02x", $0) }.joined(separator: " "))
+        try console.keys("Enter")
+        XCTAssertEqual(waitForData(nc, count: 256), Data((0...255).map { UInt8($0) }), "nc got every byte, and no line end")
+        let screen = console.waitForScreen("the bytes sent, escaped") { $0.contains("→ 127.0.0.1:\(port)  \\u{0}\\u{1}") }
+        XCTAssertFalse(screen.contains("waiting…") && screen.contains("· hex ·"), screen)
+    }
+}
