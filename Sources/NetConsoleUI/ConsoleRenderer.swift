@@ -283,7 +283,7 @@ public enum ConsoleRenderer {
     private static func drawTargets(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid, cursor: inout (row: Int, col: Int)?) {
         guard !rect.isEmpty else { return }
         let half = rect.width / 2
-        if let c = drawField(" Echo to: ", state.target, focused: state.focus == .target, row: rect.y, col: rect.x, width: half - 1, &grid) { cursor = c }
+        if let c = drawField(" Connect to: ", state.target, focused: state.focus == .target, row: rect.y, col: rect.x, width: half - 1, &grid) { cursor = c }
         if let c = drawField(" Files to: ", state.fileTarget, focused: state.focus == .fileTarget, row: rect.y, col: rect.x + half, width: rect.width - half, &grid) { cursor = c }
     }
 

@@ -408,8 +408,8 @@ public struct ConsoleState {
             }
             let line = message.commit()
             if line.isEmpty {
-                messageHint = target.text.isEmpty ? "nothing to send: fill in Echo to (Shift-Tab), then type a message"
-                    : "nothing to send: type a message, Enter echoes it from \(target.text.sanitizedForDisplay)"
+                messageHint = target.text.isEmpty ? "nothing to send: fill in Connect to (Shift-Tab), then type a message"
+                    : "nothing to send: type a message, Enter sends it to \(target.text.sanitizedForDisplay)"
                 return nil
             }
             return .sendEcho(target: target.text, message: line)

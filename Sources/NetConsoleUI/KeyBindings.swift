@@ -45,7 +45,7 @@ public enum KeyBindings {
             return listMoves
         case .fields:
             return [
-                KeyBinding([.enter], "Enter", "done: next field", .fieldDone, footer: "done"),
+                KeyBinding([.enter], "Enter", "done: next field (in Connect to: connect a session)", .fieldDone, footer: "done"),
                 KeyBinding([.up, .down], "↑↓", "recent targets (kept across runs)", .edit, footer: "recent"),
                 KeyBinding([.left, .right, .wordLeft, .wordRight, .alt("b"), .alt("f")], "← → ^← ^→ Alt-B/F", "a character, a word", .edit),
                 KeyBinding([.home, .end, .control("a"), .control("e")], "Home End ^A ^E", "start, end", .edit),

@@ -10,10 +10,10 @@ public enum KeyContext: CaseIterable, Equatable, Sendable {
         case .log: return "Activity log"
         case .saved: return "Saved files (newest first)"
         case .replies: return "Replies"
-        case .fields: return "Text fields (Echo to, Message, Files to)"
+        case .fields: return "Text fields (Connect to, Message, Files to)"
         case .message: return "Message"
         case .files: return "File picker"
-        case .session: return "Sessions (Echo to, Message, Replies)"
+        case .session: return "Sessions (Connect to, Message, Replies)"
         }
     }
 }

@@ -26,7 +26,7 @@ final class ConsoleClientStateTests: XCTestCase {
     func testEnterOnAnEmptyMessageSaysWhatToDoUntilTheNextKey() {
         var state = state()
         XCTAssertNil(state.handle(.enter))
-        XCTAssertEqual(state.messageHint, "nothing to send: type a message, Enter echoes it from 127.0.0.1:4000")
+        XCTAssertEqual(state.messageHint, "nothing to send: type a message, Enter sends it to 127.0.0.1:4000")
         var screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text
         XCTAssertTrue(screen.contains("Message: nothing to send"), screen)
         _ = state.handle(.character("h"))
@@ -36,7 +36,7 @@ final class ConsoleClientStateTests: XCTestCase {
         state.target.setText("")
         _ = state.handle(.control("u"))
         _ = state.handle(.enter)
-        XCTAssertEqual(state.messageHint, "nothing to send: fill in Echo to (Shift-Tab), then type a message")
+        XCTAssertEqual(state.messageHint, "nothing to send: fill in Connect to (Shift-Tab), then type a message")
     }
 
     func testASentEchoWaitsUntilItsReplyOrItsFailure() {
