@@ -261,44 +261,56 @@ public final class ConsoleApp {
     private func run(_ commands: [SessionCommand]) {
         for command in commands {
             switch command {
-            case let .connect(id, endpoint):
+            case let .connect(id, endpoint, udp):
                 // The connection it replaces says nothing more: its events are not this one's.
                 liveSessions.removeValue(forKey: id)?.close()
-                connectSession(id, to: endpoint)
+                connectSession(id, to: endpoint, udp: udp)
             case let .send(id, bytes): liveSessions[id]?.send(bytes)
             case .finishSending(let id): liveSessions[id]?.finishSending()
-            case .close(let id): liveSessions[id]?.close()
+            case .close(let id):
+                liveSessions[id]?.close()
+                // A UDP socket just closes; a TCP connection reports its end when it has one.
+                if state.sessionList.sessions.first(where: { $0.id == id })?.isUDP == true {
+                    release(id)
+                    state.sessionClosed(id, error: nil, clock: Self.clock())
+                }
             }
         }
     }
 
-    private func connectSession(_ id: Int, to endpoint: Endpoint) {
-        var live: LiveSession?
-        // Only the session's current connection reports; one it replaced is ignored.
-        func isCurrent() -> Bool { live != nil && liveSessions[id] === live }
-        live = LiveSession(loop: loop, endpoint: endpoint, connectTimeout: options.echoTimeout, onEvent: { [unowned self] event in
+    /// Forgets a session's connection that ended; it goes on the next turn, as its own call that reported the end
+    /// is still running.
+    private func release(_ id: Int) {
+        guard let ended = liveSessions.removeValue(forKey: id) else { return }
+        loop.schedule(after: 0) { withExtendedLifetime(ended) {} }
+    }
+
+    private func connectSession(_ id: Int, to endpoint: Endpoint, udp: Bool) {
+        // Only the session's current connection reports; one it replaced is ignored. Weak: the closure is the
+        // live session's own, and must not keep it.
+        weak var current: LiveSession?
+        func isCurrent() -> Bool { current != nil && liveSessions[id] === current }
+        let live = LiveSession(loop: loop, endpoint: endpoint, udp: udp, connectTimeout: options.echoTimeout) { [unowned self] event in
             guard isCurrent() else { return }
+            let clock = Self.clock(), now = MonotonicClock.now()
             switch event {
-            case .opened(let connection):
-                self.state.sessionOpened(id, peer: connection.peer.description, localAddress: connection.localAddress?.description,
-                                         clock: Self.clock(), now: MonotonicClock.now())
-            case .received(let bytes):
-                self.state.sessionReceived(id, bytes, clock: Self.clock(), now: MonotonicClock.now())
-            case .peerFinished:
-                self.state.sessionPeerFinished(id, clock: Self.clock())
+            case let .opened(peer, local): self.state.sessionOpened(id, peer: peer, localAddress: local, clock: clock, now: now)
+            case .received(let bytes): self.state.sessionReceived(id, bytes, clock: clock, now: now)
+            case let .datagram(bytes, truncated): self.state.sessionReceivedDatagram(id, bytes, truncated: truncated, clock: clock, now: now)
+            case .peerFinished: self.state.sessionPeerFinished(id, clock: clock)
             case .closed(let error):
-                self.liveSessions[id] = nil
-                self.state.sessionClosed(id, error: error?.message, clock: Self.clock())
+                self.release(id)
+                self.state.sessionClosed(id, error: error, clock: clock)
+            case .failed(let reason):
+                self.release(id)
+                self.state.sessionConnectFailed(id, reason: reason, clock: clock)
+            case .problem(let reason): self.state.sessionProblem(id, reason, clock: clock)
             }
             self.redrawSoon()
-        }, onFailure: { [unowned self] reason in
-            guard isCurrent() else { return }
-            self.liveSessions[id] = nil
-            self.state.sessionConnectFailed(id, reason: reason, clock: Self.clock())
-            self.redrawSoon()
-        })
+        }
+        current = live
         liveSessions[id] = live
-        live?.start()
+        live.start()
     }
 
     private func sendFile(_ path: String, rawPath: [UInt8]?, to target: String) {

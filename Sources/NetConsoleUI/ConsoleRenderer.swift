@@ -566,6 +566,8 @@ public enum ConsoleRenderer {
 private extension String {
     /// "127.0.0.1:12345" as nc wants it: "127.0.0.1 12345".
     func replacingColon() -> String {
+        if lowercased().hasPrefix("udp://") { return "-u " + String(dropFirst(6)).replacingColon() }
+        if lowercased().hasPrefix("tcp://") { return String(dropFirst(6)).replacingColon() }
         guard let colon = lastIndex(of: ":") else { return self }
         var host = String(self[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

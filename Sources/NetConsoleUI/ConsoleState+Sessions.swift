@@ -13,6 +13,18 @@ extension ConsoleState {
 
     public var selectedSession: Session? { sessionList.selected }
 
+    /// A target as typed: HOST:PORT (TCP), or udp://HOST:PORT for a UDP session (tcp:// is taken too).
+    public static func sessionTarget(_ text: String) throws -> (endpoint: Endpoint, udp: Bool) {
+        let trimmed = String(text.drop { $0 == " " })
+        for (scheme, udp) in [("udp://", true), ("tcp://", false)] where trimmed.lowercased().hasPrefix(scheme) {
+            return (try Endpoint(parsing: String(trimmed.dropFirst(scheme.count))), udp)
+        }
+        return (try Endpoint(parsing: trimmed), false)
+    }
+
+    /// How a session to `endpoint` is named: its HOST:PORT, after udp:// for UDP.
+    static func sessionKey(_ endpoint: Endpoint, udp: Bool) -> String { (udp ? "udp://" : "") + endpoint.description }
+
     /// Lines the shown transcript has dropped to stay bounded.
     public var droppedTranscriptLines: Int { transcript.appendedTotal - transcript.lines.count }
 
@@ -29,7 +41,7 @@ extension ConsoleState {
     /// to the target is open.
     var canSendEmptyLine: Bool {
         guard let session = selectedSession, !session.isClosed, !session.hexInput, session.lineEnding != .none else { return false }
-        return (try? Endpoint(parsing: target.text).description) == session.target
+        return (try? Self.sessionTarget(target.text)).map { Self.sessionKey($0.endpoint, udp: $0.udp) } == session.target
     }
 
     // MARK: Keys
@@ -89,7 +101,8 @@ extension ConsoleState {
     public mutating func perform(_ request: SessionRequest, clock: String, now: Double) -> [SessionCommand] {
         if case .connect(let text) = request {
             do {
-                return openSession(to: try Endpoint(parsing: text), clock: clock)?.commands ?? []
+                let parsed = try Self.sessionTarget(text)
+                return openSession(to: parsed.endpoint, udp: parsed.udp, clock: clock)?.commands ?? []
             } catch {
                 transcript.append("✗ \(String(describing: error).sanitizedForDisplay)", time: clock, style: .bad)
                 return []
@@ -103,6 +116,10 @@ extension ConsoleState {
         case .reconnect:
             return reconnect(index, clock: clock)
         case .finishSending:
+            guard !session.isUDP else {
+                messageHint = "UDP has no FIN: F7 closes the socket"
+                return []
+            }
             guard session.isOpen, !session.finishedSending else {
                 messageHint = session.isOpen ? "FIN already sent" : "not connected: F5 connects again"
                 return []
@@ -135,12 +152,12 @@ extension ConsoleState {
     /// The message field's Enter: the message goes on the session to `target`, which is opened (or opened again)
     /// first when needed.
     public mutating func sendMessage(_ text: String, target: String, clock: String, now: Double) -> [SessionCommand] {
-        let endpoint: Endpoint
-        do { endpoint = try Endpoint(parsing: target) } catch {
+        let parsed: (endpoint: Endpoint, udp: Bool)
+        do { parsed = try Self.sessionTarget(target) } catch {
             transcript.append("✗ \(String(describing: error).sanitizedForDisplay)", time: clock, style: .bad)
             return []
         }
-        guard let (index, commands) = openSession(to: endpoint, clock: clock) else { return [] }
+        guard let (index, commands) = openSession(to: parsed.endpoint, udp: parsed.udp, clock: clock) else { return [] }
         let session = sessionList.sessions[index]
         if session.finishedSending {
             transcript.append("✗ FIN already sent on \(session.target): F5 connects again to send more", time: clock, style: .bad)
@@ -157,6 +174,7 @@ extension ConsoleState {
 
     private mutating func send(_ bytes: [UInt8], on index: Int, clock: String, now: Double) -> [SessionCommand] {
         let session = sessionList.sessions[index]
+        if session.isUDP { return sendDatagram(bytes, on: index, clock: clock, now: now) }
         let waits = session.echo.isEchoing
         let line = append("→ \(session.target)  \(Self.messageShown(bytes))", to: index, time: clock, style: .muted,
                           detail: waits ? Self.waitingMarker : nil)
@@ -168,8 +186,8 @@ extension ConsoleState {
 
     /// The session shown for `endpoint`: the shown one if it goes there (connected again if it was closed), else
     /// one open there, else a new one. Nil when every session is open and there is no room for another.
-    private mutating func openSession(to endpoint: Endpoint, clock: String) -> (index: Int, commands: [SessionCommand])? {
-        let key = endpoint.description
+    private mutating func openSession(to endpoint: Endpoint, udp: Bool, clock: String) -> (index: Int, commands: [SessionCommand])? {
+        let key = Self.sessionKey(endpoint, udp: udp)
         if let shown = sessionList.selectedIndex, sessionList.sessions[shown].target == key {
             return (shown, sessionList.sessions[shown].isClosed ? reconnect(shown, clock: clock) : [])
         }
@@ -188,14 +206,15 @@ extension ConsoleState {
         }
         sessionList.sessions[index].lineEnding = settings.0
         sessionList.sessions[index].hexInput = settings.1
+        sessionList.sessions[index].isUDP = udp
         selectSession(index)
         append("connecting to \(key)…", to: index, time: clock, style: .muted)
-        return (index, [.connect(id: sessionList.sessions[index].id, endpoint: endpoint)])
+        return (index, [.connect(id: sessionList.sessions[index].id, endpoint: endpoint, udp: udp)])
     }
 
     private mutating func reconnect(_ index: Int, clock: String) -> [SessionCommand] {
         let session = sessionList.sessions[index]
-        guard let endpoint = try? Endpoint(parsing: session.target) else { return [] }
+        guard let parsed = try? Self.sessionTarget(session.target) else { return [] }
         abandonEchoes(index)
         if !session.isClosed { append("closed by you", to: index, time: clock, style: .muted) }
         sessionList.sessions[index].status = .connecting
@@ -204,7 +223,7 @@ extension ConsoleState {
         sessionList.sessions[index].closingByUser = false
         sessionList.sessions[index].echo.reset()
         append("connecting to \(session.target) again…", to: index, time: clock, style: .muted)
-        return [.connect(id: session.id, endpoint: endpoint)]
+        return [.connect(id: session.id, endpoint: parsed.endpoint, udp: parsed.udp)]
     }
 
     // MARK: What the network reports
@@ -270,6 +289,14 @@ extension ConsoleState {
                 let what = session.status == .connecting ? "no connection" : "no complete echo (\(pending.matched) of \(pending.bytes.count) bytes)"
                 append("… \(what) within \(formatSeconds(timeout))", to: index, time: clock, style: .muted)
             }
+            let expired = sessionList.sessions[index].datagramsWaiting.filter { now - $0.sentAt >= timeout }
+            guard !expired.isEmpty else { continue }
+            sessionList.sessions[index].datagramsWaiting.removeAll { now - $0.sentAt >= timeout }
+            sessionList.sessions[index].datagramsLost += expired.count
+            for datagram in expired {
+                setDetail(nil, ofLine: datagram.line, in: index)
+                append("… lost: no echo of \(datagram.bytes.count) B within \(formatSeconds(timeout))", to: index, time: clock, style: .bad)
+            }
         }
     }
 
@@ -279,8 +306,52 @@ extension ConsoleState {
     }
 
     private mutating func abandonEchoes(_ index: Int) {
-        for pending in sessionList.sessions[index].echo.pending { setDetail(nil, ofLine: pending.line, in: index) }
+        for pending in sessionList.sessions[index].echo.pending + sessionList.sessions[index].datagramsWaiting {
+            setDetail(nil, ofLine: pending.line, in: index)
+        }
         sessionList.sessions[index].echo.reset()
+        sessionList.sessions[index].datagramsWaiting = []
+    }
+
+    // MARK: UDP
+
+    private mutating func sendDatagram(_ bytes: [UInt8], on index: Int, clock: String, now: Double) -> [SessionCommand] {
+        let session = sessionList.sessions[index]
+        let line = append("→ \(session.target)  \(Self.messageShown(bytes))", to: index, time: clock, style: .muted, detail: Self.waitingMarker)
+        sessionList.sessions[index].keepSent(bytes, line: line)
+        sessionList.sessions[index].bytesOut += bytes.count
+        sessionList.sessions[index].datagramsSent += 1
+        sessionList.sessions[index].datagramsWaiting.append(EchoMatcher.Pending(line: line, bytes: bytes, sentAt: now))
+        if sessionList.sessions[index].datagramsWaiting.count > EchoMatcher.maxPending {
+            // Too many unanswered to keep waiting for: the oldest counts as lost now.
+            let oldest = sessionList.sessions[index].datagramsWaiting.removeFirst()
+            sessionList.sessions[index].datagramsLost += 1
+            setDetail(nil, ofLine: oldest.line, in: index)
+        }
+        return [.send(id: session.id, bytes: bytes)]
+    }
+
+    /// One datagram from a UDP session's peer: the echo of one sent (its round trip), or anything else, shown.
+    public mutating func sessionReceivedDatagram<Bytes: Collection>(_ id: Int, _ bytes: Bytes, truncated: Bool, clock: String, now: Double)
+    where Bytes.Element == UInt8 {
+        guard let index = sessionList.index(of: id) else { return }
+        let datagram = Array(bytes)
+        sessionList.sessions[index].bytesIn += datagram.count
+        if !truncated, let match = sessionList.sessions[index].datagramsWaiting.firstIndex(where: { $0.bytes == datagram }) {
+            let sent = sessionList.sessions[index].datagramsWaiting.remove(at: match)
+            sessionList.sessions[index].datagramsEchoed += 1
+            setDetail(nil, ofLine: sent.line, in: index)
+            append("← \(Self.messageShown(datagram))", to: index, time: clock, style: .good, detail: Self.formatRoundTrip(now - sent.sentAt))
+            return
+        }
+        appendChunk(datagram, to: index, clock: clock)
+        if truncated { append("  … the datagram was larger than \(datagram.count) B: cut", to: index, time: "", style: .muted) }
+    }
+
+    /// Something went wrong that does not end the session (a UDP port unreachable, a datagram too large).
+    public mutating func sessionProblem(_ id: Int, _ problem: String, clock: String) {
+        guard let index = sessionList.index(of: id) else { return }
+        append("✗ \(problem.sanitizedForDisplay)", to: index, time: clock, style: .bad)
     }
 
     // MARK: The transcript

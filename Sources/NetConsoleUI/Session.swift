@@ -22,6 +22,13 @@ public struct Session: Equatable {
     public internal(set) var bytesOut = 0
     /// This end's HOST:PORT while connected, to know the session's own connection in the server pane.
     public internal(set) var localAddress: String?
+    /// A UDP session: each message one datagram, echoes matched whole, the ones that never come counted as lost.
+    public internal(set) var isUDP = false
+    public internal(set) var datagramsSent = 0
+    public internal(set) var datagramsEchoed = 0
+    public internal(set) var datagramsLost = 0
+    /// Datagrams sent and not yet echoed, oldest first (bounded like the TCP echoes).
+    var datagramsWaiting: [EchoMatcher.Pending] = []
     /// The transcript while another session is shown (the shown one's is `ConsoleState.transcript`).
     var storedLog: ActivityLog
     /// The bytes of the messages sent, by their transcript line, for resending; bounded by `sentBytesBudget`.
@@ -48,6 +55,8 @@ public struct Session: Equatable {
     public var statusText: String {
         switch status {
         case .connecting: return "connecting…"
+        case .open where isUDP:
+            return "open · \(datagramsSent) sent · \(datagramsEchoed) echoed · \(datagramsLost) lost"
         case .open:
             switch (finishedSending, peerFinished) {
             case (true, true): return "closing"

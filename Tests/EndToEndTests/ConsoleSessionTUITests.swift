@@ -135,4 +135,42 @@ final class ConsoleSessionTUITests: XCTestCase {
         let screen = console.waitForScreen("the bytes sent, escaped") { $0.contains("→ 127.0.0.1:\(port)  \\u{0}\\u{1}") }
         XCTAssertFalse(screen.contains("waiting…") && screen.contains("· hex ·"), screen)
     }
+
+    func testAUDPSessionShowsEachRoundTripAndCountsTheLostOnes() throws {
+        guard let python = which("python3") else { throw XCTSkip("python3 is not installed") }
+        // A UDP echo that drops every second datagram.
+        let script = """
+        import socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(('127.0.0.1', 0))
+        print(s.getsockname()[1], flush=True)
+        n = 0
+        while True:
+            data, peer = s.recvfrom(65536)
+            n += 1
+            if n % 2 == 0:
+                continue
+            s.sendto(data, peer)
+        """
+        let server = try RunningProcess(executable: python, ["-c", script])
+        addTeardownBlock { server.interrupt(); server.waitForExit() }
+        let port = try XCTUnwrap(UInt16(server.waitForStdout { $0.hasSuffix("\n") }.trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        try console.startAndWaitForServers(cols: 160, rows: 40, arguments: ["--echo-timeout", "1"])
+        try connect(to: "udp://127.0.0.1:\(port)")
+        console.waitForScreen("the UDP session") { $0.contains("[1● udp://127.0.0.1:\(port)]") }
+        for message in ["one", "two", "three"] {
+            try console.type(message)
+            try console.keys("Enter")
+            usleep(100_000)
+        }
+        let screen = console.waitForScreen("two echoes and one loss", timeout: 6) { $0.contains("3 sent · 2 echoed · 1 lost") }
+        for echoed in ["one", "three"] {
+            let row = console.line(containing: "← \(echoed)", in: screen)
+            XCTAssertNotNil(row.range(of: #"\d+(\.\d+)? ms"#, options: .regularExpression), "the RTT of \(echoed): \(screen)")
+        }
+        XCTAssertFalse(screen.contains("← two"), screen)
+        XCTAssertTrue(screen.contains("lost: no echo of 4 B within 1 s"), screen)
+        XCTAssertFalse(screen.contains("waiting…"), screen)
+    }
 }
