@@ -204,4 +204,44 @@ final class ConsoleSessionStateTests: XCTestCase {
         state.sessionOpened(1, peer: echo, localAddress: "127.0.0.1:5555", clock: "t", now: 0)
         XCTAssertEqual(state.handle(.control("c")), .quit)
     }
+
+    func testTargetsNameTCPOrUDP() throws {
+        let cases: [(String, String, Bool)] = [
+            ("127.0.0.1:80", "127.0.0.1:80", false), ("tcp://localhost:25", "localhost:25", false),
+            ("udp://127.0.0.1:7", "127.0.0.1:7", true), ("UDP://[::1]:9", "[::1]:9", true), (":53", "127.0.0.1:53", false),
+        ]
+        for (text, endpoint, udp) in cases {
+            let parsed = try ConsoleState.sessionTarget(text)
+            XCTAssertEqual(parsed.endpoint.description, endpoint, text)
+            XCTAssertEqual(parsed.udp, udp, text)
+        }
+        XCTAssertThrowsError(try ConsoleState.sessionTarget("udp://nowhere"))
+    }
+
+    func testAUDPSessionMatchesWholeDatagramsAndCountsTheLostOnes() {
+        var state = state()
+        let target = "udp://127.0.0.1:7"
+        XCTAssertEqual(state.sendMessage("one", target: target, clock: "t", now: 0),
+                       [.connect(id: 1, endpoint: endpoint("127.0.0.1:7"), udp: true), .send(id: 1, bytes: Array("one\n".utf8))])
+        state.sessionOpened(1, peer: "127.0.0.1:7", clock: "t", now: 0)
+        _ = state.sendMessage("two", target: target, clock: "t", now: 0.1)
+        _ = state.sendMessage("three", target: target, clock: "t", now: 0.2)
+        // Out of order, and a datagram that echoes nothing sent.
+        state.sessionReceivedDatagram(1, Array("three\n".utf8), truncated: false, clock: "t", now: 0.25)
+        XCTAssertEqual(state.transcript.lines.last?.text, "← three")
+        XCTAssertEqual(state.transcript.lines.last?.detail, "50.0 ms")
+        state.sessionReceivedDatagram(1, Array("one\n".utf8), truncated: false, clock: "t", now: 0.3)
+        state.sessionReceivedDatagram(1, Array("stray".utf8), truncated: false, clock: "t", now: 0.3)
+        XCTAssertEqual(texts(state).last, "← stray")
+        state.expireEchoes(now: 2.05, timeout: 2, clock: "t")
+        XCTAssertEqual(state.selectedSession?.statusText, "open · 3 sent · 2 echoed · 0 lost", "two is not 2 s old yet")
+        state.expireEchoes(now: 2.1, timeout: 2, clock: "t")
+        XCTAssertEqual(state.selectedSession?.statusText, "open · 3 sent · 2 echoed · 1 lost")
+        XCTAssertEqual(texts(state).last, "… lost: no echo of 4 B within 2 s")
+        XCTAssertFalse(state.transcript.lines.contains { $0.detail == ConsoleState.waitingMarker })
+        XCTAssertEqual(state.perform(.finishSending, clock: "t", now: 3), [])
+        XCTAssertEqual(state.messageHint, "UDP has no FIN: F7 closes the socket")
+        state.sessionProblem(1, "nothing answers on UDP port 127.0.0.1:7 (port unreachable)", clock: "t")
+        XCTAssertEqual(state.selectedSession?.isOpen, true, "a UDP problem does not end the session")
+    }
 }
