@@ -173,4 +173,17 @@ final class ConsoleSessionTUITests: XCTestCase {
         XCTAssertTrue(screen.contains("lost: no echo of 4 B within 1 s"), screen)
         XCTAssertFalse(screen.contains("waiting…"), screen)
     }
+
+    func testConnectOnTheCommandLineOpensASessionAtStart() throws {
+        let (nc, port) = try startNetcat()
+        try console.startAndWaitForServers(arguments: ["--connect", "127.0.0.1:\(port)"])
+        console.waitForScreen("the session open at start") { $0.contains("[1● 127.0.0.1:\(port)]") }
+        // The message field has the keys: typing goes to the session.
+        try console.type("typed at once")
+        try console.keys("Enter")
+        XCTAssertEqual(String(decoding: waitForData(nc, count: 14), as: UTF8.self), "typed at once\n")
+        let refused = try runToCompletion(["console", "--connect", "nowhere"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("nowhere"), refused.stderr)
+    }
 }
