@@ -3,7 +3,8 @@ import NetText
 
 /// Everything the console shows, reduced from engine events, client results and key presses. Pure: no I/O
 /// besides the file picker reading folders, so tests drive it directly. The server pane's events and lists are in
-/// ConsoleState+ServerPane.swift, the client's results in ConsoleState+ClientPane.swift; keys are here.
+/// ConsoleState+ServerPane.swift, the client's results in ConsoleState+ClientPane.swift, its sessions in
+/// ConsoleState+Sessions.swift; keys are here.
 public struct ConsoleState {
     public static let echoService = "echo"
     public static let filesService = "files"
@@ -111,8 +112,6 @@ public struct ConsoleState {
     public internal(set) var messageHint: String?
     /// Ctrl-R's search through the message history, while it runs.
     public private(set) var historySearch: HistorySearch?
-    /// Echoes sent and not yet answered, by the number of their line in the transcript.
-    public internal(set) var pendingEchoes: Set<Int> = []
     var targetEdited = false
     var fileTargetEdited = false
 
