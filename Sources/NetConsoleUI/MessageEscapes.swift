@@ -1,14 +1,5 @@
 import NetEngine
 
-/// Why a message cannot become bytes: one line that says where and what to type instead.
-public struct MessageSyntaxError: NetError, Equatable {
-    public let message: String
-
-    public init(_ message: String) {
-        self.message = message
-    }
-}
-
 /// What a message typed in a session means on the wire, and how bytes from a peer are shown. Pure, so every case
 /// is a table in the tests.
 public enum MessageEscapes {
