@@ -121,7 +121,7 @@ extension ConsoleState {
                 return []
             }
             guard session.isOpen, !session.finishedSending else {
-                messageHint = session.isOpen ? "FIN already sent" : "not connected: F5 connects again"
+                messageHint = session.isOpen ? "FIN already sent" : session.isClosed ? "not connected: F5 connects again" : "still connecting"
                 return []
             }
             sessionList.sessions[index].finishedSending = true

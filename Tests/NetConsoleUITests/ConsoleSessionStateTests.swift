@@ -244,4 +244,28 @@ final class ConsoleSessionStateTests: XCTestCase {
         state.sessionProblem(1, "nothing answers on UDP port 127.0.0.1:7 (port unreachable)", clock: "t")
         XCTAssertEqual(state.selectedSession?.isOpen, true, "a UDP problem does not end the session")
     }
+
+    func testNineSessionsFitFromTheSmallestScreenUpAndATenthIsRefusedWhileAllAreOpen() {
+        var state = state()
+        for port in 1...SessionList.capacity {
+            _ = state.perform(.connect(target: "host-with-a-long-name-\(port).example.org:\(port)"), clock: "t", now: 0)
+            state.sessionOpened(port, peer: "10.0.0.\(port):\(port)", clock: "t", now: 0)
+        }
+        XCTAssertEqual(state.perform(.connect(target: "127.0.0.1:10"), clock: "t", now: 0), [])
+        XCTAssertEqual(texts(state).last, "✗ 9 sessions are open: close one (F7) first")
+        _ = state.handle(.control("n"))
+        XCTAssertEqual(state.selectedSession?.id, 1, "from the last, ^N goes round to the first")
+        for (cols, rows) in [(60, 16), (80, 24), (100, 30), (160, 45), (250, 60)] {
+            let screen = ConsoleRenderer.render(state, cols: cols, rows: rows, now: 0)
+            for row in 0..<rows {
+                XCTAssertLessThanOrEqual(screen.grid.text(ofRow: row).displayWidth, cols, "\(cols)x\(rows) row \(row)")
+            }
+            let title = screen.grid.text.split(separator: "\n").first { $0.contains("CLIENT") } ?? ""
+            XCTAssertTrue(title.contains("[1●"), "the shown session is always listed at \(cols)x\(rows): \(title)")
+        }
+        // Once one is closed, a new one takes its place.
+        state.sessionClosed(3, error: nil, clock: "t")
+        XCTAssertEqual(state.perform(.connect(target: "127.0.0.1:10"), clock: "t", now: 0), [.connect(id: 10, endpoint: endpoint("127.0.0.1:10"))])
+        XCTAssertEqual(state.sessionList.sessions.map(\.id), [1, 2, 4, 5, 6, 7, 8, 9, 10])
+    }
 }
