@@ -11,7 +11,7 @@ public struct ConsoleOptions: Sendable {
     public var saveDirectory: String
     /// Where the file picker starts.
     public var pickerDirectory: String
-    /// Seconds an echo waits for its reply.
+    /// Seconds an echo (or a datagram) waits for its reply, and a session for its connection.
     public var echoTimeout: Double
     /// Whether the console takes the mouse (clicks and the wheel); off, the terminal keeps it for selecting text.
     public var mouse: Bool

@@ -24,7 +24,7 @@ struct ConsoleCommand: ParsableCommand {
     @Option(name: .long, help: "Folder where the console's file server saves uploads.")
     var dir = "received"
 
-    @Option(name: .long, help: ArgumentHelp("How long an echo waits for its reply (seconds, or 500ms, 2m, 1h). (default: 5)", valueName: "seconds"),
+    @Option(name: .long, help: ArgumentHelp("How long an echo (or a UDP datagram) waits for its reply, and a session for its connection (seconds, or 500ms, 2m, 1h). (default: 5)", valueName: "seconds"),
             transform: { try Seconds.parse($0) })
     var echoTimeout = Seconds(5)
 
