@@ -215,6 +215,7 @@ extension ConsoleState {
     private mutating func reconnect(_ index: Int, clock: String) -> [SessionCommand] {
         let session = sessionList.sessions[index]
         guard let parsed = try? Self.sessionTarget(session.target) else { return [] }
+        flushPartialCharacter(index, clock: clock)
         abandonEchoes(index)
         if !session.isClosed { append("closed by you", to: index, time: clock, style: .muted) }
         sessionList.sessions[index].status = .connecting
@@ -248,15 +249,41 @@ extension ConsoleState {
         for line in outcome.abandoned { setDetail(nil, ofLine: line, in: index) }
         for done in outcome.completed { setDetail(nil, ofLine: done.line, in: index) }
         if outcome.wasEcho {
+            flushPartialCharacter(index, clock: clock)
             let roundTrip = outcome.completed.last.map { Self.formatRoundTrip($0.roundTrip) }
             append("← \(Self.messageShown(Array(bytes)))", to: index, time: clock, style: .good, detail: roundTrip)
-        } else {
-            appendChunk(Array(bytes), to: index, clock: clock)
+            return
         }
+        var chunk = sessionList.sessions[index].partialCharacter + Array(bytes)
+        let cut = Self.unfinishedCharacterLength(chunk)
+        sessionList.sessions[index].partialCharacter = Array(chunk.suffix(cut))
+        chunk.removeLast(cut)
+        if !chunk.isEmpty { appendChunk(chunk, size: bytes.count, to: index, clock: clock) }
+    }
+
+    /// Bytes at the end of `bytes` that start a UTF-8 character and are too few to end it.
+    public static func unfinishedCharacterLength(_ bytes: [UInt8]) -> Int {
+        guard !bytes.isEmpty else { return 0 }
+        for length in 1...min(3, bytes.count) {
+            let byte = bytes[bytes.count - length]
+            if byte & 0xC0 == 0x80 { continue }
+            let needed = (0xC2...0xDF).contains(byte) ? 2 : (0xE0...0xEF).contains(byte) ? 3 : (0xF0...0xF4).contains(byte) ? 4 : 1
+            return needed > length ? length : 0
+        }
+        return 0
+    }
+
+    /// Shows what is left of a character cut short, as the bytes it is.
+    private mutating func flushPartialCharacter(_ index: Int, clock: String) {
+        let rest = sessionList.sessions[index].partialCharacter
+        guard !rest.isEmpty else { return }
+        sessionList.sessions[index].partialCharacter = []
+        appendChunk(rest, size: rest.count, to: index, clock: clock)
     }
 
     public mutating func sessionPeerFinished(_ id: Int, clock: String) {
         guard let index = sessionList.index(of: id) else { return }
+        flushPartialCharacter(index, clock: clock)
         sessionList.sessions[index].peerFinished = true
         append("← FIN: the peer sends nothing more", to: index, time: clock, style: .muted)
     }
@@ -301,6 +328,7 @@ extension ConsoleState {
     }
 
     private mutating func end(_ index: Int, reason: String, clock: String) {
+        flushPartialCharacter(index, clock: clock)
         abandonEchoes(index)
         sessionList.sessions[index].status = .closed(reason: reason.sanitizedForDisplay, at: clock)
     }
@@ -344,7 +372,7 @@ extension ConsoleState {
             append("← \(Self.messageShown(datagram))", to: index, time: clock, style: .good, detail: Self.formatRoundTrip(now - sent.sentAt))
             return
         }
-        appendChunk(datagram, to: index, clock: clock)
+        appendChunk(datagram, size: datagram.count, to: index, clock: clock)
         if truncated { append("  … the datagram was larger than \(datagram.count) B: cut", to: index, time: "", style: .muted) }
     }
 
@@ -357,7 +385,7 @@ extension ConsoleState {
     // MARK: The transcript
 
     /// A chunk from a peer as lines, as a terminal would show it: the first with the direction, its time and size.
-    private mutating func appendChunk(_ bytes: [UInt8], to index: Int, clock: String) {
+    private mutating func appendChunk(_ bytes: [UInt8], size byteCount: Int, to index: Int, clock: String) {
         var pieces: [ArraySlice<UInt8>] = []
         var start = 0
         var lineCount = 0
@@ -373,7 +401,7 @@ extension ConsoleState {
             start = end
             lineCount += 1
         }
-        let size = "\(bytes.count) B"
+        let size = "\(byteCount) B"
         for (number, piece) in pieces.enumerated() {
             let text = (number == 0 ? "← " : "  ") + MessageEscapes.displayText(piece)
             append(text, to: index, time: number == 0 ? clock : "", style: .normal, detail: number == 0 ? size : nil)

@@ -36,6 +36,8 @@ public struct Session: Equatable {
     var sentPayloadOrder: [Int] = []
     var sentPayloadBytes = 0
     var echo = EchoMatcher()
+    /// The start of a character a TCP chunk ended in the middle of (at most 3 bytes), shown with the next chunk.
+    var partialCharacter: [UInt8] = []
     /// The user asked for the end (disconnect or reconnect), so an orderly close is theirs, not the peer's.
     var closingByUser = false
 

@@ -268,4 +268,24 @@ final class ConsoleSessionStateTests: XCTestCase {
         XCTAssertEqual(state.perform(.connect(target: "127.0.0.1:10"), clock: "t", now: 0), [.connect(id: 10, endpoint: endpoint("127.0.0.1:10"))])
         XCTAssertEqual(state.sessionList.sessions.map(\.id), [1, 2, 4, 5, 6, 7, 8, 9, 10])
     }
+
+    func testACharacterCutBetweenTwoChunksIsShownWhole() {
+        var state = state()
+        _ = state.perform(.connect(target: echo), clock: "t", now: 0)
+        state.sessionOpened(1, peer: echo, clock: "t", now: 0)
+        state.sessionReceived(1, [0x61, 0xD0], clock: "t", now: 0)
+        XCTAssertEqual(texts(state).last, "← a")
+        state.sessionReceived(1, [0x9F, 0xF0, 0x9F], clock: "t", now: 0)
+        XCTAssertEqual(texts(state).last, "← П")
+        XCTAssertEqual(state.transcript.lines.last?.detail, "3 B", "the size is what arrived")
+        state.sessionReceived(1, [0x91, 0x8D], clock: "t", now: 0)
+        XCTAssertEqual(texts(state).last, "← 👍")
+        // A start that never ends is shown as its bytes when the connection ends.
+        state.sessionReceived(1, [0x62, 0xE2, 0x82], clock: "t", now: 0)
+        state.sessionPeerFinished(1, clock: "t")
+        XCTAssertEqual(Array(texts(state).suffix(3)), ["← b", "← \\xe2\\x82", "← FIN: the peer sends nothing more"])
+        for (bytes, cut) in [([UInt8](), 0), ([0x61], 0), ([0xC3], 1), ([0xC3, 0xA9], 0), ([0xF0, 0x9F, 0x91], 3), ([0xFF], 0), ([0x80, 0x80, 0x80], 0)] {
+            XCTAssertEqual(ConsoleState.unfinishedCharacterLength(bytes), cut, "\(bytes)")
+        }
+    }
 }
