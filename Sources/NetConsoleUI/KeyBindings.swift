@@ -74,7 +74,7 @@ public enum KeyBindings {
                 KeyBinding([.control("t")], "^T", "line end: LF, CR LF, none", .cycleLineEnding),
                 KeyBinding([.control("o")], "^O", "hex input (de ad be ef) or text (\\x41 \\r \\n \\t \\\\)", .toggleHexInput),
                 KeyBinding([.function(5)], "F5", "connect again", .reconnect),
-                KeyBinding([.function(6)], "F6", "half-close: send FIN, keep reading (as nc does at the end)", .finishSending),
+                KeyBinding([.function(6)], "F6", "half-close: send FIN, keep reading (nc -N)", .finishSending),
                 KeyBinding([.function(7)], "F7", "disconnect", .disconnect),
             ]
         }
