@@ -263,7 +263,7 @@ public enum ConsoleRenderer {
     private static func drawClientTitle(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
         let used = titleBar("CLIENT", focused: state.focus.isClientPane, rect, &grid)
         let style: CellStyle = state.focus.isClientPane ? .focusedPaneTitle : .paneTitle
-        let sessions = state.sessionList.isEmpty ? " sessions to any TCP server, and files" : " " + sessionTabs(state, width: rect.width - used - 1)
+        let sessions = state.sessionList.isEmpty ? " sessions to any TCP server, and files" : " " + sessionTabs(state, width: rect.width - clientTitleUsed)
         grid.write(sessions, row: rect.y, col: rect.x + used, width: rect.width - used, style: style)
     }
 

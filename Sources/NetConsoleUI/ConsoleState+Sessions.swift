@@ -91,6 +91,14 @@ extension ConsoleState {
         targetEdited = true
     }
 
+    /// A click on the client title: the session listed under column `column` (from the title's start) is shown.
+    mutating func selectSessionTab(atColumn column: Int) {
+        let width = ConsoleLayout(cols: screenCols, rows: screenRows).clientTitle.width - ConsoleRenderer.clientTitleUsed
+        let offset = column - ConsoleRenderer.clientTitleUsed
+        let tabs = ConsoleRenderer.sessionTabLayout(self, width: width)
+        if let hit = tabs.spans.first(where: { offset >= $0.start && offset < $0.start + $0.width }) { selectSession(hit.index) }
+    }
+
     private mutating func keepShownLog() {
         if let shown = sessionList.selectedIndex { sessionList.sessions[shown].storedLog = transcript }
     }

@@ -250,6 +250,9 @@ public struct ConsoleState {
         case contains(layout.messageRow):
             focus = .message
             return
+        case contains(layout.clientTitle):
+            selectSessionTab(atColumn: col - layout.clientTitle.x)
+            return
         default:
             return
         }

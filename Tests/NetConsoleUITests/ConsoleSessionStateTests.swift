@@ -288,4 +288,22 @@ final class ConsoleSessionStateTests: XCTestCase {
             XCTAssertEqual(ConsoleState.unfinishedCharacterLength(bytes), cut, "\(bytes)")
         }
     }
+
+    func testAClickOnASessionInTheClientTitleShowsIt() {
+        var state = state()
+        state.screenCols = 80
+        state.screenRows = 24
+        _ = state.perform(.connect(target: echo), clock: "t", now: 0)
+        _ = state.perform(.connect(target: "127.0.0.1:4001"), clock: "t", now: 0)
+        let screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0)
+        let row = (0..<24).first { screen.grid.text(ofRow: $0).contains("CLIENT") }!
+        let text = screen.grid.text(ofRow: row)
+        XCTAssertTrue(text.contains(" 1… 127.0.0.1:4000  [2… 127.0.0.1:4001]"), text)
+        let column = text.distance(from: text.startIndex, to: text.range(of: "1… 127.0.0.1:4000")!.lowerBound)
+        XCTAssertNil(state.handle(.click(row: row, col: column + 3)))
+        XCTAssertEqual(state.selectedSession?.id, 1)
+        XCTAssertEqual(state.target.text, echo)
+        XCTAssertNil(state.handle(.click(row: row, col: 2)), "a click on CLIENT itself changes nothing")
+        XCTAssertEqual(state.selectedSession?.id, 1)
+    }
 }
