@@ -186,4 +186,40 @@ final class ConsoleSessionTUITests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("nowhere"), refused.stderr)
     }
+
+    /// The column of `marker` in a captured row, counting the wide clusters this test puts there as 2.
+    private func column(of marker: Character, in row: String) -> Int? {
+        let wide: Set<Character> = ["👨‍👩‍👧", "🇺🇦"]
+        var column = 0
+        for character in row {
+            if character == marker { return column }
+            column += wide.contains(character) ? 2 : 1
+        }
+        return nil
+    }
+
+    func testAPeersHostileBytesAreShownEscapedAndKeepTheColumns() throws {
+        let (nc, port) = try startNetcat()
+        try console.startAndWaitForServers()
+        try connect(to: "127.0.0.1:\(port)")
+        console.waitForScreen("the session open") { $0.contains("#1 open") }
+        // A combining mark with nothing before it, a ZWJ family, a flag, bytes that are not UTF-8, a clear-screen and
+        // a title escape, a C1 control and a right-to-left override.
+        var bytes = Data("\u{301}x e\u{301} 👨‍👩‍👧 🇺🇦 ".utf8)
+        bytes += Data([0xFF, 0xC3, 0x20, 0x1B]) + Data("[2J".utf8) + Data([0x1B]) + Data("]0;pwned".utf8) + Data([0x07, 0xC2, 0x9B])
+        bytes += Data("\u{202E}end\n".utf8)
+        nc.writeToStdin(bytes)
+        let screen = console.waitForScreen("the peer's line") { $0.contains("end") && $0.contains("\\xff") }
+        let row = console.line(containing: "\\xff", in: screen)
+        for shown in ["e\u{301} 👨‍👩‍👧 🇺🇦 \\xff\\xc3 \\u{1b}[2J"] {
+            XCTAssertTrue(row.contains(shown), "\(shown) in: \(row)")
+        }
+        XCTAssertTrue(screen.contains("SERVER"), "the screen was cleared:\n\(screen)")
+        let separator = try XCTUnwrap(column(of: "┬", in: console.line(containing: "─ Replies", in: screen)))
+        XCTAssertEqual(column(of: "│", in: row), separator, "the │ moved in: \(row)")
+        // The rest of the line, cut in the pane, is all there when shown whole (Enter in Replies).
+        try console.keys("Tab", "Tab", "Tab", "Enter")
+        let whole = console.waitForScreen("the line whole") { $0.contains("pwned") }
+        XCTAssertTrue(whole.contains("\\u{1b}]0;pwned\\u{7}\\u{9b}\\u{202e}end"), whole)
+    }
 }
