@@ -186,7 +186,9 @@ public final class ConsoleApp {
                 spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600)) { EchoHandler() }
             } else {
                 let store = uploadStore
-                spec = ServerGroup.Service(name: service, port: port) { FramedOrRawUploadHandler(store: store) }
+                spec = ServerGroup.Service(name: service, port: port, readBufferSize: FileServerOptions.readBufferSize) {
+                    FramedOrRawUploadHandler(store: store)
+                }
             }
             do {
                 ports[service] = try servers.start(spec).port
