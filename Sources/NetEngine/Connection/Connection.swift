@@ -236,6 +236,7 @@ public final class Connection: EventHandler {
                 transport.shutdownWrite()
             }
             updateInterest()
+            handler.connectionOutputDrained(self)
         }
     }
 

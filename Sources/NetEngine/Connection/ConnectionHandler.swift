@@ -15,6 +15,9 @@ public protocol ConnectionHandler: AnyObject {
     func connectionDeadlinePassed(_ connection: Connection, reason: String)
     /// The connection is gone: `error` is nil after an orderly close.
     func connectionClosed(_ connection: Connection, error: SocketError?)
+    /// Output that had to wait for the peer is all sent now: a handler that streams more than a socket takes (a file
+    /// client) writes its next block here. Not called when every write went out at once. The default does nothing.
+    func connectionOutputDrained(_ connection: Connection)
 }
 
 extension ConnectionHandler {
@@ -24,4 +27,5 @@ extension ConnectionHandler {
         connection.fail(SocketError(code: ETIMEDOUT, message: reason))
     }
     public func connectionClosed(_ connection: Connection, error: SocketError?) {}
+    public func connectionOutputDrained(_ connection: Connection) {}
 }
