@@ -21,8 +21,13 @@ public struct FileServerMachine {
         case clearDeadline
         /// A file is announced (`uploadStarted`).
         case started(name: String, size: Int64)
-        /// Make a temporary file for `name` of `size` bytes, then call `opened`.
-        case open(name: String, size: Int64)
+        /// Make a temporary file for `name` of `size` bytes (to be published in the tree folder `folder`, none: the
+        /// upload folder itself), then call `opened`.
+        case open(name: String, folder: [String], size: Int64)
+        /// Make the tree folder `folder` (the first component is the tree's top), then call `folderMade`.
+        case makeFolder([String])
+        /// A folder tree's sender says it is complete: report its summary (the last word on it).
+        case treeEnded(TreeSummary)
         /// Write these bytes of the input (offsets into the buffer given to `receive`) to the temporary file.
         case store(Range<Int>)
         /// Verify against `sha256`, make durable and publish the file as `name`, then call `published`.
@@ -38,24 +43,56 @@ public struct FileServerMachine {
         case drop(reason: String)
     }
 
+    /// What became of one folder tree's entries on this connection.
+    public struct TreeSummary: Equatable, Sendable {
+        /// The tree's top folder as sent.
+        public var top: String
+        public var files = 0
+        public var bytes: Int64 = 0
+        public var folders = 0
+        /// Entries refused or not saved.
+        public var failed = 0
+        /// Entries the sender skipped (links, devices...), as it said.
+        public var skipped: Int64 = 0
+
+        public init(top: String) { self.top = top }
+    }
+
     private struct Transfer: Equatable {
         let name: String
         let size: Int64
-        /// Set when the temporary file could not be written: the rest is read and dropped, then refused.
-        var failure: String?
+        /// The tree it belongs to (its top component), if any.
+        var tree: String?
+        /// Set when the file cannot be stored (a write failed; or, for an eager entry, refused): the rest is read and
+        /// dropped, then answered with this.
+        var failure: (code: Int, message: String)?
+
+        static func == (a: Transfer, b: Transfer) -> Bool {
+            a.name == b.name && a.size == b.size && a.tree == b.tree && a.failure?.code == b.failure?.code
+                && a.failure?.message == b.failure?.message
+        }
     }
 
     private enum Stage: Equatable {
         case header
-        case opening(Transfer)
+        case opening(Transfer, eager: Bool)
+        case makingFolder(tree: String)
         case receiving(Transfer)
-        case publishing(String)
+        case publishing(Transfer)
         case stopped
     }
 
     public let settings: Settings
     private var decoder = FileTransferDecoder()
     private var stage = Stage.header
+    private var entries = 0
+    /// Each tree's tally, by its top component as sent (bounded by the entries allowed per connection).
+    private var trees: [String: TreeSummary] = [:]
+
+    /// Most folder-tree entries taken on one connection.
+    public static let maxEntries = 1_000_000
+    /// Largest eager entry (payload sent without waiting for `READY`); a refused one is read and dropped.
+    public static let maxEagerSize: Int64 = 16 << 20
 
     public init(settings: Settings) {
         self.settings = settings
@@ -113,36 +150,57 @@ public struct FileServerMachine {
             guard case let .receiving(transfer) = stage else { return [] }
             if let failure = transfer.failure {
                 stage = .header
-                return [.rejected(failure), .reply(.error(code: FileTransferStatus.cannotWrite, message: failure)), .expectHeader]
+                count(transfer.tree, failed: true)
+                let reason = failure.code == FileTransferStatus.cannotWrite ? failure.message : "\(failure.code) \(failure.message)"
+                return [.rejected(reason), .reply(.error(code: failure.code, message: failure.message)), .expectHeader]
             }
-            stage = .publishing(transfer.name)
+            stage = .publishing(transfer)
             return [.clearDeadline, .publish(name: transfer.name, sha256: digest)]
         }
     }
 
     /// The answer to `open`: nil when the temporary file is ready, else the refusal's code and message.
     public mutating func opened(refusal: (code: Int, message: String)?) -> [Action] {
-        guard case let .opening(transfer) = stage else { return [] }
+        guard case let .opening(transfer, eager) = stage else { return [] }
         if let refusal {
-            stage = .header
-            return refuse(code: refusal.code, message: refusal.message)
+            return refuse(transfer, eager: eager, code: refusal.code, message: refusal.message)
         }
         stage = .receiving(transfer)
-        return [.reply(.ready)]
+        return eager ? [] : [.reply(.ready)]
+    }
+
+    /// The answer to `makeFolder`: its path as saved, or why not.
+    public mutating func folderMade(_ result: Result<String, FileTransferError>) -> [Action] {
+        guard case let .makingFolder(tree) = stage else { return [] }
+        stage = .header
+        switch result {
+        case let .success(path):
+            trees[tree]?.folders += 1
+            return [.reply(.saved(name: path)), .expectHeader]
+        case let .failure(error):
+            count(tree, failed: true)
+            return [.rejected("\(error.code) \(error.message)"), .reply(.error(code: error.code, message: error.message)), .expectHeader]
+        }
     }
 
     /// A write to the temporary file failed with `message`: the file is dropped, the rest of it read and refused.
     public mutating func storeFailed(_ message: String) -> [Action] {
         guard case var .receiving(transfer) = stage, transfer.failure == nil else { return [] }
-        transfer.failure = message
+        transfer.failure = (FileTransferStatus.cannotWrite, message)
         stage = .receiving(transfer)
         return [.discard]
     }
 
     /// The answer to `publish`: the reply to send (`OK name`, or the `ERR` that says why not).
     public mutating func published(_ reply: FileTransferReply) -> [Action] {
-        guard isPublishing else { return [] }
+        guard case let .publishing(transfer) = stage else { return [] }
         stage = .header
+        if case .saved = reply {
+            trees[transfer.tree ?? ""]?.files += 1
+            trees[transfer.tree ?? ""]?.bytes += transfer.size
+        } else {
+            count(transfer.tree, failed: true)
+        }
         return [.reply(reply), .expectHeader]
     }
 
@@ -157,7 +215,7 @@ public struct FileServerMachine {
         var actions: [Action] = []
         let message: String?
         switch stage {
-        case let .receiving(transfer), let .opening(transfer):
+        case let .receiving(transfer), let .opening(transfer, _):
             let received = transfer.size - decoder.remainingPayload
             message = received < transfer.size
                 ? "connection ended after \(received) of \(transfer.size) bytes of \(transfer.name)"
@@ -207,16 +265,72 @@ public struct FileServerMachine {
             // The connection ends: a guesser gets one try per connection, and no payload byte is ever read for it.
             return [.clearDeadline] + refuseAndClose(code: FileTransferStatus.unauthorized, message: refusal)
         }
-        let name = SafeFileName.sanitize(header.name)
-        var actions: [Action] = [.clearDeadline, .started(name: name, size: header.size)]
-        if header.size > settings.maxSize {
-            let pair = ByteCount.formatApart(header.size, settings.maxSize)
-            return actions + refuse(code: FileTransferStatus.tooLarge,
-                                    message: "\(name) is \(pair.0), larger than this server's limit of \(pair.1)")
+        guard header.inTree else {
+            return openFile(Transfer(name: SafeFileName.sanitize(header.name), size: header.size), folder: [], eager: false)
         }
-        stage = .opening(Transfer(name: name, size: header.size))
-        actions.append(.open(name: name, size: header.size))
+        entries += 1
+        if entries > Self.maxEntries {
+            return [.clearDeadline] + refuseAndClose(code: FileTransferStatus.forbidden,
+                                                     message: "more than \(Self.maxEntries) entries on one connection")
+        }
+        let eager = header.kind == .eagerFile
+        if eager && header.size > Self.maxEagerSize {
+            return [.clearDeadline] + refuseAndClose(code: FileTransferStatus.badRequest,
+                                                     message: "an eager entry of \(header.size) bytes is larger than \(Self.maxEagerSize)")
+        }
+        let path: TreePath
+        switch TreePath.parse(header.name) {
+        case let .success(parsed): path = parsed
+        case let .failure(error):
+            let transfer = Transfer(name: SafeFileName.sanitize(header.name), size: header.size)
+            if header.kind == .end { return [.clearDeadline, .reply(.error(code: error.code, message: error.message)), .expectHeader] }
+            return [.clearDeadline] + refuse(transfer, eager: eager, code: error.code, message: error.message)
+        }
+        let tree = path.components[0]
+        if trees[tree] == nil { trees[tree] = TreeSummary(top: tree) }
+        switch header.kind {
+        case .folder:
+            stage = .makingFolder(tree: tree)
+            return [.clearDeadline, .makeFolder(path.components)]
+        case .end:
+            var summary = trees.removeValue(forKey: tree) ?? TreeSummary(top: tree)
+            summary.skipped = header.size
+            return [.clearDeadline, .treeEnded(summary), .reply(.saved(name: tree)), .expectHeader]
+        case .file, .eagerFile:
+            return openFile(Transfer(name: path.joined, size: header.size, tree: tree), folder: path.folders, eager: eager)
+        }
+    }
+
+    private mutating func openFile(_ transfer: Transfer, folder: [String], eager: Bool) -> [Action] {
+        var actions: [Action] = [.clearDeadline, .started(name: transfer.name, size: transfer.size)]
+        if transfer.size > settings.maxSize {
+            let pair = ByteCount.formatApart(transfer.size, settings.maxSize)
+            return actions + refuse(transfer, eager: eager, code: FileTransferStatus.tooLarge,
+                                    message: "\(transfer.name) is \(pair.0), larger than this server's limit of \(pair.1)")
+        }
+        stage = .opening(transfer, eager: eager)
+        actions.append(.open(name: transfer.name, folder: folder, size: transfer.size))
         return actions
+    }
+
+    /// Refuses the entry just announced. Its payload, if it is an eager entry, is on its way: it is read and dropped,
+    /// and the refusal follows its trailer. Otherwise the client sends nothing more for it and the next bytes are the
+    /// next header. Either way the connection stays usable.
+    private mutating func refuse(_ transfer: Transfer, eager: Bool, code: Int, message: String) -> [Action] {
+        if eager {
+            var draining = transfer
+            draining.failure = (code, message)
+            stage = .receiving(draining)
+            return []
+        }
+        stage = .header
+        count(transfer.tree, failed: true)
+        return refuse(code: code, message: message)
+    }
+
+    private mutating func count(_ tree: String?, failed: Bool) {
+        guard let tree, failed else { return }
+        trees[tree]?.failed += 1
     }
 
     /// Why the header may not upload under the server's secret, or nil.

@@ -10,11 +10,17 @@ public final class FileUploadHandler: ConnectionHandler {
     private var options: FileServerOptions { store.options }
     private var machine: FileServerMachine
     private var upload: Upload?
+    /// The folder trees this connection recreates (made on first use).
+    private lazy var folders = UploadFolders(store: store)
     /// Bytes that came after a trailer in the same read, handled once the answer to that file is out.
     private var deferred: [UInt8] = []
 
     private struct Upload {
+        /// As shown: the safe name, or a tree entry's path.
         let name: String
+        /// The name it is published under, in `folder` (nil: the upload folder itself).
+        let baseName: String
+        let folder: TreeFolder?
         /// nil once a write failed: its bytes are read and dropped so the answer can follow the trailer.
         var file: PendingUpload?
         var progress = ProgressThrottle()
@@ -61,8 +67,14 @@ public final class FileUploadHandler: ConnectionHandler {
                 connection.clearDeadline()
             case let .started(name, size):
                 connection.emit(.uploadStarted(id: connection.id, name: name, size: size))
-            case let .open(name, size):
-                open(name, size: size, on: connection)
+            case let .open(name, folder, size):
+                open(name, in: folder, size: size, on: connection)
+            case let .makeFolder(components):
+                let result = Result { () throws(FileTransferError) in try folders.folder(components).relativePath }
+                perform(machine.folderMade(result), on: connection)
+            case let .treeEnded(summary):
+                connection.emit(.treeReceived(id: connection.id, name: folders.savedTop(summary.top) ?? summary.top, files: summary.files,
+                                              folders: summary.folders, bytes: summary.bytes, failed: summary.failed, skipped: summary.skipped))
             case let .store(range):
                 store(UnsafeRawBufferPointer(rebasing: input[range]), on: connection)
             case let .publish(name, digest):
@@ -82,7 +94,13 @@ public final class FileUploadHandler: ConnectionHandler {
         }
     }
 
-    private func open(_ name: String, size: Int64, on connection: Connection) {
+    private func open(_ name: String, in components: [String], size: Int64, on connection: Connection) {
+        let folder: TreeFolder?
+        do {
+            folder = try folders.folderOrRoot(components)
+        } catch {
+            return perform(machine.opened(refusal: (error.code, error.message)), on: connection)
+        }
         if let free = store.availableBytes(), size > free {
             let pair = ByteCount.formatApart(size, free)
             return perform(machine.opened(refusal: (FileTransferStatus.cannotWrite,
@@ -94,7 +112,8 @@ public final class FileUploadHandler: ConnectionHandler {
         } catch {
             return perform(machine.opened(refusal: (FileTransferStatus.cannotWrite, "cannot store \(name): \(error)")), on: connection)
         }
-        upload = Upload(name: name, file: file)
+        let baseName = components.isEmpty ? name : String(name.split(separator: "/").last ?? Substring(name))
+        upload = Upload(name: name, baseName: baseName, folder: folder, file: file)
         _ = upload!.pace.received(0, of: name, options: options, on: connection)
         perform(machine.opened(refusal: nil), on: connection)
     }
@@ -130,11 +149,13 @@ public final class FileUploadHandler: ConnectionHandler {
     }
 
     private func publish(_ name: String, expecting digest: [UInt8], on connection: Connection) {
-        let file = upload?.file
+        guard let current = upload, let file = current.file else { return }
         upload = nil
-        guard let file else { return }
         connection.setReadingPaused(true)
-        WorkerPool.disk.run({ Result { try file.publish(as: name, expectedSHA256: digest) } }, thenOn: connection.loop) { [self] result in
+        let baseName = current.baseName
+        let folder = current.folder
+        WorkerPool.disk.run({ Result { try file.publish(as: baseName, in: folder, expectedSHA256: digest) } },
+                            thenOn: connection.loop) { [self] result in
             let reply: FileTransferReply
             switch result {
             case let .success(saved):
