@@ -9,15 +9,17 @@ public final class FileClientHandler: ConnectionHandler {
     private let onEnd: (String?, Bool) -> Void
     private weak var connection: Connection?
     private var pump: PayloadPump?
+    /// The entry whose file `pump` reads (answers to earlier, pipelined entries arrive while it is sent).
+    private var pumpIndex = -1
     private var streaming = false
     private var turnScheduled = false
     private var ended = false
 
-    /// `names[i]` is what the header calls `files[i]`.
-    public init(files: [String], names: [String], settings: FileClientMachine.Settings,
+    /// `names[i]` is what the header calls `files[i]`; `entries` says what each is (default: plain files).
+    public init(files: [String], names: [String], entries: [FileClientMachine.Entry]? = nil, settings: FileClientMachine.Settings,
                 onEvent: @escaping (FileSendEvent) -> Void, onEnd: @escaping (_ failure: String?, _ allConfirmed: Bool) -> Void) {
         precondition(names.count == files.count, "one name per file")
-        machine = FileClientMachine(files: files, settings: settings)
+        machine = FileClientMachine(files: files, entries: entries, settings: settings)
         self.names = names
         self.onEvent = onEvent
         self.onEnd = onEnd
@@ -51,10 +53,12 @@ public final class FileClientHandler: ConnectionHandler {
         case let .setDeadline(seconds, message):
             connection?.setDeadline(after: seconds, reason: message)
         case let .confirmed(index, savedAs, sha256):
-            closeFile()
+            if index == pumpIndex { closeFile() }
             onEvent(.fileConfirmed(index: index, savedAs: savedAs, sha256: hexString(sha256)))
+        case let .folderConfirmed(index, savedAs):
+            onEvent(.folderConfirmed(index: index, savedAs: savedAs))
         case let .refused(index, reason):
-            closeFile()
+            if index == pumpIndex { closeFile() }
             onEvent(.fileRefused(index: index, reason: reason))
         case let .finish(failure, allConfirmed, reset):
             ended = true
@@ -84,6 +88,7 @@ public final class FileClientHandler: ConnectionHandler {
             }
         }
         pump = PayloadPump(source: source)
+        pumpIndex = index
         onEvent(.fileStarted(index: index, path: source.path, size: source.size))
         feed(.fileOpened(name: names[index], size: source.size))
     }
@@ -92,6 +97,7 @@ public final class FileClientHandler: ConnectionHandler {
         streaming = false
         pump?.source.close()
         pump = nil
+        pumpIndex = -1
     }
 
     /// Sends blocks until the connection's output is full (the drain callback comes back here), this turn's share

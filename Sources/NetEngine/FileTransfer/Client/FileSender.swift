@@ -41,6 +41,9 @@ public final class FileSender {
     /// registered with the loop would: callers may start it and let go.
     private var running: FileSender?
 
+    /// The items when they are more than files on their own (folder trees, from `FolderWalk`).
+    private let items: [SendItem]?
+
     public init(loop: EventLoop, endpoint: Endpoint, files: [String], raw: Bool = false,
                 onEvent: @escaping (FileSendEvent) -> Void) {
         self.loop = loop
@@ -48,6 +51,18 @@ public final class FileSender {
         self.files = files
         self.raw = raw
         self.onEvent = onEvent
+        items = nil
+    }
+
+    /// Sends `items` (files and folder trees, see `FolderWalk`) on one framed connection; event indexes are
+    /// indexes into `items`, and `files` are their paths.
+    public init(loop: EventLoop, endpoint: Endpoint, items: [SendItem], onEvent: @escaping (FileSendEvent) -> Void) {
+        self.loop = loop
+        self.endpoint = endpoint
+        files = items.map(\.path)
+        raw = false
+        self.onEvent = onEvent
+        self.items = items
     }
 
     /// Whether the session has ended (finished, failed or cancelled).
@@ -74,15 +89,16 @@ public final class FileSender {
         started = true
         running = self
         if files.isEmpty { return end(failure: "no files to send") }
-        for path in files {
+        for (index, path) in files.enumerated() where items?[index].isFile ?? true {
             do { _ = try Self.inspect(path) } catch { return end(failure: "\(error)") }
         }
         if raw { return sendRaw(0) }
         let names = files.indices.map { index in
-            self.names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? Self.baseName(files[index])
+            items?[index].wireName ?? self.names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? Self.baseName(files[index])
         }
         let settings = FileClientMachine.Settings(replyTimeout: replyTimeout, firstAnswerTimeout: firstAnswerTimeout, secret: secret)
-        let handler = FileClientHandler(files: files, names: names, settings: settings, onEvent: { [unowned self] event in
+        let handler = FileClientHandler(files: files, names: names, entries: items?.map(\.entry), settings: settings,
+                                        onEvent: { [unowned self] event in
             self.report(event)
         }, onEnd: { [unowned self] failure, allConfirmed in
             self.allConfirmed = self.allConfirmed && allConfirmed
