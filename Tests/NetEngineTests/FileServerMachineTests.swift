@@ -30,7 +30,7 @@ final class FileServerMachineTests: XCTestCase {
         let trailer = FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: payload))
         let stream = header + payload + trailer
         var offset = 0
-        XCTAssertEqual(feed(&machine, stream, offset: &offset), [.clearDeadline, .started(name: "notes.txt", size: 5), .open(name: "notes.txt", size: 5)])
+        XCTAssertEqual(feed(&machine, stream, offset: &offset), [.clearDeadline, .started(name: "notes.txt", size: 5), .open(name: "notes.txt", folder: [], size: 5)])
         XCTAssertEqual(offset, header.count, "nothing past the header is taken before the file is open")
         XCTAssertFalse(machine.takesInput)
         XCTAssertEqual(machine.opened(refusal: nil), [.reply(.ready)])
@@ -51,11 +51,11 @@ final class FileServerMachineTests: XCTestCase {
             .rejected("413 big is 11 B, larger than this server's limit of 10 B"),
             .reply(.error(code: 413, message: "big is 11 B, larger than this server's limit of 10 B")), headerDeadline])
         XCTAssertEqual(feed(&machine, FileTransferEncoder.header(name: "ok", size: 1)),
-                       [.clearDeadline, .started(name: "ok", size: 1), .open(name: "ok", size: 1)])
+                       [.clearDeadline, .started(name: "ok", size: 1), .open(name: "ok", folder: [], size: 1)])
         XCTAssertEqual(machine.opened(refusal: (507, "no space")), [.rejected("507 no space"), .reply(.error(code: 507, message: "no space")), headerDeadline])
         XCTAssertTrue(machine.takesInput, "the next bytes are the next header")
         XCTAssertEqual(feed(&machine, FileTransferEncoder.header(name: "next", size: 0)),
-                       [.clearDeadline, .started(name: "next", size: 0), .open(name: "next", size: 0)])
+                       [.clearDeadline, .started(name: "next", size: 0), .open(name: "next", folder: [], size: 0)])
     }
 
     func testAWriteFailureDrainsTheFileThenRefusesIt() {
@@ -80,7 +80,7 @@ final class FileServerMachineTests: XCTestCase {
             XCTAssertTrue(machine.isStopped)
         }
         var machine = Machine(settings: .init(maxSize: 1, secret: secret))
-        XCTAssertEqual(feed(&machine, FileTransferEncoder.header(name: "f", size: 1, secret: secret)).last, .open(name: "f", size: 1))
+        XCTAssertEqual(feed(&machine, FileTransferEncoder.header(name: "f", size: 1, secret: secret)).last, .open(name: "f", folder: [], size: 1))
     }
 
     func testGarbageIsABadRequestAndTheEnd() {

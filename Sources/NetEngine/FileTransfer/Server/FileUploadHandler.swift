@@ -73,8 +73,7 @@ public final class FileUploadHandler: ConnectionHandler {
                 let result = Result { () throws(FileTransferError) in try folders.folder(components).relativePath }
                 perform(machine.folderMade(result), on: connection)
             case let .treeEnded(summary):
-                connection.emit(.treeReceived(id: connection.id, name: folders.savedTop(summary.top) ?? summary.top, files: summary.files,
-                                              folders: summary.folders, bytes: summary.bytes, failed: summary.failed, skipped: summary.skipped))
+                report(summary, on: connection)
             case let .store(range):
                 store(UnsafeRawBufferPointer(rebasing: input[range]), on: connection)
             case let .publish(name, digest):
@@ -92,6 +91,14 @@ public final class FileUploadHandler: ConnectionHandler {
                 connection.fail(SocketError(code: ETIMEDOUT, message: reason))
             }
         }
+    }
+
+    /// The tree's last word, under the name its top folder was saved as.
+    private func report(_ summary: FileServerMachine.TreeSummary, on connection: Connection) {
+        var saved = summary
+        saved.top = folders.savedTop(summary.top) ?? summary.top
+        let event = NetEvent.treeReceived(id: connection.id, summary: saved)
+        connection.emit(event)
     }
 
     private func open(_ name: String, in components: [String], size: Int64, on connection: Connection) {

@@ -48,21 +48,8 @@ public final class UploadFolders {
         var current = try openFolder(topName, in: root, shown: topName)
         for component in components.dropFirst() {
             saved.append(component)
-            let shown = saved.joined(separator: "/")
-            guard made < maxFolders else {
-                close(current)
-                throw FileTransferError(code: FileTransferStatus.forbidden,
-                                        message: "more than \(maxFolders) folders on one connection; the rest of the tree is refused")
-            }
-            if mkdirat(current, component, 0o755) == 0 {
-                made += 1
-            } else if errno != EEXIST {
-                let code = errno
-                close(current)
-                throw FileTransferError(code: FileTransferStatus.cannotWrite, message: StorageError(errno: code, operation: "create folder", subject: shown).message)
-            }
             let next: Int32
-            do { next = try openFolder(component, in: current, shown: shown) } catch {
+            do { next = try child(component, of: current, shown: saved.joined(separator: "/")) } catch {
                 close(current)
                 throw error
             }
@@ -95,6 +82,25 @@ public final class UploadFolders {
             }
         }
         throw FileTransferError(code: FileTransferStatus.cannotWrite, message: "too many folders named like \(sent)")
+    }
+
+    /// The folder `name` in `parent`, made if missing (counted against the limit), opened without following a link.
+    private func child(_ name: String, of parent: Int32, shown: String) throws(FileTransferError) -> Int32 {
+        let existing = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if existing >= 0 { return existing }
+        if errno == ENOENT {
+            guard made < maxFolders else {
+                throw FileTransferError(code: FileTransferStatus.forbidden,
+                                        message: "more than \(maxFolders) folders on one connection; the rest of the tree is refused")
+            }
+            if mkdirat(parent, name, 0o755) == 0 {
+                made += 1
+            } else if errno != EEXIST {
+                throw FileTransferError(code: FileTransferStatus.cannotWrite,
+                                        message: StorageError(errno: errno, operation: "create folder", subject: shown).message)
+            }
+        }
+        return try openFolder(name, in: parent, shown: shown)
     }
 
     private func openFolder(_ name: String, in parent: Int32, shown: String) throws(FileTransferError) -> Int32 {
