@@ -223,23 +223,19 @@ public final class UploadStore {
     }
 
     /// The names to try for `name`: the remembered next number first, then numbers growing by powers of two, then
-    /// random suffixes. At most `sequentialProbes + randomProbes` names, however many copies exist.
-    private func candidates(for name: String, key: String) -> [(text: String, number: Int?)] {
+    /// random suffixes. At most `sequentialProbes + randomProbes` names, however many copies exist; made one at a time
+    /// as they are tried, so a file whose name is free (each of a tree's thousands) pays for one name, not for all.
+    private func candidates(for name: String, key: String) -> LazyMapSequence<Range<Int>, (text: String, number: Int?)> {
         let start = lock.withLock { nextNumber[key] } ?? 0
-        var result: [(String, Int?)] = []
-        var number = start
-        var step = 1
-        for probe in 0..<Self.sequentialProbes {
-            result.append((SafeFileName.variant(of: name, number: number), number))
-            number += step
-            if probe > 0 && step < 1 << 40 { step *= 2 }
-        }
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<Self.randomProbes {
+        return (0..<(Self.sequentialProbes + Self.randomProbes)).lazy.map { probe in
+            if probe < Self.sequentialProbes {
+                let number = probe == 0 ? start : start + (1 << (probe - 1))
+                return (SafeFileName.variant(of: name, number: number), number)
+            }
+            var generator = SystemRandomNumberGenerator()
             let token = String(generator.next() as UInt64 % 2_176_782_336, radix: 36)  // six base-36 digits at most
-            result.append((SafeFileName.variant(of: name, suffix: " (\(token))"), nil))
+            return (SafeFileName.variant(of: name, suffix: " (\(token))"), nil)
         }
-        return result
     }
 
     private func remember(_ name: String, next: Int?) {
