@@ -40,6 +40,8 @@ extension ConsoleState {
             transfer?.verdict = "saved as \(shown), sha256 \(String(sha256.sanitizedForDisplay.prefix(12)))"
             transfer?.succeeded = true
             transcript.append("✓ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .good)
+        case .folderConfirmed:
+            break
         case let .fileRefused(_, reason):
             transfer?.verdict = "refused: \(reason.sanitizedForDisplay)"
             transfer?.succeeded = false

@@ -12,6 +12,8 @@ public enum FileSendEvent {
     /// only closed the connection (all bytes were delivered, nothing more is known).
     case fileConfirmed(index: Int, savedAs: String, sha256: String)
     case fileRefused(index: Int, reason: String)
+    /// A folder of a tree was made on the server, as `savedAs` (relative to its upload folder).
+    case folderConfirmed(index: Int, savedAs: String)
     /// A connection-level error; the session ends.
     case failed(String)
     case finished(allConfirmed: Bool)

@@ -54,7 +54,7 @@ public final class PendingUpload {
     /// when the store asks for it, and publishes the very file that was written (by its descriptor) under `name` or a
     /// free variant of it. A mismatch throws a `FileTransferError` 422; disk trouble throws a `SocketError`. Either
     /// way the file is gone.
-    public func publish(as name: String, expectedSHA256: [UInt8]?) throws -> SavedFile {
+    public func publish(as name: String, in folder: TreeFolder? = nil, expectedSHA256: [UInt8]?) throws -> SavedFile {
         guard !finished else { throw StorageError("upload already finished", code: EBADF) }
         let digest = Array(hasher.finalize())
         do {
@@ -67,7 +67,7 @@ public final class PendingUpload {
                     if errno != EINTR { throw StorageError(errno: errno, operation: "fsync", subject: "upload folder") }
                 }
             }
-            let published = try store.publish(descriptor: descriptor, temporaryName: temporaryName, as: name)
+            let published = try store.publish(descriptor: descriptor, temporaryName: temporaryName, as: name, in: folder)
             finished = true
             closeDescriptor()
             return SavedFile(name: published.name, path: published.path, size: written, sha256: hexString(digest))
