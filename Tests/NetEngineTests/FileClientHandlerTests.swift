@@ -57,7 +57,7 @@ final class FileClientHandlerTests: XCTestCase {
     }
 
     /// The file is sent only as fast as the peer reads: at most one block waits in the connection's output, and the
-    /// rest follows when the output drains (`connectionOutputDrained`), not before.
+    /// rest follows when the output drains (`connectionDrained`), not before.
     func testBlocksFollowOnlyWhenTheOutputDrains() throws {
         let folder = try makeFolder()
         let payload = randomBytes(count: 3 << 20, seed: 9)

@@ -9,23 +9,22 @@ public protocol ConnectionHandler: AnyObject {
     func connectionStarted(_ connection: Connection)
     /// Bytes arrived. They are only valid during the call.
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer)
+    /// Output that had to wait for the peer has all been sent (not called when a write went out at once).
+    func connectionDrained(_ connection: Connection)
     /// The peer finished sending (EOF). The default closes once pending output is flushed.
     func connectionReachedEnd(_ connection: Connection)
     /// The deadline set with `Connection.setDeadline` passed. The default drops the connection with `reason`.
     func connectionDeadlinePassed(_ connection: Connection, reason: String)
     /// The connection is gone: `error` is nil after an orderly close.
     func connectionClosed(_ connection: Connection, error: SocketError?)
-    /// Output that had to wait for the peer is all sent now: a handler that streams more than a socket takes (a file
-    /// client) writes its next block here. Not called when every write went out at once. The default does nothing.
-    func connectionOutputDrained(_ connection: Connection)
 }
 
 extension ConnectionHandler {
     public func connectionStarted(_ connection: Connection) {}
+    public func connectionDrained(_ connection: Connection) {}
     public func connectionReachedEnd(_ connection: Connection) { connection.closeWhenFlushed() }
     public func connectionDeadlinePassed(_ connection: Connection, reason: String) {
         connection.fail(SocketError(code: ETIMEDOUT, message: reason))
     }
     public func connectionClosed(_ connection: Connection, error: SocketError?) {}
-    public func connectionOutputDrained(_ connection: Connection) {}
 }

@@ -150,7 +150,7 @@ public final class FileClientHandler: ConnectionHandler {
         feed(.deadlinePassed(reason: reason))
     }
 
-    public func connectionOutputDrained(_ connection: Connection) {
+    public func connectionDrained(_ connection: Connection) {
         guard streaming, let pump else { return }
         let index = machine.fileIndex
         let size = pump.source.size

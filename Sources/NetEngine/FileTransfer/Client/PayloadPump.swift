@@ -4,7 +4,7 @@
 /// file client handlers.
 final class PayloadPump {
     enum Step {
-        /// The connection's output is full: call again from `connectionOutputDrained`.
+        /// The connection's output is full: call again from `connectionDrained`.
         case waiting
         /// This turn's share is used: call again on the next turn.
         case yielded

@@ -147,7 +147,7 @@ public final class RawFileSendHandler: ConnectionHandler {
         fail(reason)
     }
 
-    public func connectionOutputDrained(_ connection: Connection) {
+    public func connectionDrained(_ connection: Connection) {
         guard phase == .streaming, let pump else { return }
         pump.report(connection, progress: { sent in
             onEvent(.progress(index: index, sent: sent, size: pump.source.size))
