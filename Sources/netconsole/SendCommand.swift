@@ -137,7 +137,8 @@ final class SendProgressDisplay {
             sizes[index] = size
             meter = TransferMeter(total: size)
             lastDrawn = 0
-            if !onTerminal { note("sending \(display(path)) (\(ByteCount.format(size)))") }
+            // A folder's thousands of files each get their result line; a "sending" line too would only double them.
+            if !onTerminal && !endsWithSummary { note("sending \(display(path)) (\(ByteCount.format(size)))") }
             draw(index: index, force: true)
         case let .progress(index, sent, _):
             meter?.update(done: sent)
