@@ -9,8 +9,7 @@ public protocol ConnectionHandler: AnyObject {
     func connectionStarted(_ connection: Connection)
     /// Bytes arrived. They are only valid during the call.
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer)
-    /// Output that had to wait for the peer has all been sent (not called when a write went out at once): a handler
-    /// that streams more than a socket takes (a file client, the load generator) writes its next block here.
+    /// Output that had to wait for the peer has all been sent (not called when a write went out at once).
     func connectionDrained(_ connection: Connection)
     /// The peer finished sending (EOF). The default closes once pending output is flushed.
     func connectionReachedEnd(_ connection: Connection)
