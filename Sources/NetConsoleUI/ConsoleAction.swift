@@ -8,6 +8,11 @@ public enum ConsoleAction: Equatable, Sendable {
     /// `rawPath`, when given, opens the file: its name is not UTF-8, and `path` only shows it.
     case sendFile(target: String, path: String, rawPath: [UInt8]? = nil)
     case cancelTransfer
+    /// Send what the state queued (`ConsoleState.sendQueue`), one item after another.
+    case sendQueue(target: String)
+    /// Stop one item of the send queue, or (nil) all of it.
+    case cancelQueueItem(id: Int)
+    case cancelQueue
     /// A session key that needs the network (ConsoleState.perform(_:clock:now:) says what to do).
     case session(SessionRequest)
     /// Clear the terminal and draw everything again (Ctrl-L).

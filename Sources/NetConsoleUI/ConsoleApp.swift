@@ -46,6 +46,13 @@ public final class ConsoleApp {
     /// The client pane's sessions' connections, by session id.
     private var liveSessions: [Int: LiveSession] = [:]
     private var fileSender: FileSender?
+    /// Sends the send queue's items, one at a time.
+    private lazy var queueSender = QueueSender(loop: loop) { [unowned self] id, event in
+        self.state.queueEvent(event, id: id, clock: Self.clock(), now: MonotonicClock.now())
+        // The next item starts on a clean turn, not inside the ended sender's callbacks.
+        if case .finished = event { self.loop.execute { [weak self] in self?.sendNextQueued() } }
+        self.redrawSoon()
+    }
     /// Counts transfers, so a cancelled one's last events are not taken for the next one's.
     private var transferNumber = 0
     private var drawScheduled = false
@@ -133,6 +140,7 @@ public final class ConsoleApp {
         liveSessions = [:]
         for session in live.values { session.close() }
         fileSender?.cancel()
+        queueSender.cancel()
     }
 
     // MARK: Drawing
@@ -245,7 +253,27 @@ public final class ConsoleApp {
             state.noteTransferCancelled(clock: Self.clock(), now: MonotonicClock.now())
             fileSender?.cancel()
             fileSender = nil
+        case .sendQueue(let target):
+            remember(target, in: \.fileTarget, file: filesTargetsFile)
+            sendNextQueued()
+        case .cancelQueueItem(let id):
+            if state.cancelQueued(id, clock: Self.clock(), now: MonotonicClock.now()) { queueSender.cancel() }
+            sendNextQueued()
+        case .cancelQueue:
+            if state.cancelQueued(nil, clock: Self.clock(), now: MonotonicClock.now()) { queueSender.cancel() }
         }
+    }
+
+    /// Starts the next queued item unless one is being sent; one that cannot start fails and the next is tried.
+    private func sendNextQueued() {
+        while !queueSender.isBusy, let item = state.startNextQueued(now: MonotonicClock.now()) {
+            do {
+                if let files = try queueSender.send(item) { state.queueFolderListed(item.id, files: files) }
+            } catch {
+                state.queueItemFailed(item.id, reason: "\(error)", clock: Self.clock(), now: MonotonicClock.now())
+            }
+        }
+        redrawSoon()
     }
 
     /// Keeps a target used for ↑↓ in its field, and in its file unless it was the last one there already.

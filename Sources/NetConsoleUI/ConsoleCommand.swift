@@ -4,6 +4,6 @@ public enum ConsoleCommand: Equatable, Sendable {
     case toggleListening, switchMode, clearLog, sortConnections, filterConnections
     case lineUp, lineDown, pageUp, pageDown, first, last, showWhole
     case send, fieldDone, edit, searchHistory
-    case pick, filesBack, cancelTransfer, reloadFolder
+    case pick, filesBack, cancelTransfer, reloadFolder, mark, markAll, cancelQueue
     case nextSession, previousSession, cycleLineEnding, toggleHexInput, reconnect, finishSending, disconnect, resend
 }

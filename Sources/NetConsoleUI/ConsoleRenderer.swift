@@ -364,7 +364,8 @@ public enum ConsoleRenderer {
         let area = pickerArea(ConsoleLayout(cols: state.screenCols, rows: state.screenRows))
         // Only the figures' width depends on the time; a second either way does not change the rows.
         let now = state.transfer.map { $0.endedAt ?? $0.startedAt + 1 } ?? 0
-        let listHeight = area.height - 1 - min(transferRows(state, width: area.width, now: now), max(0, area.height - 1))
+        let transferHeight = min(transferRows(state, width: area.width, now: now), max(0, area.height - 1))
+        let listHeight = area.height - 1 - transferHeight - min(queueRows(state, height: area.height), max(0, area.height - 1 - transferHeight))
         let problemRows = state.picker.problem == nil ? 0 : 1
         let rows = listHeight - problemRows
         guard offset >= problemRows, offset < listHeight, rows > 0 else { return nil }
@@ -382,7 +383,8 @@ public enum ConsoleRenderer {
         let area = Rect(x: rect.x + separator, y: rect.y, width: rect.width - separator, height: rect.height)
         let count = picker.visibleEntries.count
         let position = count == 0 ? "" : " \(min(picker.selection + 1, count))/\(count)"
-        let filter = (picker.filter.isEmpty ? "" : "  filter: \(picker.filter.sanitizedForDisplay)") + position
+        let marked = state.sendQueue.marks.isEmpty ? "" : "  \(state.sendQueue.marks.count) marked"
+        let filter = (picker.filter.isEmpty ? "" : "  filter: \(picker.filter.sanitizedForDisplay)") + position + marked
         let directory = picker.directory.sanitizedForDisplay
         let title = "Files " + directory.truncatedInMiddle(toWidth: max(8, area.width - 10 - filter.displayWidth)) + filter
         grid.fill(row: area.y, col: area.x, width: area.width, with: "─", style: .muted)
@@ -390,10 +392,12 @@ public enum ConsoleRenderer {
 
         // The last rows belong to the transfer's progress or verdict when there is one.
         let transferRows = min(transferRows(state, width: area.width, now: now), max(0, area.height - 1))
-        let listHeight = area.height - 1 - transferRows
+        let queueRows = min(queueRows(state, height: area.height), max(0, area.height - 1 - transferRows))
+        let listHeight = area.height - 1 - transferRows - queueRows
         if let transfer = state.transfer, transferRows > 0 {
             drawTransfer(transfer, rows: transferRows, row: area.maxY - transferRows, col: area.x, width: area.width, now: now, &grid)
         }
+        drawQueue(state.sendQueue, rows: queueRows, row: area.maxY - transferRows - queueRows, col: area.x, width: area.width, now: now, &grid)
         guard listHeight > 0 else { return }
         let visible = picker.visibleEntries
         // Why the folder shows nothing comes first, above the way out (..).
@@ -425,7 +429,8 @@ public enum ConsoleRenderer {
             let sizeWidth = max(10, sizeText.displayWidth)
             let nameWidth = max(1, area.width - sizeWidth - 2)
             if selected { grid.fill(row: row, col: area.x, width: area.width, style: style) }
-            grid.write((selected ? "›" : " ") + name.sanitizedForDisplay.truncatedInMiddle(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: style)
+            let marker = state.sendQueue.isMarked(picker.rawPath(of: entry)) ? "*" : selected ? "›" : " "
+            grid.write(marker + name.sanitizedForDisplay.truncatedInMiddle(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: style)
             grid.write(sizeText.fitted(toWidth: sizeWidth, alignRight: true), row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: style)
         }
     }
@@ -463,7 +468,7 @@ public enum ConsoleRenderer {
             let word = binding.command == .toggleListening && !state.isListening ? "start" : binding.footer ?? ""
             return (binding.label.split(separator: " ").first.map(String.init) ?? binding.label, word)
         }
-        if state.isTransferring { keys.insert(("^X", "cancel"), at: 0) }
+        if state.isTransferring || state.sendQueue.isRunning { keys.insert(("^X", "cancel"), at: 0) }
         if state.historySearch != nil { keys = [("type", "find"), ("^R", "older"), ("Enter", "take"), ("Esc", "put back")] }
         if state.editingConnectionFilter { keys = [("type", "filter"), ("Enter", "done"), ("Esc", "clear")] }
         if state.showHelp { keys = [("↑↓", "scroll"), ("any key", "close")] }

@@ -108,6 +108,8 @@ public struct ConsoleState {
     public internal(set) var sessionList = SessionList()
     public var picker: FilePicker
     public internal(set) var transfer: TransferRow?
+    /// Marked files and folders, and the queue they are sent in (ConsoleState+SendQueue.swift).
+    public internal(set) var sendQueue = SendQueue()
     /// Said in the empty message field after Enter sent nothing; gone at the next key.
     public internal(set) var messageHint: String?
     /// Ctrl-R's search through the message history, while it runs.
@@ -429,6 +431,9 @@ public struct ConsoleState {
             default: message.handle(key)
             }
         case .pick:
+            if key == .enter, !sendQueue.marks.isEmpty, picker.selectedEntry.map({ $0.kind != .directory && $0.kind != .parent }) ?? true {
+                return sendMarks()
+            }
             let size = picker.selectedEntry?.size ?? 0
             let action: ConsoleAction
             switch picker.handle(key, pageSize: max(1, pickerViewHeight - 1)) {
@@ -447,7 +452,10 @@ public struct ConsoleState {
             ], action: action)
         case .filesBack:
             if picker.filter.isEmpty { focus = .server } else { _ = picker.handle(.control("u")) }
-        case .cancelTransfer: return isTransferring ? .cancelTransfer : nil
+        case .cancelTransfer: return cancelCurrent()
+        case .cancelQueue: return sendQueue.isRunning ? .cancelQueue : nil
+        case .mark: return toggleMark(now: 0)
+        case .markAll: toggleMarkAll()
         case .reloadFolder: picker.reload()
         case .nextSession, .previousSession, .cycleLineEnding, .toggleHexInput, .reconnect, .finishSending, .disconnect, .resend:
             return runSessionCommand(command)
@@ -537,6 +545,7 @@ public struct ConsoleState {
         if includeTransfer, isTransferring, let transfer {
             lines.append("sending \(transfer.name.truncated(toWidth: 30)) will stop")
         }
+        if includeTransfer, sendQueue.isRunning { lines.append("\(Self.plural(sendQueue.pendingCount, "queued item")) will not be sent") }
         return lines
     }
 

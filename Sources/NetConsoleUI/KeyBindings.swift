@@ -23,7 +23,8 @@ public enum KeyBindings {
                 KeyBinding([.control("z")], "^Z", "suspend (the shell's fg resumes)", .suspend),
                 KeyBinding([.function(10), .control("c"), .control("q")], "^C", "quit (F10, ^Q too; asks first if connections or a transfer would be lost)", .quit, footer: "quit"),
                 // The footer shows ^X only while a transfer runs (ConsoleRenderer), so it is not listed for it here.
-                KeyBinding([.control("x")], "^X", "cancel the file being sent", .cancelTransfer),
+                KeyBinding([.control("x")], "^X", "cancel the file being sent (a queue goes on with the next)", .cancelTransfer),
+                KeyBinding([.function(8)], "F8", "cancel the whole send queue", .cancelQueue),
             ]
         case .serverPane:
             return [
@@ -60,7 +61,9 @@ public enum KeyBindings {
             ]
         case .files:
             return [
-                KeyBinding([.enter], "Enter", "open the folder or send the file", .pick, footer: "open/send"),
+                KeyBinding([.enter], "Enter", "open the folder or send the file (the marked ones, if any)", .pick, footer: "open/send"),
+                KeyBinding([.character(" ")], "Space", "mark or unmark a file or folder (on a queued one: take it out)", .mark, footer: "mark"),
+                KeyBinding([.control("a")], "^A", "mark all shown, or unmark them", .markAll),
                 KeyBinding([.up, .down, .pageUp, .pageDown, .home, .end], "↑↓", "select", .pick, footer: "select"),
                 KeyBinding([.right], "→", "open the folder", .pick),
                 KeyBinding([.backspace, .left], "Bksp ←", "delete from the filter, or go up a folder", .pick),

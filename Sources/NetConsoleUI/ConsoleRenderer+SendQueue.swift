@@ -1,0 +1,39 @@
+import NetEngine
+
+/// The send queue at the bottom of the picker: one row per item, its name and its status.
+extension ConsoleRenderer {
+    /// Rows the queue takes in a picker area `height` rows high: at most half the list, at least one.
+    static func queueRows(_ state: ConsoleState, height: Int) -> Int {
+        let items = state.sendQueue.items.count
+        guard items > 0 else { return 0 }
+        return max(0, min(items, max(1, (height - 1) / 2)))
+    }
+
+    /// The item a window of `height` rows keeps in view: the one being sent, else the next queued, else the last.
+    static func queueFocus(_ queue: SendQueue) -> Int {
+        queue.items.firstIndex { $0.status == .sending } ?? queue.items.firstIndex { $0.status == .queued } ?? max(0, queue.items.count - 1)
+    }
+
+    static func drawQueue(_ queue: SendQueue, rows: Int, row: Int, col: Int, width: Int, now: Double, _ grid: inout ScreenGrid) {
+        guard rows > 0, width > 4 else { return }
+        let first = centeredFirst(selected: queueFocus(queue), count: queue.items.count, height: rows)
+        for (offset, item) in queue.items[first..<min(queue.items.count, first + rows)].enumerated() {
+            let style: CellStyle
+            let mark: String
+            switch item.status {
+            case .queued: (style, mark) = (.muted, "·")
+            case .sending: (style, mark) = (.accent, "→")
+            case .saved: (style, mark) = (.good, "✓")
+            case .refused, .failed, .cancelled: (style, mark) = (.bad, "✗")
+            }
+            let status = SendQueue.statusText(item, now: now)
+            // The status keeps its room; the name gives way, cut in the middle so its end (the extension) shows.
+            let statusWidth = min(status.displayWidth, max(0, width - 14))
+            let nameWidth = max(1, width - statusWidth - 4)
+            let name = item.name + (item.mark.isFolder ? "/" : "")
+            let used = grid.write(" \(mark) " + name.truncatedInMiddle(toWidth: nameWidth - 1).fitted(toWidth: nameWidth - 1), row: row + offset,
+                                  col: col, width: width, style: style)
+            grid.write(" " + status.truncated(toWidth: statusWidth), row: row + offset, col: col + used, width: width - used, style: style)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NetEngine
+
+/// Sends the send queue's items one at a time, each on a `FileSender` of its own, so cancelling the one being sent
+/// closes its connection and the next starts clean. Use on the loop's thread.
+final class QueueSender {
+    private let loop: EventLoop
+    private let onEvent: (_ id: Int, _ event: FileSendEvent) -> Void
+    private var sender: FileSender?
+    private var sendingID: Int?
+    /// A descriptor opened for a name that is not UTF-8, closed when its sender ends.
+    private var descriptor: Int32 = -1
+
+    init(loop: EventLoop, onEvent: @escaping (_ id: Int, _ event: FileSendEvent) -> Void) {
+        self.loop = loop
+        self.onEvent = onEvent
+    }
+
+    var isBusy: Bool { sendingID != nil }
+
+    /// Starts sending `item`; returns the number of files of a folder. Throws what stops it before any connection.
+    @discardableResult
+    func send(_ item: SendQueue.Item) throws -> Int? {
+        precondition(sendingID == nil, "one item at a time")
+        let endpoint = try Endpoint(parsing: item.target)
+        let id = item.id
+        let sender: FileSender
+        var files: Int?
+        if item.mark.isFolder {
+            let listing = try FolderWalk.items(for: [item.mark.path], followLinks: false)
+            files = listing.items.filter(\.isFile).count
+            sender = FileSender(loop: loop, endpoint: endpoint, items: listing.items) { [unowned self] event in self.report(event, id) }
+        } else if String(validating: item.mark.rawPath, as: UTF8.self) == nil {
+            // No String path reaches such a name: open it by its bytes and send it through the descriptor's path.
+            let opened = (item.mark.rawPath + [0]).withUnsafeBufferPointer {
+                open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_RDONLY | O_CLOEXEC)
+            }
+            guard opened >= 0 else { throw StorageError("\(item.mark.path): \(String(cString: strerror(errno)))", code: errno) }
+            descriptor = opened
+            sender = FileSender(loop: loop, endpoint: endpoint, files: ["/proc/self/fd/\(opened)"]) { [unowned self] event in self.report(event, id) }
+            let rawName = item.mark.rawPath.split(separator: 0x2F).last ?? []
+            // The server takes \ for a separator, so the name goes as UTF-8 with U+FFFD for what is not.
+            sender.names = [String(decoding: rawName, as: UTF8.self)]
+        } else {
+            sender = FileSender(loop: loop, endpoint: endpoint, files: [item.mark.path]) { [unowned self] event in self.report(event, id) }
+        }
+        sendingID = id
+        self.sender = sender
+        sender.start()
+        return files
+    }
+
+    /// Stops the item being sent: its connection closes; it reports nothing more.
+    func cancel() {
+        guard let sender else { return }
+        sendingID = nil
+        self.sender = nil
+        sender.cancel()
+        closeDescriptor()
+    }
+
+    private func report(_ event: FileSendEvent, _ id: Int) {
+        guard id == sendingID else { return }
+        if case .finished = event {
+            sendingID = nil
+            sender = nil
+            closeDescriptor()
+        }
+        onEvent(id, event)
+    }
+
+    private func closeDescriptor() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+}

@@ -1,0 +1,241 @@
+import NetEngine
+
+/// The client pane's send queue: what is marked in the picker, then the items sent one after another, each with
+/// its own status. Pure view state; `ConsoleApp` sends the item `startNext` hands it and feeds back its events.
+public struct SendQueue: Equatable, Sendable {
+    /// A file or folder marked in the picker, not yet queued.
+    public struct Mark: Equatable, Sendable {
+        /// As shown: bytes that are not UTF-8 as \xNN.
+        public var path: String
+        /// The path's own bytes, which alone open a file whose name is not UTF-8; also what tells marks apart.
+        public var rawPath: [UInt8]
+        public var isFolder: Bool
+        public var size: Int64
+
+        public init(path: String, rawPath: [UInt8], isFolder: Bool, size: Int64 = 0) {
+            self.path = path
+            self.rawPath = rawPath
+            self.isFolder = isFolder
+            self.size = size
+        }
+
+        /// The last component, escaped for the screen (a name is attacker bytes: escapes, bidi, invalid UTF-8).
+        public var name: String {
+            let last = rawPath.split(separator: 0x2F).last.map(Array.init) ?? rawPath
+            return FileEntry.escaped(last).sanitizedForDisplay
+        }
+    }
+
+    public enum Status: Equatable, Sendable {
+        case queued
+        case sending
+        case saved(as: String)
+        case refused(String)
+        case failed(String)
+        case cancelled
+
+        public var isDone: Bool { self != .queued && self != .sending }
+    }
+
+    public struct Item: Equatable, Sendable {
+        public var id: Int
+        public var mark: Mark
+        public var target: String
+        public var status = Status.queued
+        /// Bytes of the file being sent (a folder: of the file of it being sent) and its size.
+        public var sent: Int64 = 0
+        public var size: Int64?
+        /// A folder's files: saved so far, and in all (known once it has been listed).
+        public var filesDone = 0
+        public var filesTotal: Int?
+        public var filesRefused = 0
+        /// The folder's top as the server saved it.
+        public var savedTop: String?
+        public var rate = RateMeter()
+        public var startedAt: Double?
+        public var endedAt: Double?
+
+        public var name: String { mark.name }
+    }
+
+    /// Marked in the picker, in the order they were marked.
+    public private(set) var marks: [Mark] = []
+    public private(set) var items: [Item] = []
+    private var nextID = 1
+    /// Finished items kept for the screen; older ones go first.
+    public static let keptFinished = 50
+
+    public init() {}
+
+    // MARK: Marks
+
+    public func isMarked(_ rawPath: [UInt8]) -> Bool { marks.contains { $0.rawPath == rawPath } }
+
+    /// Marks it, or unmarks it if it was marked; returns whether it is marked now.
+    @discardableResult
+    public mutating func toggle(_ mark: Mark) -> Bool {
+        if let index = marks.firstIndex(where: { $0.rawPath == mark.rawPath }) {
+            marks.remove(at: index)
+            return false
+        }
+        marks.append(mark)
+        return true
+    }
+
+    /// Marks every one of `all`, or unmarks them all if each was marked already.
+    public mutating func toggleAll(_ all: [Mark]) {
+        if !all.isEmpty && all.allSatisfy({ isMarked($0.rawPath) }) {
+            let paths = all.map(\.rawPath)
+            marks.removeAll { paths.contains($0.rawPath) }
+        } else {
+            for mark in all where !isMarked(mark.rawPath) { marks.append(mark) }
+        }
+    }
+
+    public mutating func clearMarks() { marks = [] }
+
+    // MARK: The queue
+
+    /// The item being sent.
+    public var current: Item? { items.first { $0.status == .sending } }
+    public var isRunning: Bool { items.contains { !$0.status.isDone } }
+    public var pendingCount: Int { items.filter { !$0.status.isDone }.count }
+
+    /// The queued item whose path is `rawPath`, if it has not started.
+    public func queuedItem(at rawPath: [UInt8]) -> Item? {
+        items.first { $0.status == .queued && $0.mark.rawPath == rawPath }
+    }
+
+    /// Queues the marks for `target` (after what is queued already) and clears them; returns how many.
+    @discardableResult
+    public mutating func enqueueMarks(target: String) -> Int {
+        let count = marks.count
+        for mark in marks {
+            items.append(Item(id: nextID, mark: mark, target: target))
+            nextID += 1
+        }
+        marks = []
+        trimFinished()
+        return count
+    }
+
+    /// The next queued item, now sending, unless one is sending already.
+    public mutating func startNext(now: Double) -> Item? {
+        guard current == nil, let index = items.firstIndex(where: { $0.status == .queued }) else { return nil }
+        items[index].status = .sending
+        items[index].startedAt = now
+        items[index].rate.record(0, at: now)
+        return items[index]
+    }
+
+    /// Cancels one item; returns whether it was the one being sent (its connection must then be stopped).
+    @discardableResult
+    public mutating func cancel(id: Int, now: Double) -> Bool {
+        guard let index = items.firstIndex(where: { $0.id == id }), !items[index].status.isDone else { return false }
+        let wasSending = items[index].status == .sending
+        items[index].status = .cancelled
+        items[index].endedAt = now
+        return wasSending
+    }
+
+    /// Cancels everything not done; returns whether an item was being sent.
+    @discardableResult
+    public mutating func cancelAll(now: Double) -> Bool {
+        var wasSending = false
+        for item in items where !item.status.isDone { wasSending = cancel(id: item.id, now: now) || wasSending }
+        return wasSending
+    }
+
+    /// A folder was listed: how many files it will send.
+    public mutating func listed(id: Int, files: Int) {
+        update(id) { $0.filesTotal = files }
+    }
+
+    /// Folds in an event of the item's sender. Returns the item's status when this event settled it.
+    @discardableResult
+    public mutating func apply(_ event: FileSendEvent, to id: Int, now: Double) -> Status? {
+        guard let index = items.firstIndex(where: { $0.id == id }), items[index].status == .sending else { return nil }
+        var item = items[index]
+        defer { items[index] = item }
+        switch event {
+        case .connected:
+            break
+        case let .fileStarted(_, _, size):
+            item.sent = 0
+            item.size = size
+        case let .progress(_, sent, size):
+            item.rate.record(Int(max(0, sent - item.sent)), at: now)
+            item.sent = sent
+            item.size = size
+        case let .fileConfirmed(_, savedAs, _):
+            if let size = item.size { item.sent = size }
+            if item.mark.isFolder {
+                item.filesDone += 1
+            } else {
+                item.savedTop = savedAs
+            }
+        case let .folderConfirmed(_, savedAs):
+            // The first folder of a tree is its top.
+            if item.savedTop == nil { item.savedTop = savedAs }
+        case let .fileRefused(_, reason):
+            if item.mark.isFolder {
+                item.filesRefused += 1
+            } else {
+                item.status = .refused(reason.sanitizedForDisplay)
+            }
+        case let .failed(reason):
+            if item.status == .sending { item.status = .failed(reason.sanitizedForDisplay) }
+        case .finished:
+            if item.status == .sending {
+                if item.mark.isFolder && item.filesRefused > 0 {
+                    item.status = .refused("\(item.filesRefused) of \(item.filesTotal ?? item.filesDone + item.filesRefused) files")
+                } else {
+                    let shown = (item.savedTop ?? "").sanitizedForDisplay
+                    item.status = .saved(as: shown.isEmpty ? item.name : shown + (item.mark.isFolder ? "/" : ""))
+                }
+            }
+        }
+        if item.status.isDone && item.endedAt == nil {
+            item.endedAt = now
+            return item.status
+        }
+        return nil
+    }
+
+    /// What the item's row says after its name: "queued", "sending 45% 4.1 MiB/s", "3/10 files 4.1 MiB/s",
+    /// "saved as report (1).txt", "refused: why", "failed: why", "cancelled".
+    public static func statusText(_ item: Item, now: Double) -> String {
+        switch item.status {
+        case .queued: return "queued"
+        case .sending:
+            let rate = item.rate.bytesPerSecond(now: now).map(ConsoleState.formatRate) ?? "–/s"
+            if item.mark.isFolder {
+                let total = item.filesTotal.map { "/\($0)" } ?? ""
+                return "sending \(item.filesDone)\(total) files \(rate)"
+            }
+            let percent = item.size.map { $0 > 0 ? "\(Int(item.sent * 100 / $0))%" : "100%" } ?? "0%"
+            return "sending \(percent) \(rate)"
+        case .saved(let name):
+            if item.mark.isFolder { return "saved as \(name) (\(item.filesDone) files)" }
+            return "saved as \(name)"
+        case .refused(let why): return "refused: \(why)"
+        case .failed(let why): return "failed: \(why)"
+        case .cancelled: return "cancelled"
+        }
+    }
+
+    private mutating func update(_ id: Int, _ change: (inout Item) -> Void) {
+        if let index = items.firstIndex(where: { $0.id == id }) { change(&items[index]) }
+    }
+
+    private mutating func trimFinished() {
+        let finished = items.filter(\.status.isDone).count
+        guard finished > Self.keptFinished else { return }
+        var drop = finished - Self.keptFinished
+        items.removeAll { item in
+            guard drop > 0, item.status.isDone else { return false }
+            drop -= 1
+            return true
+        }
+    }
+}
