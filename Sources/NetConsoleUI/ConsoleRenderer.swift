@@ -254,7 +254,9 @@ public enum ConsoleRenderer {
     /// the name keeps at least 12 columns.
     private static func savedFileMeta(_ file: ConsoleState.SavedFileRow, nameRoom: Int) -> String {
         let size = " \(ByteCount.format(file.size).fitted(toWidth: 9, alignRight: true))"
-        let candidates = [size + " \(String(file.sha256.prefix(8))) \(file.time)", size + " \(String(file.sha256.prefix(8)))", size]
+        // A folder has no digest of its own: its file count stands where a file's digest does.
+        let digest = file.files.map { "\($0) file\($0 == 1 ? "" : "s")" } ?? String(file.sha256.prefix(8))
+        let candidates = [size + " \(digest) \(file.time)", size + " \(digest)", size]
         return candidates.first { nameRoom - $0.displayWidth >= 12 } ?? size
     }
 

@@ -46,6 +46,7 @@ extension ConsoleState {
             }
             return
         case let .uploadStarted(id, name, size):
+            noteTreeUpload(id, name: name)
             updateConnection(id) { $0.upload = UploadRow(name: name.sanitizedForDisplay, received: 0, size: size) }
         case let .uploadProgress(id, received, size):
             updateConnection(id) {
@@ -54,17 +55,18 @@ extension ConsoleState {
             }
             return
         case let .fileSaved(id, path, size, sha256):
+            let inTree = noteTreeFileSaved(id, size: size)
             updateConnection(id) { $0.upload = nil }
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            savedFiles.append(SavedFileRow(name: name.sanitizedForDisplay, size: size, sha256: sha256.sanitizedForDisplay, time: clock))
-            if savedFiles.count > 500 {
-                let dropped = savedFiles.count - 500
-                savedFiles.removeFirst(dropped)
-                selectedSavedFile = selectedSavedFile.map { max(0, $0 - dropped) }
+            if !inTree {
+                let name = path.split(separator: "/").last.map(String.init) ?? path
+                addSaved(SavedFileRow(name: name.sanitizedForDisplay, size: size, sha256: sha256.sanitizedForDisplay, time: clock))
             }
         case let .uploadRejected(id, _):
+            noteTreeFileRejected(id)
             updateConnection(id) { $0.upload = nil }
-        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .error, .treeReceived:
+        case let .treeReceived(id, summary):
+            noteTreeReceived(id, summary, clock: clock)
+        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .error:
             break
         }
         log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
@@ -108,7 +110,16 @@ extension ConsoleState {
         }
     }
 
-    private mutating func updateConnection(_ id: Int, _ change: (inout ConnectionRow) -> Void) {
+    mutating func addSaved(_ row: SavedFileRow) {
+        savedFiles.append(row)
+        if savedFiles.count > 500 {
+            let dropped = savedFiles.count - 500
+            savedFiles.removeFirst(dropped)
+            selectedSavedFile = selectedSavedFile.map { max(0, $0 - dropped) }
+        }
+    }
+
+    mutating func updateConnection(_ id: Int, _ change: (inout ConnectionRow) -> Void) {
         // Newest connections are at the end and get the most events.
         if let index = connections.lastIndex(where: { $0.id == id }) { change(&connections[index]) }
     }
@@ -151,6 +162,12 @@ extension ConsoleState {
 
     /// What the STATE column says: open, closed (with the reason) or the upload's progress.
     public static func stateText(_ connection: ConnectionRow) -> String {
+        if let folder = connection.folder {
+            let current = connection.upload.map { upload in
+                upload.size.map { $0 > 0 ? " · \(Int(upload.received * 100 / $0))%" : "" } ?? ""
+            } ?? ""
+            return folder.text + current
+        }
         if let upload = connection.upload {
             let percent = upload.size.map { $0 > 0 ? "\(Int(upload.received * 100 / $0))%" : "" } ?? formatBytes(Int(upload.received))
             return "upload \(percent) \(upload.name)"

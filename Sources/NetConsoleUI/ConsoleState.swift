@@ -25,6 +25,8 @@ public struct ConsoleState {
         public var closedAt: Double?
         public var closeReason: String?
         public var upload: UploadRow?
+        /// A folder tree arriving (ConsoleState+FolderArrival.swift).
+        public var folder: FolderArrivalRow?
         /// Bytes both ways, for the RATE column.
         public var rate = RateMeter()
     }
@@ -40,6 +42,8 @@ public struct ConsoleState {
         public var size: Int64
         public var sha256: String
         public var time: String
+        /// A folder's files (the saved list gains a tree as one row); nil for a file.
+        public var files: Int? = nil
     }
 
     /// The client pane's file transfer in flight or its last verdict.
@@ -510,7 +514,7 @@ public struct ConsoleState {
             if let index = selectedSavedFile ?? (savedFiles.isEmpty ? nil : savedFiles.count - 1) {
                 let file = savedFiles[index]
                 viewer = LineViewer(title: "Saved \(file.time)", text: "\(file.name) · \(file.size) bytes (\(ByteCount.format(file.size)))"
-                    + " · sha256 \(file.sha256) · in \(saveDirectory.sanitizedForDisplay)")
+                    + (file.files.map { " · a folder of \($0) files" } ?? " · sha256 \(file.sha256)") + " · in \(saveDirectory.sanitizedForDisplay)")
             }
         case .log:
             if let line = log.currentLine(height: logViewHeight) { viewer = LineViewer(title: "Activity \(line.time)", text: line.text) }

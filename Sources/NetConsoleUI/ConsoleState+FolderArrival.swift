@@ -1,0 +1,56 @@
+import NetEngine
+
+/// A folder tree arriving on an upload connection: one row for the whole tree, however many files it holds.
+extension ConsoleState {
+    public struct FolderArrivalRow: Equatable {
+        /// The tree's top folder as sent (escaped for the screen).
+        public var top: String
+        public var files = 0
+        public var bytes: Int64 = 0
+        public var failed = 0
+
+        public init(top: String) { self.top = top }
+
+        /// "folder photos/ 3 files 1.2 MiB" and what failed; the total is not known before the tree's end.
+        public var text: String {
+            "folder \(top)/ \(files) file\(files == 1 ? "" : "s") \(ConsoleState.formatBytes(Int(bytes)))" + (failed > 0 ? " \(failed) failed" : "")
+        }
+    }
+
+    /// The top folder of a tree entry's name ("top/sub/file"), or nil for a file on its own. Split on the `/`
+    /// byte, never on `Character`s (a `/` followed by a combining mark is one `Character`).
+    static func treeTop(of name: String) -> String? {
+        let bytes = Array(name.utf8)
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")), slash > 0 else { return nil }
+        return String(decoding: bytes[..<slash], as: UTF8.self)
+    }
+
+    /// An upload started: a tree's file starts (or continues) the connection's folder row.
+    mutating func noteTreeUpload(_ id: Int, name: String) {
+        guard let top = Self.treeTop(of: name) else { return }
+        updateConnection(id) { row in
+            if row.folder == nil { row.folder = FolderArrivalRow(top: top.sanitizedForDisplay) }
+        }
+    }
+
+    /// A file was saved; true when it belongs to a tree and was counted in its folder row (not the saved list).
+    mutating func noteTreeFileSaved(_ id: Int, size: Int64) -> Bool {
+        guard let row = connections.last(where: { $0.id == id }), row.folder != nil, row.upload.map({ Self.treeTop(of: $0.name) != nil }) ?? false else { return false }
+        updateConnection(id) {
+            $0.folder?.files += 1
+            $0.folder?.bytes += size
+        }
+        return true
+    }
+
+    mutating func noteTreeFileRejected(_ id: Int) {
+        guard let row = connections.last(where: { $0.id == id }), row.folder != nil, row.upload.map({ Self.treeTop(of: $0.name) != nil }) ?? false else { return }
+        updateConnection(id) { $0.folder?.failed += 1 }
+    }
+
+    /// The tree's end: its row goes, and the saved list gains the folder as the server saved it.
+    mutating func noteTreeReceived(_ id: Int, _ summary: FileServerMachine.TreeSummary, clock: String) {
+        updateConnection(id) { $0.folder = nil }
+        addSaved(SavedFileRow(name: summary.top.sanitizedForDisplay + "/", size: summary.bytes, sha256: "", time: clock, files: summary.files))
+    }
+}
