@@ -11,9 +11,11 @@ extension ConsoleState {
 
         public init(top: String) { self.top = top }
 
-        /// "folder photos/ 3 files 1.2 MiB" and what failed; the total is not known before the tree's end.
+        /// "3 files photos/" (the / says it is a folder), what failed before the name: a narrow STATE column is cut in
+        /// the middle, so the count and the name's end stay (the IN column has the bytes). The total is not known before
+        /// the tree's end: the protocol does not say it.
         public var text: String {
-            "folder \(top)/ \(files) file\(files == 1 ? "" : "s") \(ConsoleState.formatBytes(Int(bytes)))" + (failed > 0 ? " \(failed) failed" : "")
+            "\(files) file\(files == 1 ? "" : "s")" + (failed > 0 ? " \(failed) failed" : "") + " \(top)/"
         }
     }
 

@@ -162,12 +162,7 @@ extension ConsoleState {
 
     /// What the STATE column says: open, closed (with the reason) or the upload's progress.
     public static func stateText(_ connection: ConnectionRow) -> String {
-        if let folder = connection.folder {
-            let current = connection.upload.map { upload in
-                upload.size.map { $0 > 0 ? " · \(Int(upload.received * 100 / $0))%" : "" } ?? ""
-            } ?? ""
-            return folder.text + current
-        }
+        if let folder = connection.folder { return folder.text }
         if let upload = connection.upload {
             let percent = upload.size.map { $0 > 0 ? "\(Int(upload.received * 100 / $0))%" : "" } ?? formatBytes(Int(upload.received))
             return "upload \(percent) \(upload.name)"
