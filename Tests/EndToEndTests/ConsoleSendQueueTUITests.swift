@@ -1,0 +1,122 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The send queue in a real terminal: files and a folder marked and sent one after another, each with its status,
+/// the item being sent cancelled on the wire, the folder as one row on the server side.
+final class ConsoleSendQueueTUITests: XCTestCase {
+    private var console: TmuxConsole!
+
+    override func setUpWithError() throws {
+        console = try TmuxConsole(self)
+    }
+
+    /// A file server that says READY, then reads slowly (64 KiB every 50 ms) and says when its peer went away.
+    static let slowFileServer = """
+    import socket, time
+    server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server_socket.bind(('127.0.0.1', 0))
+    server_socket.listen(1)
+    print('listening on %s:%d' % server_socket.getsockname(), flush=True)
+    conn, addr = server_socket.accept()
+    conn.recv(8192)
+    conn.sendall(b'READY\\n')
+    total = 0
+    while True:
+        try:
+            data = conn.recv(65536)
+        except ConnectionResetError:
+            data = b''
+        if not data:
+            print('peer closed after %d bytes' % total, flush=True)
+            break
+        total += len(data)
+        time.sleep(0.05)
+    time.sleep(60)
+    """
+
+    /// Filters the picker down to `name` and presses Space on it (the filter is then cleared).
+    private func mark(_ name: String) throws {
+        try console.keys("C-u")
+        try console.type(name)
+        console.waitForScreen("\(name) selected") { console.line(containing: "›", in: $0).contains(name) }
+        try console.keys("Space")
+        try console.keys("C-u")
+    }
+
+    func testThreeFilesAndAFolderAreSentOneAfterAnotherEachWithItsStatus() throws {
+        let pick = console.pickDirectory
+        for name in ["alpha.txt", "bravo.txt", "charlie.txt"] { try Data("\(name) contents\n".utf8).write(to: pick.appendingPathComponent(name)) }
+        let tree = pick.appendingPathComponent("tree")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try Data("one\n".utf8).write(to: tree.appendingPathComponent("one.txt"))
+        try Data("two\n".utf8).write(to: tree.appendingPathComponent("sub/two.txt"))
+        try console.startAndWaitForServers(cols: 120, rows: 50)
+        // Files to: already points at the console's own file server.
+        try console.keys("Tab", "Enter")
+        for name in ["alpha", "bravo", "charlie", "tree"] { try mark(name) }
+        console.waitForScreen("four marked") { $0.contains("4 marked") && $0.contains("*tree/") }
+        try console.type("charlie")
+        try console.keys("Enter")
+        let done = console.waitForScreen("each item's verdict") { screen in
+            ["alpha.txt saved as alpha.txt", "bravo.txt saved as bravo.txt", "charlie.txt saved as charlie.txt", "tree saved as tree/ (2 files)"]
+                .allSatisfy { screen.contains("✓ " + $0) }
+        }
+        XCTAssertFalse(done.contains("queued"), done)
+        // The saved list has the folder as one row with its file count, and not its files one by one.
+        XCTAssertTrue(console.line(containing: " tree/ ", in: done).contains("2 files"), done)
+        XCTAssertFalse(done.contains(" one.txt "), done)
+        let received = console.saveDirectory
+        for name in ["alpha.txt", "bravo.txt", "charlie.txt"] {
+            XCTAssertEqual(try String(contentsOf: received.appendingPathComponent(name), encoding: .utf8), "\(name) contents\n")
+        }
+        XCTAssertEqual(try String(contentsOf: received.appendingPathComponent("tree/one.txt"), encoding: .utf8), "one\n")
+        XCTAssertEqual(try String(contentsOf: received.appendingPathComponent("tree/sub/two.txt"), encoding: .utf8), "two\n")
+    }
+
+    func testControlXStopsTheLargeFileOnTheWireAndTheQueueGoesOn() throws {
+        let big = console.pickDirectory.appendingPathComponent("big.bin")
+        XCTAssertTrue(FileManager.default.createFile(atPath: big.path, contents: nil))
+        XCTAssertEqual(truncate(big.path, 64 << 20), 0)
+        try Data("small\n".utf8).write(to: console.pickDirectory.appendingPathComponent("small.txt"))
+        let python = try XCTUnwrap(which("python3"), "python3 is needed")
+        let server = try RunningProcess(executable: python, ["-c", Self.slowFileServer])
+        addTeardownBlock { server.process.terminate() }
+        let line = server.waitForStdout { $0.contains("listening on") }
+        let slowPort = try XCTUnwrap(line.split(separator: ":").last.flatMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        try console.startAndWaitForServers(cols: 120, rows: 50)
+        let ownPort = try XCTUnwrap(console.port(of: "files", in: console.screen()))
+
+        // big.bin to the slow server, then small.txt to the console's own: each item keeps the target it was queued for.
+        try console.keys("Tab", "C-u")
+        try console.type("127.0.0.1:\(slowPort)")
+        try console.keys("Enter")
+        try mark("big")
+        try console.keys("C-u")
+        try console.type("big")
+        try console.keys("Enter")
+        console.waitForScreen("big.bin sending") { console.line(containing: "→ big.bin", in: $0).contains("sending") }
+        try console.keys("BTab", "C-u")
+        try console.type("127.0.0.1:\(ownPort)")
+        try console.keys("Enter")
+        try mark("small")
+        try console.keys("C-u")
+        try console.type("small")
+        try console.keys("Enter")
+        let both = console.waitForScreen("small.txt queued behind big.bin") { console.line(containing: "· small.txt", in: $0).contains("queued") }
+        XCTAssertTrue(console.line(containing: "^X", in: both).contains("^X cancel"), both)
+
+        try console.keys("C-x")
+        let after = console.waitForScreen("big.bin cancelled, small.txt saved") {
+            console.line(containing: "✗ big.bin", in: $0).contains("cancelled") && $0.contains("✓ small.txt saved as small.txt")
+        }
+        XCTAssertFalse(console.line(containing: "quit", in: after).contains("^X"), "nothing left to cancel:\n\(after)")
+        let closed = server.waitForStdout { $0.contains("peer closed") }
+        let count = closed.range(of: #"after \d+ bytes"#, options: .regularExpression).map { closed[$0].split(separator: " ")[1] }
+        let bytes = count.flatMap { Int($0) } ?? Int.max
+        XCTAssertLessThan(bytes, 64 << 20, "the connection closed before the file was all sent: \(closed)")
+        XCTAssertEqual(try String(contentsOf: console.saveDirectory.appendingPathComponent("small.txt"), encoding: .utf8), "small\n")
+    }
+}
