@@ -42,6 +42,9 @@ extension ConsoleState {
             transcript.append("✓ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .good)
         case .folderConfirmed:
             break
+        case let .resumed(_, offset, size):
+            transfer?.sent = offset
+            transcript.append("resuming \(transfer?.name ?? "the file") at \(size > 0 ? offset * 100 / size : 0) %", time: clock, style: .muted)
         case let .fileRefused(_, reason):
             transfer?.verdict = "refused: \(reason.sanitizedForDisplay)"
             transfer?.succeeded = false

@@ -34,6 +34,12 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .long, help: "In a folder, follow links to files and folders (by default they are skipped and reported).")
     var followLinks = false
 
+    @Flag(name: .long, help: "Send every file from its first byte, even where the server kept part of it from an interrupted attempt.")
+    var noResume = false
+
+    @Option(name: .long, help: ArgumentHelp("Send at most this many bytes per second (examples: 500K, 10M).", valueName: "rate"))
+    var limitRate: String?
+
     @Flag(name: .long, help: "Write one JSON object per event on stdout (connected, file_started, progress, file_confirmed, file_refused, failed, finished) instead of text.")
     var json = false
 
@@ -47,6 +53,9 @@ struct SendCommand: ParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to send") }
         if secretFile != nil && raw { throw ValidationError("--secret-file needs the framed protocol: raw uploads carry no secret") }
+        if let limitRate, (ByteCount.parse(limitRate) ?? 0) <= 0 {
+            throw ValidationError("--limit-rate '\(limitRate)' is not a rate in bytes per second (examples: 500K, 10M)")
+        }
     }
 
     func run() throws {
@@ -101,6 +110,8 @@ struct SendCommand: ParsableCommand {
         let sender = trees ? FileSender(loop: loop, endpoint: endpoint, items: listing.items, onEvent: onEvent)
             : FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw, onEvent: onEvent)
         sender.replyTimeout = timeout.value
+        sender.resumes = !noResume && !raw
+        sender.rateLimit = limitRate.flatMap { ByteCount.parse($0) }
         sender.secret = secret
         let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender.cancel() }
         _ = signals
@@ -143,6 +154,9 @@ final class SendProgressDisplay {
         case let .progress(index, sent, _):
             meter?.update(done: sent)
             draw(index: index, force: false)
+        case let .resumed(index, offset, size):
+            meter?.update(done: offset)
+            note("\(display(files[index])): resuming at \(size > 0 ? offset * 100 / size : 0) % (\(ByteCount.format(offset)) already there)")
         case let .folderConfirmed(index, _):
             summary.note(event, size: 0, index: index)
         case let .fileConfirmed(index, savedAs, sha256):

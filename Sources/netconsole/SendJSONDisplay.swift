@@ -25,6 +25,8 @@ final class SendJSONDisplay {
             guard sent == size || now - progressAt >= 1 else { return }
             progressAt = now
             emit("progress", [("index", "\(index)"), ("sent", "\(sent)"), ("size", "\(size)")])
+        case let .resumed(index, offset, size):
+            emit("resumed", [("index", "\(index)"), ("offset", "\(offset)"), ("size", "\(size)")])
         case let .folderConfirmed(index, savedAs):
             counter.note(event, size: 0, index: index)
             emit("folder_confirmed", [("index", "\(index)"), ("path", files[index]), ("saved_as", savedAs)])

@@ -32,6 +32,7 @@ final class FileMachinesFuzzTests: XCTestCase {
         var refused: [Int] = []
         var rejections: [String] = []
         var corruptNext = false
+        var resumed = 0
 
         mutating func chance(_ percent: UInt64) -> Bool { rng.next() % 100 < percent }
 
@@ -52,6 +53,10 @@ final class FileMachinesFuzzTests: XCTestCase {
                 case let .streamPayload(index):
                     streaming = index
                     streamed = 0
+                case let .resumePayload(index, offset):
+                    streaming = index
+                    streamed = Int(offset)
+                    resumed += 1
                 case .setDeadline:
                     break
                 case let .confirmed(index, _, sha256):
@@ -107,6 +112,13 @@ final class FileMachinesFuzzTests: XCTestCase {
                     }
                 case .treeEnded:
                     treesEnded += 1
+                case let .openResumable(name, _, size, _):
+                    // Now and then the server has kept a part of this file from an earlier attempt.
+                    let index = Int(name.dropFirst("file".count)) ?? 0
+                    let offset = chance(50) ? Int(rng.next() % UInt64(size + 1)) : 0
+                    stored = Array(contents[index].prefix(offset))
+                    storing = true
+                    server(server.opened(refusal: nil, offset: Int64(offset)), input: input)
                 case .open:
                     stored = []
                     storing = true
@@ -119,7 +131,7 @@ final class FileMachinesFuzzTests: XCTestCase {
                     if chance(2) { server(server.storeFailed("cannot write: disk full"), input: input) }
                 case let .publish(name, sha256):
                     pendingPublish = (name, sha256)
-                case .discard:
+                case .discard, .keep:
                     storing = false
                     stored = []
                 case let .reply(reply):
@@ -203,6 +215,7 @@ final class FileMachinesFuzzTests: XCTestCase {
 
     private func fuzz(trees: Bool) {
         var outcomes: [String: Int] = [:]
+        var resumedTotal = 0
         for seed in 0..<(trees ? 300 : 400) {
             var rng = SeededGenerator(seed: UInt64(seed) &* 7919 &+ (trees ? 2 : 1))
             let count = 1 + Int(rng.next() % (trees ? 12 : 5))
@@ -220,7 +233,7 @@ final class FileMachinesFuzzTests: XCTestCase {
                         if rng.next() % 15 == 0 { size = Int(FileClientMachine.eagerLimit) + 1 + Int(rng.next() % 2000) }
                     }
                 } else {
-                    entries.append(.file)
+                    entries.append(rng.next() % 2 == 0 ? .file : .resumableFile)
                 }
                 return randomBytes(count: size, seed: UInt64(seed * 100 + index))
             }
@@ -251,9 +264,11 @@ final class FileMachinesFuzzTests: XCTestCase {
                 XCTAssertEqual(world.foldersConfirmed, world.foldersMade, "seed \(seed)")
             }
             outcomes[finish.failure == nil ? (finish.allConfirmed ? "all" : "some refused") : "failed", default: 0] += 1
+            resumedTotal += world.resumed
         }
         // The dice must reach every kind of ending, or the test proves little.
         XCTAssertGreaterThan(outcomes["all"] ?? 0, 40, "\(outcomes)")
         XCTAssertGreaterThan(outcomes["some refused"] ?? 0, 40, "\(outcomes)")
+        if !trees { XCTAssertGreaterThan(resumedTotal, 50, "resumed uploads must be exercised") }
     }
 }

@@ -15,6 +15,9 @@ public final class FileClientHandler: ConnectionHandler {
     private var turnScheduled = false
     private var ended = false
 
+    /// Most payload bytes a second (nil: as fast as the peer takes them).
+    public var rateLimit: Int64?
+
     /// `names[i]` is what the header calls `files[i]`; `entries` says what each is (default: plain files).
     public init(files: [String], names: [String], entries: [FileClientMachine.Entry]? = nil, settings: FileClientMachine.Settings,
                 onEvent: @escaping (FileSendEvent) -> Void, onEnd: @escaping (_ failure: String?, _ allConfirmed: Bool) -> Void) {
@@ -48,6 +51,13 @@ public final class FileClientHandler: ConnectionHandler {
         case let .send(bytes):
             connection?.write(bytes)
         case .streamPayload:
+            streaming = true
+            continueSending()
+        case let .resumePayload(index, offset):
+            guard let pump else { return }
+            // The trailer covers the whole file: the part the server has is read and hashed here too.
+            if case let .failure(error) = pump.source.skip(to: offset) { return feed(.payloadFailed(reason: error.message)) }
+            onEvent(.resumed(index: index, offset: offset, size: pump.source.size))
             streaming = true
             continueSending()
         case let .setDeadline(seconds, message):
@@ -88,9 +98,10 @@ public final class FileClientHandler: ConnectionHandler {
             }
         }
         pump = PayloadPump(source: source)
+        pump?.rateLimit = rateLimit
         pumpIndex = index
         onEvent(.fileStarted(index: index, path: source.path, size: source.size))
-        feed(.fileOpened(name: names[index], size: source.size))
+        feed(.fileOpened(name: names[index], size: source.size, identity: source.identityBytes))
     }
 
     private func closeFile() {
@@ -113,6 +124,13 @@ public final class FileClientHandler: ConnectionHandler {
         switch step {
         case .waiting:
             break
+        case let .paused(seconds):
+            guard !turnScheduled else { return }
+            turnScheduled = true
+            _ = connection.loop.schedule(after: seconds) { [weak self] in
+                self?.turnScheduled = false
+                self?.continueSending()
+            }
         case .yielded:
             guard !turnScheduled else { return }
             turnScheduled = true

@@ -23,6 +23,11 @@ public final class FileSender {
     /// Names the headers give the files, by index, in place of their paths' last components: for a file opened
     /// through a path that does not carry its name (/proc/self/fd/N for a name that is not UTF-8).
     public var names: [String]?
+    /// Files on their own go as resumable uploads (header version 4): after an interrupted attempt the server
+    /// answers with the offset it has, and only the rest is sent. Needs a server that speaks version 4.
+    public var resumes = false
+    /// Most payload bytes a second (nil: as fast as the server takes them).
+    public var rateLimit: Int64?
 
     public static let blockSize = PayloadPump.blockSize
     /// The most a zero-size file is read into memory to send it.
@@ -97,13 +102,15 @@ public final class FileSender {
             items?[index].wireName ?? self.names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? Self.baseName(files[index])
         }
         let settings = FileClientMachine.Settings(replyTimeout: replyTimeout, firstAnswerTimeout: firstAnswerTimeout, secret: secret)
-        let handler = FileClientHandler(files: files, names: names, entries: items?.map(\.entry), settings: settings,
+        let entries = items?.map(\.entry) ?? (resumes ? Array(repeating: .resumableFile, count: files.count) : nil)
+        let handler = FileClientHandler(files: files, names: names, entries: entries, settings: settings,
                                         onEvent: { [unowned self] event in
             self.report(event)
         }, onEnd: { [unowned self] failure, allConfirmed in
             self.allConfirmed = self.allConfirmed && allConfirmed
             self.end(failure: failure)
         })
+        handler.rateLimit = rateLimit
         framed = handler
         connect(handler)
     }

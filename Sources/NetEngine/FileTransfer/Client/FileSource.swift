@@ -56,6 +56,30 @@ final class FileSource {
 
     var isComplete: Bool { read == size }
 
+    /// What tells this file's content from a changed one: device, inode, size and modification time.
+    var identityBytes: [UInt8] {
+        var info = stat()
+        guard descriptor >= 0, fstat(descriptor, &info) == 0 else { return [] }
+        var bytes: [UInt8] = []
+        for value in [UInt64(info.st_dev), UInt64(info.st_ino), UInt64(bitPattern: Int64(size)),
+                      UInt64(bitPattern: Int64(info.st_mtim.tv_sec)), UInt64(info.st_mtim.tv_nsec)] {
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+
+    /// Reads and hashes the first `offset` bytes without sending them (the server kept them from an earlier try).
+    func skip(to offset: Int64) -> Result<Void, FileSendError> {
+        guard offset <= size, read == 0 else { return .failure(FileSendError(message: "cannot resume \(path) at \(offset)")) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while read < offset {
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), offset - read))])
+            if case let .failure(error) = readBlock(into: chunk) { return .failure(error) }
+        }
+        return .success(())
+    }
+
     /// Reads and hashes the next block into `buffer`; the byte count, or why the file cannot be sent.
     func readBlock(into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, FileSendError> {
         let wanted = Int(min(Int64(buffer.count), size - read))

@@ -8,6 +8,8 @@ final class PayloadPump {
         case waiting
         /// This turn's share is used: call again on the next turn.
         case yielded
+        /// Ahead of the rate limit: call again after this many seconds.
+        case paused(Double)
         /// Every byte is handed to the connection and the file is unchanged: its SHA-256.
         case complete([UInt8])
         case failed(String)
@@ -20,6 +22,9 @@ final class PayloadPump {
     private let block: UnsafeMutableRawBufferPointer
     private var throttle = ProgressThrottle()
     private var lastReported: Int64 = -1
+    /// Most bytes a second (`send --limit-rate`), counted from the first byte this pump sent.
+    var rateLimit: Int64?
+    private var rateStart: (at: Double, read: Int64)?
 
     init(source: FileSource) {
         self.source = source
@@ -38,6 +43,13 @@ final class PayloadPump {
         while budget > 0 {
             if connection.isClosed { return .waiting }
             if connection.pendingOutputCount > 0 { return .waiting }
+            if let rateLimit, rateLimit > 0 {
+                let now = MonotonicClock.now()
+                let start = rateStart ?? (now, source.read)
+                rateStart = start
+                let ahead = Double(source.read - start.read) / Double(rateLimit) - (now - start.at)
+                if ahead > 0 { return .paused(min(ahead, 0.25)) }
+            }
             if source.isComplete {
                 report(connection, progress: progress, force: true)
                 switch source.finish() {

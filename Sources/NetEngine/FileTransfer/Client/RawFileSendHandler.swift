@@ -54,7 +54,7 @@ public final class RawFileSendHandler: ConnectionHandler {
             connection.setDeadline(after: replyTimeout, reason: stallMessage)
         }
         switch step {
-        case .waiting:
+        case .waiting, .paused:
             break
         case .yielded:
             guard !turnScheduled else { return }

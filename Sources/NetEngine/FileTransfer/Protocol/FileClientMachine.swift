@@ -13,6 +13,8 @@ public struct FileClientMachine {
     public enum Entry: Equatable, Sendable {
         /// A file on its own (header version 1, or 2 with a secret).
         case file
+        /// A file on its own whose upload the server may resume (header version 4): it answers `READY <offset>`.
+        case resumableFile
         /// A file of a folder tree; the shell's name for it is its relative path.
         case treeFile
         /// A folder of a tree, at `path`.
@@ -43,8 +45,8 @@ public struct FileClientMachine {
     public enum Input: Equatable {
         /// The connection to `peer` is open.
         case connected(peer: String)
-        /// The current file is open: it goes as `name`, `size` bytes.
-        case fileOpened(name: String, size: Int64)
+        /// The current file is open: it goes as `name`, `size` bytes; `identity` tells a changed file (resumable).
+        case fileOpened(name: String, size: Int64, identity: [UInt8] = [])
         /// The current file cannot be opened; the session goes on with the next.
         case fileUnavailable(reason: String)
         /// Payload bytes of the current file handed to the connection so far.
@@ -69,6 +71,8 @@ public struct FileClientMachine {
         case send([UInt8])
         /// Start sending the current file's bytes (then report `payloadProgress` and `payloadComplete`).
         case streamPayload(index: Int)
+        /// The server has the first `offset` bytes: hash them, send the rest (then as after `streamPayload`).
+        case resumePayload(index: Int, from: Int64)
         case setDeadline(seconds: Double, message: String)
         case confirmed(index: Int, savedAs: String, sha256: [UInt8])
         case folderConfirmed(index: Int, savedAs: String)
@@ -106,6 +110,7 @@ public struct FileClientMachine {
     private var eager = false
     /// The current file's name while it is `holding`.
     private var heldName = ""
+    private var identity: [UInt8] = []
 
     /// `files[i]` is what entry `i` is called in messages (its local path); `entries` defaults to plain files.
     public init(files: [String], entries: [Entry]? = nil, settings: Settings = Settings()) {
@@ -127,9 +132,10 @@ public struct FileClientMachine {
             guard phase == .connecting else { return [] }
             self.peer = peer
             return startCurrent()
-        case let .fileOpened(name, size):
+        case let .fileOpened(name, size, identity):
             guard phase == .opening else { return [] }
             self.size = size
+            self.identity = identity
             if entries[fileIndex] == .treeFile {
                 if size <= Self.eagerLimit {
                     eager = true
@@ -211,7 +217,7 @@ public struct FileClientMachine {
             case let .treeEnd(top, skipped):
                 actions += [.send(FileTransferEncoder.treeHeader(path: top, size: skipped, kind: .end, secret: settings.secret)),
                             firstAnswerOr(answerDeadline)]
-            case .file, .treeFile:
+            case .file, .treeFile, .resumableFile:
                 phase = .opening
                 size = 0
                 digest = []
@@ -243,9 +249,12 @@ public struct FileClientMachine {
             + "file server use --raw")
     }
 
-    /// A file on its own: header version 1 (2 with a secret), then `READY` is awaited.
+    /// A file on its own: header version 1 (2 with a secret; 4 when resumable), then `READY` is awaited.
     private mutating func sendPlainHeader(_ name: String) -> [Action] {
         phase = .awaitingReady
+        let header = entries[fileIndex] == .resumableFile
+            ? FileTransferEncoder.treeHeader(path: name, size: size, kind: .resumableFile, secret: settings.secret, identity: identity)
+            : FileTransferEncoder.header(name: name, size: size, secret: settings.secret)
         let wait: Action
         if peerHasAnswered {
             wait = .setDeadline(seconds: settings.replyTimeout,
@@ -256,7 +265,7 @@ public struct FileClientMachine {
                 + "\(formatSeconds(seconds)): it does not look like a netconsole file server; for netcat, socat or a raw "
                 + "file server use --raw")
         }
-        return [.send(FileTransferEncoder.header(name: name, size: size, secret: settings.secret)), wait]
+        return [.send(header), wait]
     }
 
     private mutating func sendTreeFileHeader(_ name: String) -> [Action] {
@@ -329,6 +338,9 @@ public struct FileClientMachine {
         case (.awaitingReady, .ready?):
             phase = .streaming
             return [stallDeadline, .streamPayload(index: fileIndex)]
+        case (.awaitingReady, .readyAt(let offset)?) where entries[fileIndex] == .resumableFile && offset <= size:
+            phase = .streaming
+            return [stallDeadline, offset > 0 ? .resumePayload(index: fileIndex, from: offset) : .streamPayload(index: fileIndex)]
         case (.awaitingResult, .saved(let name)?):
             return [.confirmed(index: fileIndex, savedAs: name, sha256: digest)] + nextFile()
         case (.awaitingReady, .error(let code, let message)?), (.awaitingResult, .error(let code, let message)?):

@@ -24,6 +24,9 @@ public struct FileServerMachine {
         /// Make a temporary file for `name` of `size` bytes (to be published in the tree folder `folder`, none: the
         /// upload folder itself), then call `opened`.
         case open(name: String, folder: [String], size: Int64)
+        /// As `open`, for a file whose upload may be resumed: continue the part kept for this `identity`, if any,
+        /// then call `opened` with the offset reached.
+        case openResumable(name: String, folder: [String], size: Int64, identity: [UInt8])
         /// Make the tree folder `folder` (the first component is the tree's top), then call `folderMade`.
         case makeFolder([String])
         /// A folder tree's sender says it is complete: report its summary (the last word on it).
@@ -34,6 +37,8 @@ public struct FileServerMachine {
         case publish(name: String, sha256: [UInt8])
         /// Remove the current temporary file.
         case discard
+        /// The connection ended part way through a resumable upload: keep what arrived for the next attempt.
+        case keep
         case reply(FileTransferReply)
         /// Report a refused or abandoned upload (`uploadRejected`).
         case rejected(String)
@@ -63,12 +68,14 @@ public struct FileServerMachine {
         let size: Int64
         /// The tree it belongs to (its top component), if any.
         var tree: String?
+        /// Whether what arrived is kept when the connection breaks (a `resumableFile`).
+        var resumable = false
         /// Set when the file cannot be stored (a write failed; or, for an eager entry, refused): the rest is read and
         /// dropped, then answered with this.
         var failure: (code: Int, message: String)?
 
         static func == (a: Transfer, b: Transfer) -> Bool {
-            a.name == b.name && a.size == b.size && a.tree == b.tree && a.failure?.code == b.failure?.code
+            a.name == b.name && a.size == b.size && a.tree == b.tree && a.resumable == b.resumable && a.failure?.code == b.failure?.code
                 && a.failure?.message == b.failure?.message
         }
     }
@@ -160,12 +167,18 @@ public struct FileServerMachine {
     }
 
     /// The answer to `open`: nil when the temporary file is ready, else the refusal's code and message.
-    public mutating func opened(refusal: (code: Int, message: String)?) -> [Action] {
+    /// For a resumable file, `offset` is how much of it the server already has (the client sends only the rest).
+    public mutating func opened(refusal: (code: Int, message: String)?, offset: Int64 = 0) -> [Action] {
         guard case let .opening(transfer, eager) = stage else { return [] }
         if let refusal {
             return refuse(transfer, eager: eager, code: refusal.code, message: refusal.message)
         }
         stage = .receiving(transfer)
+        if transfer.resumable {
+            let from = min(max(offset, 0), transfer.size)
+            decoder.resumeCurrentFile(at: from)
+            return [.reply(.readyAt(from))]
+        }
         return eager ? [] : [.reply(.ready)]
     }
 
@@ -207,7 +220,7 @@ public struct FileServerMachine {
     /// The upload is slower than the server allows.
     public mutating func tooSlow(_ message: String) -> [Action] {
         guard stage != .stopped else { return [] }
-        return refuseAndClose(code: FileTransferStatus.incomplete, message: message)
+        return refuseAndClose(code: FileTransferStatus.incomplete, message: message, keeping: true)
     }
 
     /// The client finished sending (EOF): fine between files, an incomplete upload anywhere else.
@@ -220,7 +233,7 @@ public struct FileServerMachine {
             message = received < transfer.size
                 ? "connection ended after \(received) of \(transfer.size) bytes of \(transfer.name)"
                 : "connection ended before the trailer of \(transfer.name)"
-            actions.append(.discard)
+            actions.append(transfer.resumable && transfer.failure == nil ? .keep : .discard)
         case .header where !decoder.isBetweenFiles:
             message = "connection ended in the middle of a file header"
         case .stopped:
@@ -238,7 +251,7 @@ public struct FileServerMachine {
     /// The header deadline, or the stall deadline of an upload, passed: the client is told why before the drop.
     public mutating func deadlinePassed(reason: String) -> [Action] {
         guard stage != .stopped else { return [] }
-        let discard: [Action] = hasTemporaryFile ? [.discard] : []
+        let discard = abandoning(keeping: true)
         stage = .stopped
         return discard + [.rejected("\(FileTransferStatus.incomplete) \(reason)"),
                           .reply(.error(code: FileTransferStatus.incomplete, message: reason)), .drop(reason: reason)]
@@ -248,7 +261,7 @@ public struct FileServerMachine {
     public mutating func connectionClosed(why: String) -> [Action] {
         var actions: [Action] = []
         if case let .receiving(transfer) = stage {
-            actions = [.discard, .rejected("\(transfer.name): \(why) before the upload finished")]
+            actions = abandoning(keeping: true) + [.rejected("\(transfer.name): \(why) before the upload finished")]
         }
         if stage != .stopped && !isPublishing { stage = .stopped }
         return actions
@@ -256,8 +269,11 @@ public struct FileServerMachine {
 
     // MARK: Pieces
 
-    private var hasTemporaryFile: Bool {
-        if case .receiving = stage { return true } else { return false }
+    /// What becomes of the current temporary file when the upload stops part way: a resumable one is kept when the
+    /// stop is the connection's (`keeping`), anything else is removed.
+    private func abandoning(keeping: Bool) -> [Action] {
+        guard case let .receiving(transfer) = stage else { return [] }
+        return [keeping && transfer.resumable && transfer.failure == nil ? .keep : .discard]
     }
 
     private mutating func begin(_ header: FileHeader) -> [Action] {
@@ -287,7 +303,7 @@ public struct FileServerMachine {
             return [.clearDeadline] + refuse(transfer, eager: eager, code: error.code, message: error.message)
         }
         let tree = path.components[0]
-        if trees[tree] == nil { trees[tree] = TreeSummary(top: tree) }
+        if trees[tree] == nil && (path.components.count > 1 || header.kind != .resumableFile) { trees[tree] = TreeSummary(top: tree) }
         switch header.kind {
         case .folder:
             stage = .makingFolder(tree: tree)
@@ -298,10 +314,14 @@ public struct FileServerMachine {
             return [.clearDeadline, .treeEnded(summary), .reply(.saved(name: tree)), .expectHeader]
         case .file, .eagerFile:
             return openFile(Transfer(name: path.joined, size: header.size, tree: tree), folder: path.folders, eager: eager)
+        case .resumableFile:
+            var transfer = Transfer(name: path.joined, size: header.size, tree: path.components.count > 1 ? tree : nil)
+            transfer.resumable = true
+            return openFile(transfer, folder: path.folders, eager: false, identity: header.identity)
         }
     }
 
-    private mutating func openFile(_ transfer: Transfer, folder: [String], eager: Bool) -> [Action] {
+    private mutating func openFile(_ transfer: Transfer, folder: [String], eager: Bool, identity: [UInt8]? = nil) -> [Action] {
         var actions: [Action] = [.clearDeadline, .started(name: transfer.name, size: transfer.size)]
         if transfer.size > settings.maxSize {
             let pair = ByteCount.formatApart(transfer.size, settings.maxSize)
@@ -309,7 +329,11 @@ public struct FileServerMachine {
                                     message: "\(transfer.name) is \(pair.0), larger than this server's limit of \(pair.1)")
         }
         stage = .opening(transfer, eager: eager)
-        actions.append(.open(name: transfer.name, folder: folder, size: transfer.size))
+        if let identity {
+            actions.append(.openResumable(name: transfer.name, folder: folder, size: transfer.size, identity: identity))
+        } else {
+            actions.append(.open(name: transfer.name, folder: folder, size: transfer.size))
+        }
         return actions
     }
 
@@ -348,8 +372,8 @@ public struct FileServerMachine {
         return [.rejected("\(code) \(message)"), .reply(.error(code: code, message: message)), .expectHeader]
     }
 
-    private mutating func refuseAndClose(code: Int, message: String) -> [Action] {
-        let discard: [Action] = hasTemporaryFile ? [.discard] : []
+    private mutating func refuseAndClose(code: Int, message: String, keeping: Bool = false) -> [Action] {
+        let discard = abandoning(keeping: keeping)
         stage = .stopped
         return discard + [.rejected("\(code) \(message)"), .reply(.error(code: code, message: message)), .close]
     }

@@ -22,10 +22,11 @@ public struct FileTransferDecoder {
     private var pending: [UInt8] = []
     /// Header bytes expected in total, once the name (and secret) lengths are known.
     private var headerLength = FileTransferProtocol.fixedHeaderLength
-    /// The fixed part's length for the version being read: 15 (version 1), 16 (version 2, with a secret) or 17 (version 4).
+    /// The fixed part's length for the version being read: 15 (version 1), 16 (version 2, with a secret) or 18 (version 4).
     private var fixedLength = FileTransferProtocol.fixedHeaderLength
     private var secretLength = 0
     private var kind = FileHeader.Kind.file
+    private var identityLength = 0
     private var declaredSize: Int64 = 0
 
     public init() {}
@@ -37,6 +38,13 @@ public struct FileTransferDecoder {
     public var remainingPayload: Int64 {
         if case let .payload(remaining) = stage { return remaining }
         return 0
+    }
+
+    /// The server keeps the first `offset` bytes of the file whose header was just decoded (a resumed upload): only
+    /// the rest of its payload follows, then the trailer.
+    public mutating func resumeCurrentFile(at offset: Int64) {
+        guard case let .payload(remaining) = stage, offset > 0, offset <= remaining else { return }
+        stage = .payload(remaining: remaining - offset)
     }
 
     /// Forgets the file whose header was just decoded, for a server that refused it: the client sends no payload
@@ -89,6 +97,7 @@ public struct FileTransferDecoder {
         fixedLength = FileTransferProtocol.fixedHeaderLength
         secretLength = 0
         kind = .file
+        identityLength = 0
     }
 
     /// Appends up to `wanted - pending.count` bytes from the input.
@@ -118,9 +127,10 @@ public struct FileTransferDecoder {
         let carriesSecret = fixedLength == FileTransferProtocol.fixedSecretHeaderLength
             || (fixedLength == FileTransferProtocol.fixedTreeHeaderLength && secretLength > 0)
         let secret = carriesSecret ? Array(pending[fixedLength..<(fixedLength + secretLength)]) : nil
-        let nameBytes = pending[(fixedLength + secretLength)...]
+        let identity = Array(pending[(fixedLength + secretLength)..<(fixedLength + secretLength + identityLength)])
+        let nameBytes = pending[(fixedLength + secretLength + identityLength)...]
         return FileHeader(name: String(decoding: nameBytes, as: UTF8.self), size: declaredSize, secret: secret, kind: kind,
-                          inTree: fixedLength == FileTransferProtocol.fixedTreeHeaderLength)
+                          inTree: fixedLength == FileTransferProtocol.fixedTreeHeaderLength, identity: identity)
     }
 
     private mutating func checkFixedHeaderByte(at index: Int) throws {
@@ -157,6 +167,9 @@ public struct FileTransferDecoder {
         case 16:
             secretLength = Int(pending[16])
             headerLength += secretLength
+        case 17:
+            identityLength = Int(pending[17])
+            headerLength += identityLength
         case 15:
             secretLength = Int(pending[15])
             if secretLength == 0 { throw fail("a version 2 header needs a secret of 1 to \(SharedSecret.maxLength) bytes") }

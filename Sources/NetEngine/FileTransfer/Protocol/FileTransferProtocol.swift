@@ -18,8 +18,8 @@ public enum FileTransferProtocol {
     public static let fixedHeaderLength = 15
     /// Version 2: version 1's fixed part, then the secret's length (1).
     public static let fixedSecretHeaderLength = 16
-    /// Version 4: version 1's fixed part, the kind (1), the secret's length (1, may be 0).
-    public static let fixedTreeHeaderLength = 17
+    /// Version 4: version 1's fixed part, the kind (1), the secret's length (1, may be 0), the identity's length (1).
+    public static let fixedTreeHeaderLength = 18
     /// Longest name accepted on the wire, in bytes; longer names are refused as bad headers.
     public static let maxNameLength = 4096
     /// Magic (4) and SHA-256 digest (32).

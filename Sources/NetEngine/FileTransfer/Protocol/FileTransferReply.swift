@@ -3,6 +3,8 @@ import Crypto
 /// One line the server sends: `READY`, `OK <saved-name>` or `ERR <code> <message>`.
 public enum FileTransferReply: Equatable, Sendable {
     case ready
+    /// `READY <offset>`: the answer to a resumable file; the server has its first `offset` bytes already.
+    case readyAt(Int64)
     case saved(name: String)
     case error(code: Int, message: String)
 
@@ -11,6 +13,7 @@ public enum FileTransferReply: Equatable, Sendable {
     public var line: String {
         switch self {
         case .ready: return "READY\n"
+        case let .readyAt(offset): return "READY \(offset)\n"
         case let .saved(name): return "OK \(Self.singleLine(name))\n"
         case let .error(code, message): return "ERR \(code) \(Self.singleLine(message))\n"
         }
@@ -24,6 +27,8 @@ public enum FileTransferReply: Equatable, Sendable {
         let text = Substring(scalars)
         if text == "READY" {
             self = .ready
+        } else if text.hasPrefix("READY "), let offset = Int64(text.dropFirst(6)), offset >= 0 {
+            self = .readyAt(offset)
         } else if text.hasPrefix("OK ") {
             let name = text.dropFirst(3)
             guard !name.isEmpty else { return nil }

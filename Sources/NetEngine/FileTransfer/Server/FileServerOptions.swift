@@ -19,6 +19,11 @@ public struct FileServerOptions: Sendable {
     public var minimumRateWindow: Double = 30
     /// When set, a framed upload must carry this secret in its header, and raw uploads are refused.
     public var secret: SharedSecret?
+    /// Seconds the part of an interrupted resumable upload is kept (`--keep-partial`).
+    public var keepPartial: Double = 24 * 3600
+    /// Bytes all kept parts may hold together, and those of one peer (each part also counts against `maxSize`).
+    public var maxPartialBytes: Int64 = 8 << 30
+    public var maxPartialBytesPerPeer: Int64 = 2 << 30
 
     public static let defaultMaxSize: Int64 = 1 << 30
     /// What a file service asks of each recv: an upload is one long stream, and each read costs a recv, a write and

@@ -37,8 +37,11 @@ public final class FileUploadHandler: ConnectionHandler {
         perform(machine.start(), on: connection)
     }
 
+    /// Whether the machine waits for work done off the loop (publishing, or opening a kept part); input waits too.
+    private var waiting: Bool { !machine.takesInput && !machine.isStopped }
+
     public func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
-        if machine.isPublishing {
+        if waiting {
             deferred.append(contentsOf: bytes)
             return
         }
@@ -48,7 +51,7 @@ public final class FileUploadHandler: ConnectionHandler {
         while !connection.isClosed, let actions = machine.receive(bytes, offset: &offset) {
             perform(actions, on: connection, input: bytes)
         }
-        if machine.isPublishing && offset < bytes.count {
+        if waiting && offset < bytes.count {
             deferred.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
         }
     }
@@ -69,6 +72,15 @@ public final class FileUploadHandler: ConnectionHandler {
                 connection.emit(.uploadStarted(id: connection.id, name: name, size: size))
             case let .open(name, folder, size):
                 open(name, in: folder, size: size, on: connection)
+            case let .openResumable(name, folder, size, identity):
+                openResumable(name, in: folder, size: size, identity: identity, on: connection)
+            case .keep:
+                if let current = upload, let file = current.file, file.isPartial {
+                    connection.emit(.uploadRejected(id: connection.id, reason: "\(current.name): \(file.written) bytes kept to resume "
+                                                    + "within \(formatSeconds(options.keepPartial))"))
+                }
+                upload?.file?.keep()
+                upload = nil
             case let .makeFolder(components):
                 let result = Result { () throws(FileTransferError) in try folders.folder(components).relativePath }
                 perform(machine.folderMade(result), on: connection)
@@ -99,6 +111,60 @@ public final class FileUploadHandler: ConnectionHandler {
         saved.top = folders.savedTop(summary.top) ?? summary.top
         let event = NetEvent.treeReceived(id: connection.id, summary: saved)
         connection.emit(event)
+    }
+
+    /// Opens the kept part of this upload (or a new one) off the loop, since what is kept is read and hashed again;
+    /// without room for a kept part it is an upload like any other, from its first byte.
+    private func openResumable(_ name: String, in components: [String], size: Int64, identity: [UInt8], on connection: Connection) {
+        let folder: TreeFolder?
+        do {
+            folder = try folders.folderOrRoot(components)
+        } catch {
+            return perform(machine.opened(refusal: (error.code, error.message)), on: connection)
+        }
+        let key = PartialUploads.key(peer: connection.peer.host, name: name, size: size, identity: identity, secret: options.secret?.bytes)
+        let partials = store.partials!
+        let peer = connection.peer.host
+        connection.setReadingPaused(true)
+        WorkerPool.disk.run({ Result { try partials.begin(key: key, name: name, size: size, peer: peer) } },
+                            thenOn: connection.loop) { [self] result in
+            guard !connection.isClosed else {
+                if case let .success(file?) = result { file.keep() }
+                return
+            }
+            switch result {
+            case let .success(file?):
+                if let free = store.availableBytes(), size - file.written > free {
+                    file.keep()
+                    let pair = ByteCount.formatApart(size - file.written, free)
+                    perform(machine.opened(refusal: (FileTransferStatus.cannotWrite,
+                                                     "not enough space for \(name): \(pair.0) needed, \(pair.1) free")), on: connection)
+                } else {
+                    start(Upload(name: name, baseName: baseName(name, components), folder: folder, file: file), on: connection)
+                    perform(machine.opened(refusal: nil, offset: file.written), on: connection)
+                }
+            case .success(nil):
+                open(name, in: components, size: size, on: connection)
+            case let .failure(error):
+                perform(machine.opened(refusal: (FileTransferStatus.cannotWrite, "cannot store \(name): \(error)")), on: connection)
+            }
+            guard !connection.isClosed else { return }
+            connection.setReadingPaused(false)
+            if !deferred.isEmpty && !waiting {
+                let rest = deferred
+                deferred = []
+                rest.withUnsafeBytes { self.connection(connection, received: $0) }
+            }
+        }
+    }
+
+    private func baseName(_ name: String, _ components: [String]) -> String {
+        components.isEmpty ? name : String(name.split(separator: "/").last ?? Substring(name))
+    }
+
+    private func start(_ new: Upload, on connection: Connection) {
+        upload = new
+        _ = upload!.pace.received(0, of: new.name, options: options, on: connection)
     }
 
     private func open(_ name: String, in components: [String], size: Int64, on connection: Connection) {
@@ -219,6 +285,9 @@ public final class FileUploadHandler: ConnectionHandler {
             switch action {
             case .discard:
                 upload?.file?.discard()
+                upload = nil
+            case .keep:
+                upload?.file?.keep()
                 upload = nil
             case let .rejected(reason):
                 connection.emit(.uploadRejected(id: connection.id, reason: reason))

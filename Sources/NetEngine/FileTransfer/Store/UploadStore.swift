@@ -42,9 +42,14 @@ public final class UploadStore {
     /// Names tried by `publish` so far (tests read it to prove the cost is bounded).
     private(set) var publishAttempts = 0
 
+    /// The kept parts of interrupted resumable uploads (set once, in `init`; used from any thread).
+    public private(set) var partials: PartialUploads!
+
     public init(options: FileServerOptions, temporaryFiles: TemporaryFiles = .anonymous) {
         self.options = options
         anonymousSupported = temporaryFiles == .anonymous
+        partials = PartialUploads(store: self, keepFor: options.keepPartial, maxBytes: options.maxPartialBytes,
+                                  maxBytesPerPeer: options.maxPartialBytesPerPeer)
     }
 
     deinit {
