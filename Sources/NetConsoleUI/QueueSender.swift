@@ -46,6 +46,8 @@ final class QueueSender {
         } else {
             sender = FileSender(loop: loop, endpoint: endpoint, files: [item.mark.path]) { [unowned self] event in self.report(event, id) }
         }
+        // A file on its own resumes where an interrupted attempt stopped, if the server kept that part.
+        sender.resumes = !item.mark.isFolder
         sendingID = id
         self.sender = sender
         sender.start()

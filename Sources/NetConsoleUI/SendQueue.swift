@@ -51,6 +51,8 @@ public struct SendQueue: Equatable, Sendable {
         public var filesRefused = 0
         /// The folder's top as the server saved it.
         public var savedTop: String?
+        /// Where an interrupted upload of the file resumed: the server had this many bytes already.
+        public var resumedAt: Int64?
         public var rate = RateMeter()
         public var startedAt: Double?
         public var endedAt: Double?
@@ -163,6 +165,12 @@ public struct SendQueue: Equatable, Sendable {
         case let .fileStarted(_, _, size):
             item.sent = 0
             item.size = size
+            item.resumedAt = nil
+        case let .resumed(_, offset, size):
+            // Not counted in the rate: those bytes were not sent now.
+            item.sent = offset
+            item.size = size
+            item.resumedAt = offset
         case let .progress(_, sent, size):
             item.rate.record(Int(max(0, sent - item.sent)), at: now)
             item.sent = sent
@@ -214,14 +222,20 @@ public struct SendQueue: Equatable, Sendable {
                 return "sending \(item.filesDone)\(total) files \(rate)"
             }
             let percent = item.size.map { $0 > 0 ? "\(Int(item.sent * 100 / $0))%" : "100%" } ?? "0%"
-            return "sending \(percent) \(rate)"
+            return (resumedText(item).map { $0 + ", " } ?? "") + "sending \(percent) \(rate)"
         case .saved(let name):
             if item.mark.isFolder { return "saved as \(name) (\(item.filesDone) files)" }
-            return "saved as \(name)"
+            return "saved as \(name)" + (resumedText(item, done: true).map { " (\($0))" } ?? "")
         case .refused(let why): return "refused: \(why)"
         case .failed(let why): return "failed: \(why)"
         case .cancelled: return "cancelled"
         }
+    }
+
+    /// "resuming at 48 %", as `send` says it, when the server had part of the file ("resumed at" once saved).
+    private static func resumedText(_ item: Item, done: Bool = false) -> String? {
+        guard let offset = item.resumedAt, let size = item.size else { return nil }
+        return "\(done ? "resumed" : "resuming") at \(size > 0 ? offset * 100 / size : 0) %"
     }
 
     private mutating func update(_ id: Int, _ change: (inout Item) -> Void) {

@@ -156,6 +156,22 @@ final class SendQueueStateTests: XCTestCase {
         XCTAssertEqual(state.sendQueue.items[3].status, .failed("connection refused"))
     }
 
+    func testAResumedFileSaysWhereItResumed() throws {
+        var state = pickerState(try makeFolder())
+        select("a.txt", in: &state)
+        _ = state.handle(.character(" "))
+        _ = sendMarks(&state)
+        let a = try XCTUnwrap(state.startNextQueued(now: 0))
+        state.queueEvent(.fileStarted(index: 0, path: a.mark.path, size: 1000), id: a.id, clock: "", now: 0)
+        state.queueEvent(.resumed(index: 0, offset: 480, size: 1000), id: a.id, clock: "", now: 0)
+        state.queueEvent(.progress(index: 0, sent: 600, size: 1000), id: a.id, clock: "", now: 1)
+        XCTAssertEqual(SendQueue.statusText(state.sendQueue.items[0], now: 1), "resuming at 48 %, sending 60% 120 B/s",
+                       "the rate counts only what was sent now")
+        state.queueEvent(.fileConfirmed(index: 0, savedAs: "a.txt", sha256: "00"), id: a.id, clock: "", now: 2)
+        state.queueEvent(.finished(allConfirmed: true), id: a.id, clock: "", now: 2)
+        XCTAssertEqual(SendQueue.statusText(state.sendQueue.items[0], now: 2), "saved as a.txt (resumed at 48 %)")
+    }
+
     func testAFolderWithRefusedFilesSaysHowManyWereRefused() throws {
         var state = pickerState(try makeFolder())
         select("photos", in: &state)
