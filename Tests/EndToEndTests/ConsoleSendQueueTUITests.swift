@@ -1,4 +1,5 @@
 import Foundation
+import NetEngine
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -118,5 +119,44 @@ final class ConsoleSendQueueTUITests: XCTestCase {
         let bytes = count.flatMap { Int($0) } ?? Int.max
         XCTAssertLessThan(bytes, 64 << 20, "the connection closed before the file was all sent: \(closed)")
         XCTAssertEqual(try String(contentsOf: console.saveDirectory.appendingPathComponent("small.txt"), encoding: .utf8), "small\n")
+    }
+
+    func testAnInterruptedUploadResumesFromTheQueueAndSaysWhere() throws {
+        ignoreBrokenPipeSignal()
+        let big = console.pickDirectory.appendingPathComponent("big.bin")
+        XCTAssertTrue(FileManager.default.createFile(atPath: big.path, contents: nil))
+        XCTAssertEqual(truncate(big.path, 32 << 20), 0)
+        let target = try makeTemporaryDirectory(self)
+        let server = try RunningProcess(["serve", "--files", target.path, "--port", "0", "--no-byte-log", "--no-fsync"])
+        addTeardownBlock { server.interrupt(); server.waitForExit() }
+        let port = server.listeningPort(service: "files")
+        // A throttled send, killed once the server keeps a part of the file.
+        let sender = try RunningProcess(["send", big.path, "--limit-rate", "8M", "--to", "127.0.0.1:\(port)"])
+        let partFolder = target.appendingPathComponent(PartialUploads.folderName)
+        let end = Date().addingTimeInterval(20)
+        func kept() -> Int {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: partFolder.path)) ?? []
+            return names.filter { $0.hasSuffix(".part") }.reduce(0) { total, name in
+                total + (((try? FileManager.default.attributesOfItem(atPath: partFolder.appendingPathComponent(name).path)[.size]) as? Int) ?? 0)
+            }
+        }
+        while kept() < 8 << 20 && Date() < end { usleep(20_000) }
+        kill(sender.process.processIdentifier, SIGKILL)
+        sender.waitForExit()
+        XCTAssertTrue(server.waitForStderr { $0.contains("bytes kept to resume") }, server.stderr)
+
+        try console.startAndWaitForServers(cols: 120, rows: 50)
+        try console.keys("Tab", "C-u")
+        try console.type("127.0.0.1:\(port)")
+        try console.keys("Enter")
+        try mark("big")
+        try console.keys("C-u")
+        try console.type("big")
+        try console.keys("Enter")
+        let done = console.waitForScreen("big.bin saved after resuming", timeout: 20) {
+            $0.range(of: #"✓ big\.bin saved as big\.bin \(resumed at [1-9]\d? %\)"#, options: .regularExpression) != nil
+        }
+        XCTAssertFalse(done.contains("resumed at 0 %"), done)
+        XCTAssertTrue(FileManager.default.contentsEqual(atPath: big.path, andPath: target.appendingPathComponent("big.bin").path))
     }
 }
