@@ -9,11 +9,15 @@ public final class ServerGroup {
         public let port: UInt16
         public let limits: ServerLimits?
         public let makeHandler: () -> ConnectionHandler
+        /// When set, the service speaks TLS with this context.
+        public let tls: TLSContext?
 
-        public init(name: String, port: UInt16, limits: ServerLimits? = nil, makeHandler: @escaping () -> ConnectionHandler) {
+        public init(name: String, port: UInt16, limits: ServerLimits? = nil, tls: TLSContext? = nil,
+                    makeHandler: @escaping () -> ConnectionHandler) {
             self.name = name
             self.port = port
             self.limits = limits
+            self.tls = tls
             self.makeHandler = makeHandler
         }
     }
@@ -77,6 +81,7 @@ public final class ServerGroup {
                                        readBufferSize: readBufferSize, reportsBytes: reportsBytes, budget: budget, sink: sink,
                                        makeHandler: service.makeHandler)
                 server.accessPolicy = accessPolicy
+                server.tls = service.tls
                 server.payloadDumpLimit = payloadDumpLimit
                 if let first = started.first {
                     try server.start(sharingListenerOf: first)
