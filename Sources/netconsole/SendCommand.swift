@@ -38,6 +38,8 @@ struct SendCommand: ParsableCommand {
             transform: { try Seconds.parse($0) })
     var timeout = Seconds(60)
 
+    @OptionGroup var tlsOptions: ClientTLSOptions
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to send") }
         if secretFile != nil && raw { throw ValidationError("--secret-file needs the framed protocol: raw uploads carry no secret") }
@@ -60,11 +62,14 @@ struct SendCommand: ParsableCommand {
             do { secret = try SharedSecret.load(fromFile: secretFile) } catch let error as SharedSecretError { throw failure(error.message) }
         }
 
+        let tls = try tlsOptions.configuration()
         let loop = try EventLoop()
         let text = json ? nil : SendProgressDisplay(files: files, onTerminal: isatty(2) == 1)
         let objects = json ? SendJSONDisplay(files: files) : nil
         var outcome = false
-        let sender = FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw) { event in
+        var sender: FileSender?
+        sender = FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw) { event in
+            if case .connected = event, let note = trustNote(sender?.tlsTransport, endpoint: endpoint) { printError("netconsole: \(note)") }
             text?.show(event)
             objects?.show(event)
             if case let .finished(allConfirmed) = event {
@@ -72,11 +77,12 @@ struct SendCommand: ParsableCommand {
                 loop.stop()
             }
         }
-        sender.replyTimeout = timeout.value
-        sender.secret = secret
-        let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender.cancel() }
+        sender?.replyTimeout = timeout.value
+        sender?.secret = secret
+        sender?.tls = tls
+        let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender?.cancel() }
         _ = signals
-        sender.start()
+        sender?.start()
         loop.run()
         if !outcome { throw ExitCode(1) }
     }

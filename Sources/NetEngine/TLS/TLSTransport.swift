@@ -148,8 +148,10 @@ public final class TLSTransport: Transport {
         switch reason {
         case "unexpected eof while reading":
             return "\(peer) closed the connection during the TLS handshake"
-        case "wrong version number", "packet length too long", "http request", "record layer failure":
-            return isServer ? "the client does not speak TLS (\(reason))" : "the server does not speak TLS (\(reason))"
+        case "wrong version number", "packet length too long", "http request", "record layer failure", "unexpected message":
+            // A client's peek can come too late: OpenSSL may read the reply in the same call that sent the hello.
+            return isServer ? "the client does not speak TLS (\(reason))"
+                : "the server does not speak TLS: \(endpoint?.description ?? "it") answered with something else (\(reason))"
         case "unsupported protocol", "tlsv1 alert protocol version":
             return "\(peer) offers no TLS version this side accepts (TLS 1.2 or newer): \(reason)"
         case "tlsv1 alert unknown ca", "sslv3 alert bad certificate", "sslv3 alert certificate unknown":
