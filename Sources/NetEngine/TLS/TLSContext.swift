@@ -29,7 +29,11 @@ public final class TLSContext: @unchecked Sendable {
         }
         guard SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1 else {
             SSL_CTX_free(context)
-            throw TLSError.openSSL("cannot use \(keyFile) as a private key")
+            let reason = TLSError.takeOpenSSLReason()
+            if reason == "key values mismatch" {
+                throw TLSError("the key in \(keyFile) does not belong to the certificate in \(certificateFile)")
+            }
+            throw TLSError("cannot use \(keyFile) as a private key" + (reason.map { ": \($0)" } ?? ""))
         }
         guard SSL_CTX_check_private_key(context) == 1 else {
             SSL_CTX_free(context)
@@ -58,6 +62,9 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     private static func makeContext(server: Bool) throws -> OpaquePointer {
+        // OpenSSL writes the socket with write(2), not send(MSG_NOSIGNAL): a vanished peer would raise SIGPIPE and
+        // end the process instead of failing one connection with EPIPE.
+        ignoreBrokenPipeSignal()
         guard let context = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()) else {
             throw TLSError.openSSL("cannot set up TLS")
         }
