@@ -8,6 +8,8 @@ import NetEngine
 /// requests in flight, checking every echoed byte and timing every request.
 public final class EchoLoadGenerator {
     public let configuration: EchoLoadConfiguration
+    /// When set, every connection speaks TLS (handshakes happen before the warmup, outside the measured time).
+    public var tls: TLSClientConfiguration?
     let loop: EventLoop
     let pattern: VerificationPattern
     /// Where every connection reads into; a read never keeps bytes beyond its own handling.

@@ -33,6 +33,10 @@ final class LoadConnection: EventHandler {
     @exclusivity(unchecked) private var ringCount = 0
     @exclusivity(unchecked) private var watchingWritable = true
     private var reportedMismatch = false
+    /// TLS over `socket`, when the generator speaks TLS (its handshake runs before the connection counts as up).
+    private var tls: TLSTransport?
+    @exclusivity(unchecked) private var handshaking = false
+    private var bufferedReadScheduled = false
 
     init(index: Int, socket: Socket, address: SocketAddress, generator: EchoLoadGenerator) {
         self.index = index
@@ -53,7 +57,7 @@ final class LoadConnection: EventHandler {
         guard !isClosed else { return }
         isClosed = true
         generator.loop.unregister(socket.descriptor)
-        socket.close()
+        if let tls { tls.close() } else { socket.close() }
     }
 
     func fail(_ problem: String) {
@@ -67,6 +71,7 @@ final class LoadConnection: EventHandler {
 
     func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
         if isClosed { return }
+        if handshaking { return advanceHandshake() }
         if !isConnected {
             do {
                 try socket.finishConnect(to: address)
@@ -74,14 +79,41 @@ final class LoadConnection: EventHandler {
                 fail(error.message)
                 return
             } catch { return }
-            isConnected = true
-            watchingWritable = false
-            generator.loop.setInterest(socket.descriptor, read: true, write: false)
-            generator.connectionSettled()
+            if let configuration = generator.tls {
+                let endpoint = Endpoint(host: generator.configuration.host, port: generator.configuration.port)
+                do { tls = try configuration.transport(over: socket, to: endpoint) } catch {
+                    return fail("\(error)")
+                }
+                handshaking = true
+                return advanceHandshake()
+            }
+            connected()
             return
         }
         if readable { receive() }
         if writable && !isClosed && unsentBytes > 0 { flush() }
+    }
+
+    private func advanceHandshake() {
+        guard let tls else { return }
+        do {
+            switch try tls.advanceHandshake() {
+            case .done:
+                handshaking = false
+                connected()
+            case .wantsRead: generator.loop.setInterest(socket.descriptor, read: true, write: false)
+            case .wantsWrite: generator.loop.setInterest(socket.descriptor, read: false, write: true)
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    private func connected() {
+        isConnected = true
+        watchingWritable = false
+        generator.loop.setInterest(socket.descriptor, read: true, write: false)
+        generator.connectionSettled()
     }
 
     func startRequests() {
@@ -103,7 +135,11 @@ final class LoadConnection: EventHandler {
             let count = min(unsentBytes, pattern.maxWindow)
             let sent: Int
             do {
-                sent = try socket.send(pattern.window(at: sendOffset, count: count))
+                if let tls {
+                    sent = try tls.send(pattern.window(at: sendOffset, count: count))
+                } else {
+                    sent = try socket.send(pattern.window(at: sendOffset, count: count))
+                }
             } catch let error as SocketError {
                 fail(error.message)
                 return
@@ -126,7 +162,7 @@ final class LoadConnection: EventHandler {
         for _ in 0..<4 {
             let received: Int
             do {
-                guard let count = try socket.receive(into: buffer) else { return }
+                guard let count = try (tls == nil ? socket.receive(into: buffer) : tls!.receive(into: buffer)) else { return }
                 received = count
             } catch let error as SocketError {
                 fail(error.message)
@@ -138,6 +174,14 @@ final class LoadConnection: EventHandler {
             }
             check(UnsafeRawBufferPointer(rebasing: buffer[0..<received]))
             if isClosed || received < buffer.count { return }
+        }
+        // TLS may hold decrypted bytes no readiness event will announce.
+        if let tls, tls.hasBufferedInput, !bufferedReadScheduled {
+            bufferedReadScheduled = true
+            generator.loop.schedule(after: 0) { [weak self] in
+                self?.bufferedReadScheduled = false
+                if self?.isClosed == false { self?.receive() }
+            }
         }
     }
 
