@@ -15,10 +15,15 @@ public struct ConsoleOptions: Sendable {
     public var echoTimeout: Double
     /// Whether the console takes the mouse (clicks and the wheel); off, the terminal keeps it for selecting text.
     public var mouse: Bool
+    /// When set, the console's servers speak TLS with this context.
+    public var tls: TLSContext?
+    /// Said in the server pane at start (where the TLS certificate is, its fingerprint).
+    public var startNotes: [String] = []
 
     public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5,
-                mouse: Bool = true) {
+                mouse: Bool = true, tls: TLSContext? = nil) {
         self.mouse = mouse
+        self.tls = tls
         self.host = host
         self.port = port
         self.saveDirectory = saveDirectory
@@ -60,6 +65,7 @@ public final class ConsoleApp {
         self.options = options
         loop = try EventLoop()
         state = ConsoleState(saveDirectory: options.saveDirectory, pickerDirectory: options.pickerDirectory)
+        state.tlsFingerprint = options.tls?.certificateFingerprint?.description
         ports[ConsoleState.echoService] = options.port
         guard let filesPort = ServerGroup.port(after: options.port) else {
             throw AddressError("--port \(options.port) leaves no next port for the console's file server; pick a lower --port, or --port 0")
@@ -73,6 +79,7 @@ public final class ConsoleApp {
         try CursesTerminal.checkTerminalType()
         try UploadStore.check(directory: options.saveDirectory)
         try startServers(throwing: true)
+        for note in options.startNotes { state.note(note, clock: Self.clock(), style: .normal) }
         let stale = uploadStore.removeStaleTemporaryFiles()
         if stale.count > 0 {
             state.note("removed \(stale.count) unfinished upload\(stale.count == 1 ? "" : "s") left by an earlier run (\(ByteCount.format(stale.bytes)))",
@@ -171,10 +178,10 @@ public final class ConsoleApp {
             let spec: ServerGroup.Service
             if service == ConsoleState.echoService {
                 // Idle echo connections are dropped after 10 minutes, like `serve`'s default.
-                spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600)) { EchoHandler() }
+                spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600), tls: options.tls) { EchoHandler() }
             } else {
                 let store = uploadStore
-                spec = ServerGroup.Service(name: service, port: port) { FramedOrRawUploadHandler(store: store) }
+                spec = ServerGroup.Service(name: service, port: port, tls: options.tls) { FramedOrRawUploadHandler(store: store) }
             }
             do {
                 ports[service] = try servers.start(spec).port

@@ -31,9 +31,14 @@ struct ConsoleCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave the mouse to the terminal (to select and copy text); keys do everything the mouse does.")
     var noMouse = false
 
+    @OptionGroup var tlsOptions: ServerTLSOptions
+
     func run() throws {
-        let options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
-                                     pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse)
+        var notes: [String] = []
+        let tls = try tlsOptions.context(host: host) { notes.append($0) }
+        var options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
+                                     pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse, tls: tls)
+        options.startNotes = notes
         do {
             try ConsoleApp(options: options).run()
         } catch let error as SocketError where error.code == EADDRINUSE {
