@@ -35,9 +35,10 @@ struct ServerTLSOptions: ParsableArguments {
         do { context = try TLSContext.server(certificateFile: certificate.certificateFile, keyFile: certificate.keyFile) } catch let error as NetError {
             throw failure(error.message)
         }
-        let origin = certificate.created ? "made a self-signed TLS certificate, \(certificate.certificateFile)"
-            : "TLS certificate \(certificate.certificateFile)"
-        note("\(origin); fingerprint \(context.certificateFingerprint.map { "\($0)" } ?? "unknown")")
+        // The fingerprint first: it is what a person compares, and a narrow pane cuts the end of the line.
+        let origin = certificate.created ? "a self-signed certificate made now: \(certificate.certificateFile)"
+            : "certificate \(certificate.certificateFile)"
+        note("TLS fingerprint \(context.certificateFingerprint.map { "\($0)" } ?? "unknown") (\(origin))")
         return context
     }
 }

@@ -14,7 +14,7 @@ final class TLSCommandTests: XCTestCase {
 
     func testServeTLSMakesItsCertificateOnceAndLogsTheFingerprintOpenSSLComputes() throws {
         let (first, _, fingerprint) = try tls.startServer(self)
-        XCTAssertTrue(first.stderr.contains("made a self-signed TLS certificate, \(tls.certificate); fingerprint \(fingerprint)"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("TLS fingerprint \(fingerprint) (a self-signed certificate made now: \(tls.certificate))"), first.stderr)
         var info = stat()
         XCTAssertEqual(stat(tls.certificate.replacingOccurrences(of: "tls-cert.pem", with: "tls-key.pem"), &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
@@ -26,7 +26,7 @@ final class TLSCommandTests: XCTestCase {
         }
         let (second, _, again) = try tls.startServer(self)
         XCTAssertEqual(again, fingerprint)
-        XCTAssertTrue(second.stderr.contains("TLS certificate \(tls.certificate); fingerprint"), second.stderr)
+        XCTAssertTrue(second.stderr.contains("TLS fingerprint \(again) (certificate \(tls.certificate))"), second.stderr)
     }
 
     func testTheFirstUseIsRememberedAndAChangedCertificateIsRefused() throws {
