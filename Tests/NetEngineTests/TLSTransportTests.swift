@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 @testable import NetEngine
+import NetText
 import XCTest
 
 /// TLS in the engine: a TCPServer speaking TLS to the blocking EchoClient, certificates made in-process,
@@ -145,5 +146,15 @@ final class TLSTransportTests: XCTestCase {
         XCTAssertEqual(try CertificateFingerprint(parsing: "sha256 Fingerprint=" + colons), plain)
         XCTAssertThrowsError(try CertificateFingerprint(parsing: "SHA256:abc"))
         XCTAssertThrowsError(try CertificateFingerprint(parsing: "SHA256:" + String(hex.dropLast()) + "g"))
+    }
+
+    func testAFailedHandshakeIsOneEscapedLogLineAndOneJSONObject() throws {
+        let peer = try SocketAddress.resolve(host: "127.0.0.1", port: 5000)[0]
+        let event = NetEvent.tlsHandshakeFailed(id: 3, peer: peer, reason: "bad\u{1b}[2J\nline")
+        let line = EventLogFormatter.line(for: event)
+        XCTAssertTrue(line.hasPrefix("#3 127.0.0.1:5000 TLS handshake failed: bad"), line)
+        XCTAssertFalse(line.unicodeScalars.contains { $0.value < 0x20 }, line)
+        let json = EventJSON.line(for: event)
+        XCTAssertTrue(json.contains(#""event":"tls_handshake_failed","id":3,"peer":"127.0.0.1:5000","reason":"bad\u001b[2J\nline""#), json)
     }
 }
