@@ -100,9 +100,17 @@ public final class TLSTransport: Transport {
             return .wantsWrite
         case SSL_ERROR_SYSCALL where errno != 0 && ERR_peek_error() == 0:
             throw SocketError(errno: errno, operation: "TLS handshake")
+        case SSL_ERROR_ZERO_RETURN:
+            throw closedDuringHandshake
+        case SSL_ERROR_SYSCALL where ERR_peek_error() == 0:
+            throw closedDuringHandshake
         default:
             throw TLSError(handshakeFailure(TLSError.takeOpenSSLReason()))
         }
+    }
+
+    private var closedDuringHandshake: TLSError {
+        TLSError("\(isServer ? "the client" : endpoint?.description ?? "the server") closed the connection during the TLS handshake")
     }
 
     /// Up to 16 bytes the peer sent, left in the socket for OpenSSL: nil when none is there yet, empty at its end.
@@ -142,6 +150,7 @@ public final class TLSTransport: Transport {
         }
     }
 
+    /// The server's event says "TLS handshake failed" itself; a client's one line must.
     private func handshakeFailure(_ reason: String?) -> String {
         let reason = reason ?? "the peer broke off"
         let peer = isServer ? "the client" : "the server"
@@ -157,7 +166,7 @@ public final class TLSTransport: Transport {
         case "tlsv1 alert unknown ca", "sslv3 alert bad certificate", "sslv3 alert certificate unknown":
             return isServer ? "the client does not trust this server's certificate (\(reason))" : "TLS handshake failed: \(reason)"
         default:
-            return "TLS handshake failed: \(reason)"
+            return isServer ? reason : "TLS handshake failed: \(reason)"
         }
     }
 
