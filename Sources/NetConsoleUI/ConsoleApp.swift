@@ -181,7 +181,10 @@ public final class ConsoleApp {
                 spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600), tls: options.tls) { EchoHandler() }
             } else {
                 let store = uploadStore
-                spec = ServerGroup.Service(name: service, port: port, tls: options.tls) { FramedOrRawUploadHandler(store: store) }
+                spec = ServerGroup.Service(name: service, port: port, readBufferSize: FileServerOptions.readBufferSize,
+                                           tls: options.tls) {
+                    FramedOrRawUploadHandler(store: store)
+                }
             }
             do {
                 ports[service] = try servers.start(spec).port

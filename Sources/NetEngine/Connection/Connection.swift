@@ -47,13 +47,17 @@ public final class Connection: EventHandler {
     @exclusivity(unchecked) private var dumpLeft: (received: Int, sent: Int) = (0, 0)
     @exclusivity(unchecked) private var dumpHidden: (received: Int, sent: Int) = (0, 0)
     @exclusivity(unchecked) public private(set) var isWriteShutDown = false
+    /// Reading goes on while output waits. Off for servers (a peer that does not read must not make them buffer);
+    /// on for a client that drives both directions, like the load generator: with requests in flight both ways, a
+    /// client that stopped reading until its own output drained would deadlock against a server doing the same.
+    @exclusivity(unchecked) public var readsWhileWriting = false
     /// The transport's opening exchange while it runs: it gets the loop's events until then, so that the
     /// connection's own event path has no check for it.
     private var handshake: TransportHandshake?
     /// A read is scheduled for bytes a transport holds decrypted, which no readiness event will announce.
     private var bufferedReadScheduled = false
 
-    init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
+    package init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
         self.id = id
         self.transport = transport
         let plain = transport as? Socket
@@ -75,7 +79,7 @@ public final class Connection: EventHandler {
 
     var loop: EventLoop { ownLoop }
 
-    func start() {
+    package func start() {
         if !isSocket && transport.needsHandshake { return startHandshake() }
         handler.connectionStarted(self)
     }
@@ -230,6 +234,7 @@ public final class Connection: EventHandler {
     private func finish(error: SocketError?) {
         guard !isClosed else { return }
         isClosed = true
+        handshake = nil
         if transport.descriptor >= 0 { loop.unregister(transport.descriptor) }
         transport.close()
         if dumpHidden.received > 0 || dumpHidden.sent > 0 {
@@ -241,7 +246,7 @@ public final class Connection: EventHandler {
 
     // MARK: Readiness
 
-    private var wantsRead: Bool { !readingPaused && !closeAfterFlush && pending.isEmpty }
+    private var wantsRead: Bool { !readingPaused && !closeAfterFlush && (pending.isEmpty || readsWhileWriting) }
 
     private func updateInterest() {
         guard !isClosed, transport.descriptor >= 0, handshake == nil else { return }
@@ -292,6 +297,7 @@ public final class Connection: EventHandler {
                 transport.shutdownWrite()
             }
             updateInterest()
+            handler.connectionDrained(self)
         }
     }
 

@@ -1,7 +1,9 @@
 /// Steps a transport's opening exchange (a TLS handshake) on the loop before the connection's handler starts. It
 /// gets the descriptor's events until the exchange is done, then hands them back to the connection.
+/// It holds the connection strongly: in the loop's place, it may be the only one that does (the connection drops it
+/// when the exchange ends or the connection closes).
 final class TransportHandshake: EventHandler {
-    private unowned let connection: Connection
+    private let connection: Connection
     private let transport: Transport
 
     init(connection: Connection, transport: Transport) {

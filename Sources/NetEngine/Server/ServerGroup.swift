@@ -8,16 +8,19 @@ public final class ServerGroup {
         public let name: String
         public let port: UInt16
         public let limits: ServerLimits?
+        /// Bytes each recv asks for (nil: the group's).
+        public let readBufferSize: Int?
         public let makeHandler: () -> ConnectionHandler
         /// When set, the service speaks TLS with this context.
         public let tls: TLSContext?
 
-        public init(name: String, port: UInt16, limits: ServerLimits? = nil, tls: TLSContext? = nil,
+        public init(name: String, port: UInt16, limits: ServerLimits? = nil, readBufferSize: Int? = nil, tls: TLSContext? = nil,
                     makeHandler: @escaping () -> ConnectionHandler) {
             self.name = name
             self.port = port
             self.limits = limits
             self.tls = tls
+            self.readBufferSize = readBufferSize
             self.makeHandler = makeHandler
         }
     }
@@ -78,7 +81,7 @@ public final class ServerGroup {
         do {
             for loop in loops {
                 let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: service.limits ?? limits,
-                                       readBufferSize: readBufferSize, reportsBytes: reportsBytes, budget: budget, sink: sink,
+                                       readBufferSize: service.readBufferSize ?? readBufferSize, reportsBytes: reportsBytes, budget: budget, sink: sink,
                                        makeHandler: service.makeHandler)
                 server.accessPolicy = accessPolicy
                 server.tls = service.tls

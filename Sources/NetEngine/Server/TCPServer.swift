@@ -17,13 +17,13 @@ public final class TCPServer: EventHandler {
     /// When set, every connection speaks TLS with this context (the handshake comes before the handler starts).
     public var tls: TLSContext?
 
-    let sharedReadBuffer: ReadBuffer
+    package let sharedReadBuffer: ReadBuffer
     /// Whether connections emit `bytesReceived`/`bytesSent` for every read and write.
-    let reportsBytes: Bool
+    package let reportsBytes: Bool
     /// `serve --dump`: payload bytes each way per connection reported as events (0: none).
     public var payloadDumpLimit = 0
     private let makeHandler: () -> ConnectionHandler
-    let sink: EventSink?
+    package let sink: EventSink?
     private var listener: Socket?
     private var connections: [Int: Connection] = [:]
     private var acceptPaused = false
@@ -171,7 +171,7 @@ public final class TCPServer: EventHandler {
         loop.setInterest(socket.descriptor, read: !acceptPaused && !busy, write: false)
     }
 
-    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+    package func connectionDidClose(_ connection: Connection, error: SocketError?) {
         if connections.removeValue(forKey: connection.id) != nil { budget.release() }
         emit(.connectionClosed(id: connection.id, peer: connection.peer, bytesIn: connection.bytesIn,
                                bytesOut: connection.bytesOut, reason: error?.message))
@@ -183,7 +183,7 @@ public final class TCPServer: EventHandler {
     }
 
     /// Starts the periodic sweep for idle connections and deadlines, if it is not running yet.
-    func watchDeadlines() {
+    package func watchDeadlines() {
         guard sweepTimer == nil, listener != nil else { return }
         let shortest = min(limits.idleTimeout ?? 1, limits.headerTimeout, 1)
         sweepTimer = loop.schedule(after: max(0.05, shortest / 4), repeating: true) { [weak self] in
