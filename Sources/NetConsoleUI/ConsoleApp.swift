@@ -17,6 +17,8 @@ public struct ConsoleOptions: Sendable {
     public var mouse: Bool
     /// When set, the console's servers speak TLS with this context.
     public var tls: TLSContext?
+    /// When set, the client pane's echoes and file sends speak TLS (the console's own certificate is trusted).
+    public var tlsClient: TLSClientConfiguration?
     /// Said in the server pane at start (where the TLS certificate is, its fingerprint).
     public var startNotes: [String] = []
 
@@ -276,6 +278,7 @@ public final class ConsoleApp {
             if let id { self.echoSessions[id] = nil }
             self.redrawSoon()
         }
+        session.tls = options.tlsClient
         id = ObjectIdentifier(session)
         echoSessions[id!] = session
         session.start()
@@ -321,6 +324,7 @@ public final class ConsoleApp {
             // The server takes \ for a separator, so the name goes as UTF-8 with U+FFFD for what is not, not as shown.
             sender.names = [String(decoding: rawName, as: UTF8.self)]
         }
+        sender.tls = options.tlsClient
         fileSender = sender
         sender.start()
     }

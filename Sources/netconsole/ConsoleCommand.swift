@@ -39,6 +39,16 @@ struct ConsoleCommand: ParsableCommand {
         var options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
                                      pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse, tls: tls)
         options.startNotes = notes
+        if let tls {
+            // The client pane talks TLS too: to the console's own servers first of all, whose certificate it knows.
+            do {
+                var client = try TLSClientConfiguration()
+                if let own = tls.certificateFingerprint { client.trust.alsoTrusted = [own] }
+                options.tlsClient = client
+            } catch let error as NetError {
+                throw failure(error.message)
+            }
+        }
         do {
             try ConsoleApp(options: options).run()
         } catch let error as SocketError where error.code == EADDRINUSE {

@@ -15,6 +15,8 @@ public final class EchoSession: ConnectionHandler {
     public let message: [UInt8]
     /// Seconds the whole exchange may take, connecting included.
     public let timeout: Double
+    /// When set, the exchange speaks TLS (set before `start()`).
+    public var tls: TLSClientConfiguration?
 
     private let loop: EventLoop
     private var completion: ((Outcome) -> Void)?
@@ -49,6 +51,7 @@ public final class EchoSession: ConnectionHandler {
         }
         // The exchange's own timer bounds the whole; each address may take all of it.
         client.connectTimeout = timeout
+        client.tls = tls
         self.client = client
         client.start()
     }

@@ -1,7 +1,7 @@
 /// What a client needs to speak TLS: the context (trusted authorities) and how it decides to trust a server.
 public struct TLSClientConfiguration: Sendable {
     public let context: TLSContext
-    public let trust: TLSServerTrust
+    public var trust: TLSServerTrust
 
     public init(context: TLSContext, trust: TLSServerTrust) {
         self.context = context

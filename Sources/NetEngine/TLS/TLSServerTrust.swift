@@ -10,6 +10,8 @@ public struct TLSServerTrust: Sendable {
     public var knownServers: KnownServers?
     /// The private authorities' file, if one was named (then no certificate is trusted on first use).
     public var caFile: String?
+    /// Certificates trusted besides the rules above, wherever they are shown: the console's own servers' one.
+    public var alsoTrusted: Set<CertificateFingerprint> = []
 
     public init(pinned: CertificateFingerprint? = nil, knownServers: KnownServers? = nil, caFile: String? = nil) {
         self.pinned = pinned
@@ -40,6 +42,7 @@ public struct TLSServerTrust: Sendable {
             return .pinned
         }
         if verifyResult == Int(X509_V_OK) { return .verified }
+        if alsoTrusted.contains(fingerprint) { return .pinned }
         let unsigned = [X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
                         X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
                         X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE].map(Int.init).contains(verifyResult)
