@@ -31,7 +31,7 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .long, help: "Write one JSON object per event on stdout (connected, file_started, progress, file_confirmed, file_refused, failed, finished) instead of text.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Prove to the server (serve --files DIR --secret-file F) that you know the secret held in this file's first line; it travels with every file header, in clear text.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Prove to the server (serve --files DIR --secret-file F) that you know the secret held in this file's first line; it travels with every file header, in clear text unless --tls.", valueName: "file"))
     var secretFile: String?
 
     @Option(name: .long, help: ArgumentHelp("How long to wait for the server to answer or to take more data (seconds, or 500ms, 2m, 1h). (default: 60)", valueName: "seconds"),

@@ -44,7 +44,7 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "File server: refuse connections that do not start with the framed header (no raw uploads).")
     var framedOnly = false
 
-    @Option(name: .long, help: ArgumentHelp("File server: every framed upload must carry the secret held in this file's first line (netconsole send --secret-file); raw uploads are refused. Only on a loopback --host unless --insecure.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("File server: every framed upload must carry the secret held in this file's first line (netconsole send --secret-file); raw uploads are refused. Only on a loopback --host unless --tls (or --insecure).", valueName: "file"))
     var secretFile: String?
 
     @Flag(name: .long, help: "Allow --secret-file on a non-loopback --host without --tls, although the secret and the files then cross the network in clear text.")
@@ -215,6 +215,7 @@ struct ServeCommand: ParsableCommand {
             log.note("--insecure: the secret and every file cross the network in clear text; anyone on the path can read both and reuse the secret")
         }
         let tls = try tlsOptions.context(host: host) { log.note($0) }
+        if tls != nil && udp { log.note("--tls covers the TCP services: the UDP echo server (--udp) answers in clear text") }
         let services = try self.services(tls: tls)
         if let files {
             // Past a file size limit (ulimit -f) a write should fail with EFBIG, refusing that upload, not kill us.
