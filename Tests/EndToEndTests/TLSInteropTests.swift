@@ -41,6 +41,21 @@ final class TLSInteropTests: XCTestCase {
         XCTAssertEqual(echo.stdout, "still serving\n")
     }
 
+    func testAClientOfferingOnlyTLS11IsRefusedAndTLS12IsServed() throws {
+        let openssl = try requireTool("openssl", package: "openssl")
+        let (server, port, _) = try tls.startServer(self)
+        let old = try tls.run(executable: openssl, ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"],
+                              input: Data("x\n".utf8))
+        XCTAssertNotEqual(old.status, 0)
+        XCTAssertTrue(server.waitForStderr { $0.contains("TLS handshake failed: the client offers no TLS version this side accepts (TLS 1.2 or newer)") },
+                      server.stderr)
+        let current = try tls.start(executable: openssl, ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_2", "-CAfile", tls.certificate,
+                                                          "-verify_return_error", "-verify_hostname", "localhost", "-quiet"])
+        defer { current.interrupt() }
+        current.writeToStdin(Data("tls 1.2\n".utf8))
+        current.waitForStdout { $0.contains("tls 1.2\n") }
+    }
+
     func testNcatSSLGetsItsEcho() throws {
         let ncat = try requireTool("ncat", package: "ncat")
         let (_, port, _) = try tls.startServer(self)
