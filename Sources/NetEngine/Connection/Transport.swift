@@ -21,13 +21,6 @@ public protocol Transport: AnyObject {
     var hasBufferedInput: Bool { get }
 }
 
-/// Where a transport's opening exchange stands.
-public enum HandshakeStep: Equatable, Sendable {
-    case done
-    case wantsRead
-    case wantsWrite
-}
-
 extension Transport {
     public var needsHandshake: Bool { false }
     public func advanceHandshake() throws -> HandshakeStep { .done }
