@@ -12,6 +12,8 @@ public final class Connection: EventHandler {
     // Everything here is used from the loop's thread only.
     public let id: Int
     public let peer: SocketAddress
+    /// This end's address (nil when the transport is not a socket).
+    public var localAddress: SocketAddress? { (transport as? Socket)?.localAddress }
     public let service: String
     @exclusivity(unchecked) public private(set) var bytesIn = 0
     @exclusivity(unchecked) public private(set) var bytesOut = 0
