@@ -6,11 +6,11 @@ import NetEngine
 
 /// A load generator for echo servers: many non-blocking connections on one event loop, each keeping `pipeline`
 /// requests in flight, checking every echoed byte and timing every request.
-public final class EchoLoadGenerator: ConnectionOwner {
-    public let configuration: EchoLoadConfiguration
+package final class EchoLoadGenerator: ConnectionOwner {
+    package let configuration: EchoLoadConfiguration
     /// When set, every connection speaks TLS; a connection counts as up once its handshake is done, so handshakes
     /// happen before the warmup, outside the measured time.
-    public var tls: TLSClientConfiguration?
+    package var tls: TLSClientConfiguration?
     package let loop: EventLoop
     let pattern: VerificationPattern
     /// Where every connection reads into; a read never keeps bytes beyond its own handling.
@@ -30,7 +30,7 @@ public final class EchoLoadGenerator: ConnectionOwner {
     private var cpuAtStart = 0.0
     private var cpuAtEnd = 0.0
 
-    public init(configuration: EchoLoadConfiguration) throws {
+    package init(configuration: EchoLoadConfiguration) throws {
         precondition(configuration.connections > 0 && configuration.requestSize > 0 && configuration.pipeline > 0)
         self.configuration = configuration
         loop = try EventLoop(maxEventsPerWait: 1024)
@@ -42,7 +42,7 @@ public final class EchoLoadGenerator: ConnectionOwner {
     deinit { pattern.deallocate() }
 
     /// Connects, drives the server for warmup + duration seconds, and reports. Throws when no connection can be made.
-    public func run() throws -> EchoLoadReport {
+    package func run() throws -> EchoLoadReport {
         let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port).first!
         for index in 0..<configuration.connections {
             do {

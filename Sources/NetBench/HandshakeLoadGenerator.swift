@@ -5,16 +5,16 @@ import NetEngine
 
 /// A TLS handshake load generator: `concurrency` connections on one loop, each a fresh connection, handshake and
 /// one echoed byte after another, for `warmup` then `duration` seconds; reports the rate of complete ones.
-public final class HandshakeLoadGenerator {
-    public struct Report: Sendable {
-        public var seconds = 0.0
-        public var handshakes: UInt64 = 0
-        public var p50Nanoseconds: UInt64 = 0
-        public var p99Nanoseconds: UInt64 = 0
-        public var errors = 0
-        public var cpuSeconds = 0.0
-        public var problems: [String] = []
-        public var handshakesPerSecond: Double { seconds > 0 ? Double(handshakes) / seconds : 0 }
+package final class HandshakeLoadGenerator {
+    package struct Report: Sendable {
+        package var seconds = 0.0
+        package var handshakes: UInt64 = 0
+        package var p50Nanoseconds: UInt64 = 0
+        package var p99Nanoseconds: UInt64 = 0
+        package var errors = 0
+        package var cpuSeconds = 0.0
+        package var problems: [String] = []
+        package var handshakesPerSecond: Double { seconds > 0 ? Double(handshakes) / seconds : 0 }
     }
 
     let loop: EventLoop
@@ -32,7 +32,7 @@ public final class HandshakeLoadGenerator {
     private var measureStart: UInt64 = 0
     private var cpuAtStart = 0.0
 
-    public init(endpoint: Endpoint, tls: TLSClientConfiguration, concurrency: Int, duration: Double, warmup: Double) throws {
+    package init(endpoint: Endpoint, tls: TLSClientConfiguration, concurrency: Int, duration: Double, warmup: Double) throws {
         self.endpoint = endpoint
         self.tls = tls
         self.concurrency = concurrency
@@ -45,7 +45,7 @@ public final class HandshakeLoadGenerator {
         self.address = address
     }
 
-    public func run() -> Report {
+    package func run() -> Report {
         loop.execute { [self] in
             for _ in 0..<concurrency {
                 let connection = HandshakeConnection(generator: self)
