@@ -17,11 +17,18 @@ public struct ConsoleOptions: Sendable {
     public var mouse: Bool
     /// HOST:PORT a session connects to at start (`--connect`).
     public var connect: String?
+    /// When set, the console's servers speak TLS with this context.
+    public var tls: TLSContext?
+    /// When set, the client pane's TCP sessions and file sends speak TLS (the console's own certificate is trusted).
+    public var tlsClient: TLSClientConfiguration?
+    /// Said in the server pane at start (where the TLS certificate is, its fingerprint).
+    public var startNotes: [String] = []
 
     public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5,
-                mouse: Bool = true, connect: String? = nil) {
+                mouse: Bool = true, connect: String? = nil, tls: TLSContext? = nil) {
         self.mouse = mouse
         self.connect = connect
+        self.tls = tls
         self.host = host
         self.port = port
         self.saveDirectory = saveDirectory
@@ -47,7 +54,7 @@ public final class ConsoleApp {
     private var liveSessions: [Int: LiveSession] = [:]
     private var fileSender: FileSender?
     /// Sends the send queue's items, one at a time.
-    private lazy var queueSender = QueueSender(loop: loop) { [unowned self] id, event in
+    private lazy var queueSender = QueueSender(loop: loop, tls: options.tlsClient) { [unowned self] id, event in
         self.state.queueEvent(event, id: id, clock: Self.clock(), now: MonotonicClock.now())
         // The next item starts on a clean turn, not inside the ended sender's callbacks.
         if case .finished = event { self.loop.execute { [weak self] in self?.sendNextQueued() } }
@@ -71,6 +78,7 @@ public final class ConsoleApp {
         self.options = options
         loop = try EventLoop()
         state = ConsoleState(saveDirectory: options.saveDirectory, pickerDirectory: options.pickerDirectory)
+        state.tlsFingerprint = options.tls?.certificateFingerprint?.description
         ports[ConsoleState.echoService] = options.port
         guard let filesPort = ServerGroup.port(after: options.port) else {
             throw AddressError("--port \(options.port) leaves no next port for the console's file server; pick a lower --port, or --port 0")
@@ -84,6 +92,7 @@ public final class ConsoleApp {
         try CursesTerminal.checkTerminalType()
         try UploadStore.check(directory: options.saveDirectory)
         try startServers(throwing: true)
+        for note in options.startNotes { state.note(note, clock: Self.clock(), style: .normal) }
         let stale = uploadStore.removeStaleTemporaryFiles()
         if stale.count > 0 {
             state.note("removed \(stale.count) unfinished upload\(stale.count == 1 ? "" : "s") left by an earlier run (\(ByteCount.format(stale.bytes)))",
@@ -191,10 +200,11 @@ public final class ConsoleApp {
             let spec: ServerGroup.Service
             if service == ConsoleState.echoService {
                 // Idle echo connections are dropped after 10 minutes, like `serve`'s default.
-                spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600)) { EchoHandler() }
+                spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600), tls: options.tls) { EchoHandler() }
             } else {
                 let store = uploadStore
-                spec = ServerGroup.Service(name: service, port: port, readBufferSize: FileServerOptions.readBufferSize) {
+                spec = ServerGroup.Service(name: service, port: port, readBufferSize: FileServerOptions.readBufferSize,
+                                           tls: options.tls) {
                     FramedOrRawUploadHandler(store: store)
                 }
             }
@@ -320,7 +330,8 @@ public final class ConsoleApp {
         // live session's own, and must not keep it.
         weak var current: LiveSession?
         func isCurrent() -> Bool { current != nil && liveSessions[id] === current }
-        let live = LiveSession(loop: loop, endpoint: endpoint, udp: udp, connectTimeout: options.echoTimeout) { [unowned self] event in
+        let live = LiveSession(loop: loop, endpoint: endpoint, udp: udp, connectTimeout: options.echoTimeout,
+                               tls: options.tlsClient) { [unowned self] event in
             guard isCurrent() else { return }
             let clock = Self.clock(), now = MonotonicClock.now()
             switch event {
@@ -382,6 +393,7 @@ public final class ConsoleApp {
             // The server takes \ for a separator, so the name goes as UTF-8 with U+FFFD for what is not, not as shown.
             sender.names = [String(decoding: rawName, as: UTF8.self)]
         }
+        sender.tls = options.tlsClient
         fileSender = sender
         sender.start()
     }

@@ -66,7 +66,7 @@ extension ConsoleState {
             updateConnection(id) { $0.upload = nil }
         case let .treeReceived(id, summary):
             noteTreeReceived(id, summary, clock: clock)
-        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .error:
+        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .tlsHandshakeFailed, .error:
             break
         }
         log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
@@ -92,7 +92,7 @@ extension ConsoleState {
 
     private static func logStyle(for event: NetEvent) -> CellStyle {
         switch event {
-        case .error, .uploadRejected, .connectionRefused, .connectionDenied: return .bad
+        case .error, .uploadRejected, .connectionRefused, .connectionDenied, .tlsHandshakeFailed: return .bad
         case .fileSaved, .listening: return .good
         case let .treeReceived(_, tree): return tree.failed == 0 && tree.skipped == 0 ? .good : .bad
         case .connectionClosed(_, _, _, _, let reason): return reason == nil ? .muted : .bad

@@ -7,14 +7,17 @@ import NetEngine
 /// closes its connection and the next starts clean. Use on the loop's thread.
 final class QueueSender {
     private let loop: EventLoop
+    /// Every item's connection speaks TLS when set (`console --tls`).
+    private let tls: TLSClientConfiguration?
     private let onEvent: (_ id: Int, _ event: FileSendEvent) -> Void
     private var sender: FileSender?
     private var sendingID: Int?
     /// A descriptor opened for a name that is not UTF-8, closed when its sender ends.
     private var descriptor: Int32 = -1
 
-    init(loop: EventLoop, onEvent: @escaping (_ id: Int, _ event: FileSendEvent) -> Void) {
+    init(loop: EventLoop, tls: TLSClientConfiguration? = nil, onEvent: @escaping (_ id: Int, _ event: FileSendEvent) -> Void) {
         self.loop = loop
+        self.tls = tls
         self.onEvent = onEvent
     }
 
@@ -48,6 +51,7 @@ final class QueueSender {
         }
         // A file on its own resumes where an interrupted attempt stopped, if the server kept that part.
         sender.resumes = !item.mark.isFolder
+        sender.tls = tls
         sendingID = id
         self.sender = sender
         sender.start()

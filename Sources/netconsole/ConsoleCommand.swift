@@ -35,10 +35,25 @@ struct ConsoleCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave the mouse to the terminal (to select and copy text); keys do everything the mouse does.")
     var noMouse = false
 
+    @OptionGroup var tlsOptions: ServerTLSOptions
+
     func run() throws {
-        let options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
+        var notes: [String] = []
+        let tls = try tlsOptions.context(host: host) { notes.append($0) }
+        var options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
                                      pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse,
-                                     connect: connect?.description)
+                                     connect: connect?.description, tls: tls)
+        options.startNotes = notes
+        if let tls {
+            // The client pane talks TLS too: to the console's own servers first of all, whose certificate it knows.
+            do {
+                var client = try TLSClientConfiguration()
+                if let own = tls.certificateFingerprint { client.trust.alsoTrusted = [own] }
+                options.tlsClient = client
+            } catch let error as NetError {
+                throw failure(error.message)
+            }
+        }
         do {
             try ConsoleApp(options: options).run()
         } catch let error as SocketError where error.code == EADDRINUSE {

@@ -28,6 +28,10 @@ public final class FileSender {
     public var resumes = false
     /// Most payload bytes a second (nil: as fast as the server takes them).
     public var rateLimit: Int64?
+    /// When set, every connection speaks TLS: nothing is sent before the handshake is done and the server trusted.
+    public var tls: TLSClientConfiguration?
+    /// The TLS layer of the current connection, if it speaks TLS.
+    public var tlsTransport: TLSTransport? { client?.connection?.transport as? TLSTransport }
 
     public static let blockSize = PayloadPump.blockSize
     /// The most a zero-size file is read into memory to send it.
@@ -101,7 +105,8 @@ public final class FileSender {
         let names = files.indices.map { index in
             items?[index].wireName ?? self.names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? Self.baseName(files[index])
         }
-        let settings = FileClientMachine.Settings(replyTimeout: replyTimeout, firstAnswerTimeout: firstAnswerTimeout, secret: secret)
+        var settings = FileClientMachine.Settings(replyTimeout: replyTimeout, firstAnswerTimeout: firstAnswerTimeout, secret: secret)
+        settings.suggestsTLS = tls == nil
         let entries = items?.map(\.entry) ?? (resumes ? Array(repeating: .resumableFile, count: files.count) : nil)
         let handler = FileClientHandler(files: files, names: names, entries: entries, settings: settings,
                                         onEvent: { [unowned self] event in
@@ -152,6 +157,7 @@ public final class FileSender {
             self?.end(failure: reason)
         }
         client.connectTimeout = connectTimeout
+        client.tls = tls
         self.client = client
         if resolveTimer == nil {
             // Connect attempts have their own timeout; a name that never resolves does not.

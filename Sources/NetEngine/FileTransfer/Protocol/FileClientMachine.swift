@@ -34,6 +34,9 @@ public struct FileClientMachine {
         /// Seconds a peer has to answer the first header (a netconsole file server answers at once).
         public var firstAnswerTimeout: Double = 2
         public var secret: SharedSecret?
+        /// Whether a connection that ends before the server said a word suggests trying TLS (the client is not
+        /// speaking it; a TLS server drops a plain client silently).
+        public var suggestsTLS = false
 
         public init(replyTimeout: Double = 60, firstAnswerTimeout: Double = 2, secret: SharedSecret? = nil) {
             self.replyTimeout = replyTimeout
@@ -363,7 +366,8 @@ public struct FileClientMachine {
                 + finish(failure: "the server closed the connection: \(code) \(reason)")
         }
         let context = phase != .connecting && files.indices.contains(fileIndex) ? " while sending \(path)" : ""
-        return finish(failure: "\(message)\(context)")
+        let hint = !peerHasAnswered && settings.suggestsTLS && phase != .connecting ? " (the server said nothing: if it speaks TLS, add --tls)" : ""
+        return finish(failure: "\(message)\(context)\(hint)")
     }
 
     /// Codes after which the server closes the connection (bad request, no or wrong secret, incomplete stream, busy).
