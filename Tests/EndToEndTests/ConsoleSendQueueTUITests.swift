@@ -159,4 +159,20 @@ final class ConsoleSendQueueTUITests: XCTestCase {
         XCTAssertFalse(done.contains("resumed at 0 %"), done)
         XCTAssertTrue(FileManager.default.contentsEqual(atPath: big.path, andPath: target.appendingPathComponent("big.bin").path))
     }
+
+    func testUnderTLSTheQueueSpeaksTLSToo() throws {
+        let config = console.pickDirectory.appendingPathComponent("config")
+        for name in ["one.txt", "two.txt"] { try Data("\(name) over tls\n".utf8).write(to: console.pickDirectory.appendingPathComponent(name)) }
+        try console.startAndWaitForServers(cols: 120, rows: 40, environment: ["XDG_CONFIG_HOME": config.path], arguments: ["--tls"])
+        try console.keys("Tab", "Enter")
+        try mark("one")
+        try mark("two")
+        try console.keys("C-u")
+        try console.type("two")
+        try console.keys("Enter")
+        console.waitForScreen("both saved over TLS") { $0.contains("✓ one.txt saved as one.txt") && $0.contains("✓ two.txt saved as two.txt") }
+        for name in ["one.txt", "two.txt"] {
+            XCTAssertEqual(try String(contentsOf: console.saveDirectory.appendingPathComponent(name), encoding: .utf8), "\(name) over tls\n")
+        }
+    }
 }
