@@ -61,7 +61,11 @@ public struct SendQueue: Equatable, Sendable {
     }
 
     /// Marked in the picker, in the order they were marked.
-    public private(set) var marks: [Mark] = []
+    public private(set) var marks: [Mark] = [] {
+        didSet { markedPaths = Set(marks.map(\.rawPath)) }
+    }
+    /// The marks' paths, so each picker row asks in constant time even with a whole large folder marked.
+    private var markedPaths: Set<[UInt8]> = []
     public private(set) var items: [Item] = []
     private var nextID = 1
     /// Finished items kept for the screen; older ones go first.
@@ -71,12 +75,12 @@ public struct SendQueue: Equatable, Sendable {
 
     // MARK: Marks
 
-    public func isMarked(_ rawPath: [UInt8]) -> Bool { marks.contains { $0.rawPath == rawPath } }
+    public func isMarked(_ rawPath: [UInt8]) -> Bool { markedPaths.contains(rawPath) }
 
     /// Marks it, or unmarks it if it was marked; returns whether it is marked now.
     @discardableResult
     public mutating func toggle(_ mark: Mark) -> Bool {
-        if let index = marks.firstIndex(where: { $0.rawPath == mark.rawPath }) {
+        if isMarked(mark.rawPath), let index = marks.firstIndex(where: { $0.rawPath == mark.rawPath }) {
             marks.remove(at: index)
             return false
         }
@@ -87,10 +91,12 @@ public struct SendQueue: Equatable, Sendable {
     /// Marks every one of `all`, or unmarks them all if each was marked already.
     public mutating func toggleAll(_ all: [Mark]) {
         if !all.isEmpty && all.allSatisfy({ isMarked($0.rawPath) }) {
-            let paths = all.map(\.rawPath)
+            let paths = Set(all.map(\.rawPath))
             marks.removeAll { paths.contains($0.rawPath) }
         } else {
-            for mark in all where !isMarked(mark.rawPath) { marks.append(mark) }
+            // One assignment, so the index is rebuilt once, not per mark.
+            var seen = markedPaths
+            marks += all.filter { seen.insert($0.rawPath).inserted }
         }
     }
 

@@ -81,6 +81,19 @@ final class SendQueueStateTests: XCTestCase {
         XCTAssertEqual(state.sendQueue.marks.map(\.name), ["a.txt", "b.txt"], "only what the filter shows")
     }
 
+    func testMarkingAWholeLargeFolderCostsLinearTime() {
+        var queue = SendQueue()
+        let all = (0..<50_000).map { SendQueue.Mark(path: "/big/file-\($0)", rawPath: Array("/big/file-\($0)".utf8), isFolder: false) }
+        let start = Date()
+        queue.toggleAll(all)
+        XCTAssertEqual(queue.marks.count, 50_000)
+        XCTAssertTrue(queue.isMarked(Array("/big/file-49999".utf8)))
+        queue.toggleAll(all)
+        XCTAssertTrue(queue.marks.isEmpty)
+        // Quadratic (each mark looked up in a list) takes minutes here; linear takes well under a second.
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
     func testMarksShowInThePickerAndItsTitleCountsThem() throws {
         var state = pickerState(try makeFolder())
         select("b.txt", in: &state)
