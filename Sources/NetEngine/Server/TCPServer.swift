@@ -20,6 +20,9 @@ public final class TCPServer: EventHandler {
     let reportsBytes: Bool
     /// `serve --dump`: payload bytes each way per connection reported as events (0: none).
     public var payloadDumpLimit = 0
+    /// Every connection keeps the last bytes each way in payload rings from its start (`serve --watch-all`, the
+    /// console), so an inspector opened later shows what came before.
+    public var capturesPayload = false
     private let makeHandler: () -> ConnectionHandler
     let sink: EventSink?
     private var listener: Socket?
@@ -48,6 +51,9 @@ public final class TCPServer: EventHandler {
     public var isListening: Bool { listener != nil }
     public var openConnections: [Connection] { connections.values.sorted { $0.id < $1.id } }
     public var connectionCount: Int { connections.count }
+
+    /// The open connection numbered `id`, if this server has it (on the loop's thread only).
+    public func connection(id: Int) -> Connection? { connections[id] }
 
     @inline(__always)
     func emit(_ event: NetEvent) {
@@ -139,6 +145,7 @@ public final class TCPServer: EventHandler {
         connections[connection.id] = connection
         servedCount += 1
         if mode != .concurrent { updateListenerInterest() }
+        if capturesPayload { connection.startCapture() }
         emit(.connectionOpened(id: connection.id, service: service, peer: peer))
         connection.start()
     }
