@@ -477,7 +477,7 @@ public final class FileSender: EventHandler {
     /// Whether `bytes` can be the start of a reply line, so a peer speaking something else is caught at once
     /// instead of after the reply timeout.
     static func mayStartReply(_ bytes: [UInt8]) -> Bool {
-        ["READY", "OK ", "ERR "].contains { keyword in
+        ["READY", "OK ", "ERR ", "WAIT "].contains { keyword in
             let word = Array(keyword.utf8)
             let common = min(word.count, bytes.count)
             return bytes.prefix(common).elementsEqual(word.prefix(common))
@@ -497,6 +497,10 @@ public final class FileSender: EventHandler {
             return
         }
         switch (phase, reply) {
+        case let (.awaitingReady, .waiting(seconds, _)?):
+            // Someone at the server decides (`--ask`): its own timeout ends the wait, with an answer, before ours.
+            setDeadline(after: Double(seconds) + replyTimeout, "no answer to the header of \(files[fileIndex]) within "
+                        + "\(formatSeconds(Double(seconds) + replyTimeout)) of the server asking")
         case (.awaitingReady, .ready?):
             phase = .streaming
             setDeadline(after: replyTimeout, stallMessage)

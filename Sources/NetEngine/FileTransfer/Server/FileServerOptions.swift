@@ -19,6 +19,10 @@ public struct FileServerOptions: Sendable {
     public var minimumRateWindow: Double = 30
     /// When set, a framed upload must carry this secret in its header, and raw uploads are refused.
     public var secret: SharedSecret?
+    /// `--ask`: every framed upload waits after its header for this to accept it (raw uploads are refused).
+    public var approval: UploadApproval?
+    /// Seconds an upload waits for `approval` before it is refused.
+    public var approvalTimeout: Double = 60
 
     public static let defaultMaxSize: Int64 = 1 << 30
 

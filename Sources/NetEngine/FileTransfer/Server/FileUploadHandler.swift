@@ -12,6 +12,9 @@ public final class FileUploadHandler: ConnectionHandler {
     private var stopped = false
     /// A finished file is being made durable and published off the loop; input waits until its answer is written.
     private var publishing = false
+    /// A header waits for `options.approval` (`--ask`): input waits until it is answered.
+    private var asking = false
+    private var askTimer: EventLoop.TimerToken?
     /// Bytes that came after a trailer in the same read, handled once the answer to that file is out.
     private var deferred: [UInt8] = []
 
@@ -40,7 +43,7 @@ public final class FileUploadHandler: ConnectionHandler {
     }
 
     public func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
-        if publishing {
+        if publishing || asking {
             deferred.append(contentsOf: bytes)
             return
         }
@@ -57,7 +60,12 @@ public final class FileUploadHandler: ConnectionHandler {
             } catch { return }
             guard let event else { return }
             switch event {
-            case let .header(header): begin(header, on: connection)
+            case let .header(header):
+                begin(header, on: connection)
+                if asking {
+                    deferred.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                    return
+                }
             case let .data(slice): store(slice, on: connection)
             case let .trailer(digest):
                 finish(expecting: digest, on: connection)
@@ -91,6 +99,39 @@ public final class FileUploadHandler: ConnectionHandler {
                    message: "not enough space for \(safeName): \(ByteCount.formatApart(header.size, free).0) needed, \(ByteCount.formatApart(header.size, free).1) free")
             return
         }
+        if let approval = options.approval {
+            return ask(approval, header, safeName, on: connection)
+        }
+        startStoring(header, safeName, on: connection)
+    }
+
+    /// Stops reading, tells the client to wait, and asks; the answer (or the timeout) goes on with the upload or
+    /// refuses it, and reading resumes either way.
+    private func ask(_ approval: UploadApproval, _ header: FileHeader, _ safeName: String, on connection: Connection) {
+        asking = true
+        connection.setReadingPaused(true)
+        let timeout = options.approvalTimeout
+        connection.write(FileTransferReply.waiting(seconds: Int(timeout.rounded(.up)), message: "asking whether to accept \(safeName)").line)
+        let decision = UploadDecision { [weak self, weak connection] accepted, reason in
+            guard let self, let connection else { return }
+            asking = false
+            if let askTimer { connection.loop.cancel(askTimer) }
+            askTimer = nil
+            guard !connection.isClosed, !stopped else { return }
+            if accepted {
+                startStoring(header, safeName, on: connection)
+            } else {
+                refuse(connection, code: FileTransferStatus.refused, message: reason ?? "\(safeName) refused by the server's operator")
+            }
+            resumeReading(connection)
+        }
+        askTimer = connection.loop.schedule(after: timeout) { [weak decision] in
+            decision?.expire(reason: "\(safeName) not accepted: no answer within \(formatSeconds(timeout))")
+        }
+        approval.ask(UploadRequest(connectionID: connection.id, name: safeName, size: header.size, peer: connection.peer), decision)
+    }
+
+    private func startStoring(_ header: FileHeader, _ safeName: String, on connection: Connection) {
         let upload: PendingUpload
         do {
             upload = try store.begin()
@@ -181,12 +222,17 @@ public final class FileUploadHandler: ConnectionHandler {
             }
             guard !connection.isClosed, !stopped else { return }
             answer(reply, on: connection)
-            connection.setReadingPaused(false)
-            if !deferred.isEmpty {
-                let rest = deferred
-                deferred = []
-                rest.withUnsafeBytes { self.connection(connection, received: $0) }
-            }
+            resumeReading(connection)
+        }
+    }
+
+    /// Reads again, starting with the bytes that arrived while it waited.
+    private func resumeReading(_ connection: Connection) {
+        connection.setReadingPaused(false)
+        if !deferred.isEmpty {
+            let rest = deferred
+            deferred = []
+            rest.withUnsafeBytes { self.connection(connection, received: $0) }
         }
     }
 
@@ -234,6 +280,8 @@ public final class FileUploadHandler: ConnectionHandler {
     }
 
     public func connectionClosed(_ connection: Connection, error: SocketError?) {
+        if let askTimer { connection.loop.cancel(askTimer) }
+        askTimer = nil
         if let transfer = current {
             let why = error?.message ?? "connection closed"
             abandonCurrent(connection, reason: "\(transfer.safeName): \(why) before the upload finished")
