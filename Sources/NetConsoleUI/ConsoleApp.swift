@@ -15,6 +15,9 @@ public struct ConsoleOptions: Sendable {
     public var echoTimeout: Double
     /// Whether the console takes the mouse (clicks and the wheel); off, the terminal keeps it for selecting text.
     public var mouse: Bool
+    /// `--ask`: every upload waits for a y or n; unanswered for `askTimeout` seconds, it is refused.
+    public var ask = false
+    public var askTimeout = 60.0
 
     public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5,
                 mouse: Bool = true) {
@@ -37,7 +40,17 @@ public final class ConsoleApp {
     private var state: ConsoleState
     private var terminal: CursesTerminal?
     /// The echo and file servers, hosted like `serve` hosts them (one loop here).
-    private lazy var servers = ServerGroup(loops: [loop], host: options.host, sink: { [unowned self] event in self.record(event) })
+    private lazy var servers: ServerGroup = {
+        let group = ServerGroup(loops: [loop], host: options.host, sink: { [unowned self] event in self.record(event) })
+        // Every connection keeps its last bytes, so the inspector shows what came before it was opened.
+        group.capturesPayload = true
+        return group
+    }()
+    /// The inspector's snapshots and actions, and the uploads waiting for a y or n.
+    private lazy var inspection = ConsoleInspection(loop: loop, servers: { [unowned self] in self.servers }) { [unowned self] change in
+        change(&self.state)
+        self.redrawSoon()
+    }
     /// Ports the servers got the first time, so stopping and starting again keeps their addresses.
     private var ports: [String: UInt16] = [:]
     private var echoSessions: [ObjectIdentifier: EchoSession] = [:]
@@ -54,7 +67,14 @@ public final class ConsoleApp {
     static let recentTargets = 20
     private var signals: SignalWatcher?
     /// Shared by every upload connection, so names and the folder descriptor are handled in one place.
-    private lazy var uploadStore = UploadStore(options: FileServerOptions(directory: options.saveDirectory))
+    private lazy var uploadStore: UploadStore = {
+        var fileOptions = FileServerOptions(directory: options.saveDirectory)
+        if options.ask {
+            fileOptions.approval = inspection.approval(timeout: options.askTimeout)
+            fileOptions.approvalTimeout = options.askTimeout
+        }
+        return UploadStore(options: fileOptions)
+    }()
 
     public init(options: ConsoleOptions) throws {
         self.options = options
@@ -113,6 +133,7 @@ public final class ConsoleApp {
         // Ages tick and closed connections fade out even when nothing happens.
         loop.schedule(after: 1, repeating: true) { [unowned self] in
             self.state.expireClosedConnections(now: MonotonicClock.now())
+            self.inspection.dropSettledAsks()
             self.state.picker.reloadIfChanged()
             self.redrawSoon()
         }
@@ -145,6 +166,7 @@ public final class ConsoleApp {
         state.connectionViewHeight = heights.connections
         state.repliesViewHeight = heights.replies
         state.savedViewHeight = heights.saved
+        state.inspectorViewHeight = InspectorRenderer.payloadHeight(rows: terminal.rows)
         state.screenTooSmall = ConsoleLayout(cols: terminal.cols, rows: terminal.rows).tooSmall
         state.screenCols = terminal.cols
         state.screenRows = terminal.rows
@@ -202,6 +224,7 @@ public final class ConsoleApp {
         }
         syncViewSize()
         guard let action = state.handle(key) else { return }
+        if inspection.perform(action) { return }
         switch action {
         case .quit:
             loop.stop()
@@ -228,6 +251,8 @@ public final class ConsoleApp {
             state.noteTransferCancelled(clock: Self.clock(), now: MonotonicClock.now())
             fileSender?.cancel()
             fileSender = nil
+        case .inspect, .stopInspecting, .sendToConnection, .closeConnection, .resetConnection, .saveTranscript, .answerUpload:
+            break
         }
     }
 

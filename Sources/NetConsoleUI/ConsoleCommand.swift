@@ -5,4 +5,5 @@ public enum ConsoleCommand: Equatable, Sendable {
     case lineUp, lineDown, pageUp, pageDown, first, last, showWhole
     case send, fieldDone, edit, searchHistory
     case pick, filesBack, cancelTransfer, reloadFolder
+    case inspect, leaveInspector, toggleHex, typeToPeer, closeConnection, resetConnection, saveTranscript
 }

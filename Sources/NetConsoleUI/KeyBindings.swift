@@ -33,7 +33,8 @@ public enum KeyBindings {
                 KeyBinding([.character("q"), .character("Q")], "q", "quit", .quit, footer: "quit"),
             ]
         case .connections:
-            return listMoves + [
+            return [KeyBinding([.enter, .character("i")], "Enter i", "inspect the connection: its payload, the kernel's view; send, close, reset, save", .inspect, footer: "inspect")]
+                + listMoves.filter { $0.command != .showWhole } + [
                 KeyBinding([.character("/")], "/", "filter by peer, service or state", .filterConnections, footer: "filter"),
                 KeyBinding([.character("o")], "o", "sort: number, peer, bytes in, bytes out (open stay above closed)", .sortConnections),
             ]
@@ -65,6 +66,22 @@ public enum KeyBindings {
                 KeyBinding([.control("r")], "^R", "read the folder again", .reloadFolder),
                 KeyBinding([.escape], "Esc", "clear the filter, then server pane", .filesBack),
             ]
+        case .inspector:
+            return [
+                KeyBinding([.escape, .character("q")], "Esc q", "back to the connection list", .leaveInspector, footer: "back"),
+                KeyBinding([.character("x"), .tab], "x Tab", "hex + ASCII or text", .toggleHex, footer: "hex/text"),
+                KeyBinding([.character("s"), .enter], "s Enter", "type a line the server sends to the peer (Enter sends it with \\n)", .typeToPeer, footer: "send"),
+                KeyBinding([.character("c")], "c", "close gracefully (asks first when data would be lost)", .closeConnection, footer: "close"),
+                KeyBinding([.character("r")], "r", "reset: RST via SO_LINGER 0 (asks first)", .resetConnection, footer: "reset"),
+                KeyBinding([.character("w")], "w", "save the transcript to a new file (never overwrites)", .saveTranscript, footer: "save"),
+                KeyBinding([.up, .character("k")], "↑↓ k j", "scroll", .lineUp, footer: "scroll"),
+                KeyBinding([.down, .character("j")], "", "", .lineDown),
+                KeyBinding([.pageUp], "PgUp PgDn", "a page up or down", .pageUp),
+                KeyBinding([.pageDown], "", "", .pageDown),
+                KeyBinding([.home, .character("g")], "Home End", "oldest, newest (End follows new bytes)", .first),
+                KeyBinding([.end, .character("G")], "", "", .last),
+                KeyBinding([.character("?")], "?", "help", .help),
+            ]
         }
     }
 
@@ -79,6 +96,13 @@ public enum KeyBindings {
         case .message: return [.message, .fields, .everywhere]
         case .files: return [.files, .everywhere]
         }
+    }
+
+    /// What `key` does in the inspector: its own keys, then the global ones that make sense over it.
+    public static func inspectorBinding(for key: Key) -> KeyBinding? {
+        let global: [ConsoleCommand] = [.help, .repaint, .suspend, .quit, .cancelTransfer]
+        let candidates = bindings(.inspector) + bindings(.everywhere).filter { global.contains($0.command) }
+        return candidates.first { $0.keys.contains(key) }
     }
 
     public static func binding(for key: Key, focus: ConsoleFocus) -> KeyBinding? {
@@ -104,8 +128,8 @@ public enum KeyBindings {
     }
 
     /// The help: the bindings where `focus` is first, then the rest, each under its heading.
-    public static func helpLines(for focus: ConsoleFocus) -> [String] {
-        let here = contexts(for: focus)
+    public static func helpLines(for focus: ConsoleFocus, inspecting: Bool = false) -> [String] {
+        let here = inspecting ? [.inspector, .everywhere] : contexts(for: focus)
         let order = here + KeyContext.allCases.filter { !here.contains($0) }
         let labelWidth = KeyContext.allCases.flatMap { bindings($0) }.map(\.label.displayWidth).max() ?? 10
         var lines = ["netconsole — keys (↑↓ PgUp PgDn scroll, any other key closes)"]

@@ -1,6 +1,6 @@
 /// Where a binding applies. The focused part decides which apply; the most specific one wins.
 public enum KeyContext: CaseIterable, Equatable, Sendable {
-    case everywhere, serverPane, connections, log, saved, replies, fields, message, files
+    case everywhere, serverPane, connections, log, saved, replies, fields, message, files, inspector
 
     public var title: String {
         switch self {
@@ -13,6 +13,7 @@ public enum KeyContext: CaseIterable, Equatable, Sendable {
         case .fields: return "Text fields (Echo to, Message, Files to)"
         case .message: return "Message"
         case .files: return "File picker"
+        case .inspector: return "Inspector (Enter or i on a connection)"
         }
     }
 }

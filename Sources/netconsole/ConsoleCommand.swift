@@ -31,9 +31,17 @@ struct ConsoleCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave the mouse to the terminal (to select and copy text); keys do everything the mouse does.")
     var noMouse = false
 
+    @Flag(name: .long, help: "Ask before each upload: it waits (nothing stored) for y or n in a popup with its name, size and peer; unanswered in 60 s it is refused. Raw uploads are refused.")
+    var ask = false
+
+    @Option(name: .long, help: .hidden, transform: { try Seconds.parse($0) })
+    var askTimeout = Seconds(60)
+
     func run() throws {
-        let options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
+        var options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
                                      pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse)
+        options.ask = ask
+        options.askTimeout = askTimeout.value
         do {
             try ConsoleApp(options: options).run()
         } catch let error as SocketError where error.code == EADDRINUSE {
