@@ -75,13 +75,13 @@ final class ConsoleListStateTests: XCTestCase {
         XCTAssertEqual(state.listedConnections.map(\.id), [4, 3, 5, 2, 1], "by bytes in, open ones first")
     }
 
-    func testEnterShowsTheWholeLineAndAnyKeyClosesIt() {
+    func testEnterInspectsAConnectionAndShowsAWholeLogLine() {
         var state = state(open: 1, closed: 0)
         _ = state.handle(.down)
-        _ = state.handle(.enter)
-        XCTAssertEqual(state.viewer?.title, "Connection #1")
-        XCTAssertNil(state.handle(.character("q")), "q closes the popup, it does not quit")
-        XCTAssertNil(state.viewer)
+        XCTAssertEqual(state.handle(.enter), .inspect(id: 1), "Enter on a connection opens the inspector")
+        XCTAssertEqual(state.inspector?.connectionID, 1)
+        XCTAssertEqual(state.handle(.character("q")), .stopInspecting, "q leaves the inspector, it does not quit")
+        XCTAssertNil(state.inspector)
         let long = String(repeating: "word ", count: 60)
         state.note(long, clock: "t")
         _ = state.handle(.tab)
