@@ -17,8 +17,9 @@ enum TranscriptFile {
         let descriptor = open(full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let code = errno
-            let why = code == EEXIST ? "it exists already (a transcript never overwrites)" : String(cString: strerror(code))
-            return .failure(StorageError("cannot save to \(full.sanitizedForDisplay): \(why)", code: code))
+            // The reason first: a long path is what the status line cuts.
+            let why = code == EEXIST ? "exists already, not overwritten" : String(cString: strerror(code))
+            return .failure(StorageError("not saved, \(why): \(full.sanitizedForDisplay)", code: code))
         }
         defer { close(descriptor) }
         let bytes = Array(text.utf8)
@@ -28,7 +29,7 @@ enum TranscriptFile {
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else {
                 let code = errno
-                return .failure(StorageError("cannot write \(full.sanitizedForDisplay): \(String(cString: strerror(code)))", code: code))
+                return .failure(StorageError("not saved, \(String(cString: strerror(code))): \(full.sanitizedForDisplay)", code: code))
             }
             written += count
         }
