@@ -5,9 +5,9 @@ import NetEngine
 
 /// Writes a transcript to a file that must not exist yet: created with O_EXCL and O_NOFOLLOW (never overwriting a
 /// file, never following a link planted at the name), readable by its owner only.
-enum TranscriptFile {
+public enum TranscriptFile {
     /// Creates `path` (relative to the current folder; `~/` is the home folder) with `text`; returns the full path.
-    static func create(at path: String, text: String) -> Result<String, StorageError> {
+    public static func create(at path: String, text: String) -> Result<String, StorageError> {
         var full = path
         if full.hasPrefix("~/"), let home = getenv("HOME") { full = String(cString: home) + full.dropFirst(1) }
         if !full.hasPrefix("/"), let cwd = getcwd(nil, 0) {
