@@ -2,17 +2,18 @@ import NetEngine
 
 /// The inspector: one connection over the whole screen, opened from the connection list.
 extension ConsoleState {
-    /// Opens the inspector on the selected connection (the first listed when none is selected).
+    /// Opens the inspector on the selected connection (the first listed when none is selected); a closed one has
+    /// nothing left to inspect, so its line is shown whole instead.
     mutating func openInspector() -> ConsoleAction? {
         let listed = listedConnections
         guard let index = selectedConnectionIndex(in: listed) ?? (listed.isEmpty ? nil : 0) else { return nil }
         let row = listed[index]
         selectedConnectionID = row.id
-        inspector = Inspector(connectionID: row.id)
         if row.closedAt != nil {
-            inspector?.isGone = true
-            inspector?.say("connection #\(row.id) is closed: nothing left to inspect", bad: true)
+            viewer = LineViewer(title: "Connection #\(row.id)", text: describe(row))
+            return nil
         }
+        inspector = Inspector(connectionID: row.id)
         return .inspect(id: row.id)
     }
 

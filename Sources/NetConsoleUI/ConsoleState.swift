@@ -120,7 +120,7 @@ public struct ConsoleState {
     /// First line of the help shown; it scrolls.
     public internal(set) var helpScroll = 0
     public internal(set) var confirmation: Confirmation?
-    public private(set) var viewer: LineViewer?
+    public internal(set) var viewer: LineViewer?
     /// The connection being inspected, over the whole screen (ConsoleState+Inspector.swift).
     public internal(set) var inspector: Inspector?
     /// Uploads waiting for a y or n (`--ask`), the oldest asked first (ConsoleState+UploadAsks.swift).

@@ -33,7 +33,7 @@ public enum KeyBindings {
                 KeyBinding([.character("q"), .character("Q")], "q", "quit", .quit, footer: "quit"),
             ]
         case .connections:
-            return [KeyBinding([.enter, .character("i")], "Enter i", "inspect the connection: its payload, the kernel's view; send, close, reset, save", .inspect, footer: "inspect")]
+            return [KeyBinding([.enter, .character("i")], "Enter i", "inspect the connection: its payload, the kernel's view; send, close, reset, save (a closed one: its line whole)", .inspect, footer: "inspect")]
                 + listMoves.filter { $0.command != .showWhole } + [
                 KeyBinding([.character("/")], "/", "filter by peer, service or state", .filterConnections, footer: "filter"),
                 KeyBinding([.character("o")], "o", "sort: number, peer, bytes in, bytes out (open stay above closed)", .sortConnections),
