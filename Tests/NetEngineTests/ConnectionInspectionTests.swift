@@ -194,4 +194,47 @@ final class ConnectionInspectionTests: XCTestCase {
         }
         XCTAssertEqual(failure?.code, ECONNRESET)
     }
+
+    func testAConnectionIsFoundOnWhicheverLoopHoldsItAndAMissOnEveryLoopAnswersOnce() throws {
+        // Like `serve --threads 3`: the group starts before its loops run, and stops after they ended.
+        let loops = try (0..<3).map { _ in try EventLoop() }
+        let recorder = EventRecorder()
+        let group = ServerGroup(loops: loops, host: "127.0.0.1", reportsBytes: false, sink: recorder.sink)
+        group.capturesPayload = true
+        let port = try group.start(ServerGroup.Service(name: "echo", port: 0) { EchoHandler() }).port
+        let ended = DispatchGroup()
+        for loop in loops {
+            ended.enter()
+            Thread { loop.run(); ended.leave() }.start()
+        }
+        defer {
+            loops.forEach { $0.stop() }
+            ended.wait()
+            group.stopAll()
+        }
+        var clients: [Socket] = []
+        for index in 0..<6 {
+            let client = try Socket.connect(host: "127.0.0.1", port: port)
+            try client.sendAll("client \(index)\n")
+            _ = try receiveExactly(client, count: 9)
+            clients.append(client)
+        }
+        let ids = recorder.events.compactMap { event -> Int? in
+            if case let .connectionOpened(id, _, _) = event { return id } else { return nil }
+        }
+        XCTAssertEqual(ids.count, 6)
+        let reply = try LoopThread()
+        defer { reply.shutdown() }
+        let seen = ids.compactMap { snapshot(group, id: $0, replyOn: reply.loop) }.map { String(decoding: $0.received.flatMap(\.bytes), as: UTF8.self) }
+        XCTAssertEqual(seen.sorted(), (0..<6).map { "client \($0)\n" }, "each found on the loop that holds it, answered on another")
+
+        let answers = EventRecorder()
+        group.withConnection(id: -1, replyOn: reply.loop, { $0 == nil }) { missing in
+            answers.sink(.error(missing ? "none" : "found"))
+        }
+        XCTAssertTrue(answers.wait(timeout: 5) { !$0.isEmpty })
+        usleep(100_000)
+        XCTAssertEqual(answers.events.count, 1, "three loops missed it: one answer, not three")
+        _ = clients
+    }
 }
