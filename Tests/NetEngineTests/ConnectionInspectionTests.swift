@@ -27,6 +27,17 @@ final class ConnectionInspectionTests: XCTestCase {
         XCTAssertEqual(text(ring.chunks()), ["17:56789abc", "25:xy"], "wrapped around the storage")
     }
 
+    func testARingStartedMidStreamGrowsAcrossTheEndOfItsStorage() {
+        var ring = PayloadRing(received: true, capacity: 4096, startingAt: 200)
+        let first = String(repeating: "a", count: 100), second = String(repeating: "b", count: 300)
+        append(&ring, first, at: 1)
+        append(&ring, second, at: 2)
+        XCTAssertEqual(text(ring.chunks()), ["200:" + first, "300:" + second], "kept whole while the storage doubled")
+        let third = String(repeating: "c", count: 3900)
+        append(&ring, third, at: 3)
+        XCTAssertEqual(text(ring.chunks()), ["404:" + String(repeating: "b", count: 196), "600:" + third], "the newest 4096 bytes")
+    }
+
     func testTinyChunksCannotOutgrowTheRing() {
         var ring = PayloadRing(received: false, capacity: 64, maxChunks: 4)
         for index in 0..<10 { append(&ring, String(index), at: Double(index)) }

@@ -1,7 +1,8 @@
 /// A watched connection's two payload rings. A class, so an unwatched connection holds only a nil reference.
 final class PayloadCapture {
-    var received: PayloadRing
-    var sent: PayloadRing
+    // Unchecked for exclusivity: used on every read and write of a watched connection, from its loop's thread only.
+    @exclusivity(unchecked) var received: PayloadRing
+    @exclusivity(unchecked) var sent: PayloadRing
 
     init(capacity: Int, receivedSoFar: Int, sentSoFar: Int) {
         received = PayloadRing(received: true, capacity: capacity, startingAt: receivedSoFar)

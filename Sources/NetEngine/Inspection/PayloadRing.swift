@@ -101,7 +101,17 @@ public struct PayloadRing {
         size = min(size, capacity)
         let held = bytes(from: firstOffset, to: firstOffset + count)
         var grown = [UInt8](repeating: 0, count: size)
-        for (index, byte) in held.enumerated() { grown[(firstOffset + index) % size] = byte }
+        grown.withUnsafeMutableBytes { ring in
+            held.withUnsafeBytes { source in
+                // At most two runs: up to the end of the new storage, then from its start.
+                let at = firstOffset % size
+                let first = min(source.count, size - at)
+                if first > 0 { ring.baseAddress!.advanced(by: at).copyMemory(from: source.baseAddress!, byteCount: first) }
+                if source.count > first {
+                    ring.baseAddress!.copyMemory(from: source.baseAddress!.advanced(by: first), byteCount: source.count - first)
+                }
+            }
+        }
         storage = grown
     }
 
