@@ -50,6 +50,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "NetEngineTests", dependencies: ["NetEngine", "NetText"]),
+        .testTarget(name: "NetBenchTests", dependencies: ["NetBench", "NetEngine"]),
         .testTarget(name: "NetConsoleUITests", dependencies: ["NetConsoleUI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["NetEngine"]),
     ],

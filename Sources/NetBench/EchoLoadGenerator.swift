@@ -6,28 +6,26 @@ import NetEngine
 
 /// A load generator for echo servers: many non-blocking connections on one event loop, each keeping `pipeline`
 /// requests in flight, checking every echoed byte and timing every request.
-public final class EchoLoadGenerator {
+public final class EchoLoadGenerator: ConnectionOwner {
     public let configuration: EchoLoadConfiguration
-    let loop: EventLoop
+    package let loop: EventLoop
     let pattern: VerificationPattern
     /// Where every connection reads into; a read never keeps bytes beyond its own handling.
-    let receiveBuffer: UnsafeMutableRawBufferPointer
-    private var connections: [LoadConnection] = []
+    package let sharedReadBuffer: ReadBuffer
+    package let service = "bench"
+    package let limits = ServerLimits()
+    package let sink: EventSink? = nil
+    package let reportsBytes = false
+    package let payloadDumpLimit = 0
+    private let tally = LoadTally()
+    private var connects: [LoadConnect] = []
+    private var handlers: [LoadHandler] = []
     private var settledCount = 0
     private var started = false
-    @exclusivity(unchecked) private(set) var running = false
-    @exclusivity(unchecked) private(set) var measuring = false
     private var measureStart: UInt64 = 0
     private var measureEnd: UInt64 = 0
     private var cpuAtStart = 0.0
     private var cpuAtEnd = 0.0
-
-    @exclusivity(unchecked) var histogram = LatencyHistogram()
-    @exclusivity(unchecked) var completedRequests: UInt64 = 0
-    @exclusivity(unchecked) var bytesEchoed: UInt64 = 0
-    @exclusivity(unchecked) var mismatchedBytes: UInt64 = 0
-    var errors = 0
-    private(set) var problems: [String] = []
 
     public init(configuration: EchoLoadConfiguration) throws {
         precondition(configuration.connections > 0 && configuration.requestSize > 0 && configuration.pipeline > 0)
@@ -35,69 +33,88 @@ public final class EchoLoadGenerator {
         loop = try EventLoop(maxEventsPerWait: 1024)
         let window = 256 * 1024
         pattern = VerificationPattern(maxWindow: window)
-        receiveBuffer = .allocate(byteCount: window, alignment: 64)
+        sharedReadBuffer = ReadBuffer(byteCount: window)
     }
 
-    deinit {
-        receiveBuffer.deallocate()
-        pattern.deallocate()
-    }
+    deinit { pattern.deallocate() }
 
     /// Connects, drives the server for warmup + duration seconds, and reports. Throws when no connection can be made.
     public func run() throws -> EchoLoadReport {
         let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port).first!
         for index in 0..<configuration.connections {
-            let socket: Socket
             do {
-                socket = try Socket.startConnect(to: address)
-            } catch let error as SocketError {
+                connects.append(try LoadConnect(index: index, address: address, loop: loop) { [unowned self] connect, result in
+                    self.connectSettled(connect, result)
+                })
+            } catch {
                 closeAll()
                 throw error
             }
-            let connection = LoadConnection(index: index, socket: socket, address: address, generator: self)
-            connections.append(connection)
-            try loop.register(socket.descriptor, handler: connection, read: false, write: true)
         }
         let connectTimer = loop.schedule(after: configuration.connectTimeout) { [unowned self] in
-            for connection in self.connections where !connection.isConnected && !connection.isClosed {
-                connection.fail("could not connect within \(formatSeconds(self.configuration.connectTimeout))")
-            }
+            for connect in self.connects where !connect.isSettled { connect.timeOut(after: self.configuration.connectTimeout) }
         }
         loop.run()
         loop.cancel(connectTimer)
         closeAll()
-        if !started, let first = problems.first {
+        if !started, let first = tally.problems.first {
             throw SocketError(code: ECONNREFUSED, message: first)
         }
         let end = measureEnd > 0 ? measureEnd : BenchClock.nanoseconds()
         let seconds = measureStart > 0 ? Double(end - measureStart) / 1e9 : 0
-        var report = EchoLoadReport(seconds: seconds, requests: completedRequests, bytesEchoed: bytesEchoed,
-                                    p50Nanoseconds: histogram.percentile(0.5), p99Nanoseconds: histogram.percentile(0.99),
-                                    maxNanoseconds: histogram.maximum, mismatchedBytes: mismatchedBytes, errors: errors,
-                                    problems: problems)
+        var report = EchoLoadReport(seconds: seconds, requests: tally.completedRequests, bytesEchoed: tally.bytesEchoed,
+                                    p50Nanoseconds: tally.histogram.percentile(0.5),
+                                    p99Nanoseconds: tally.histogram.percentile(0.99),
+                                    maxNanoseconds: tally.histogram.maximum, mismatchedBytes: tally.mismatchedBytes,
+                                    errors: tally.errors, problems: tally.problems)
         if measureStart > 0 { report.cpuSeconds = (measureEnd > 0 ? cpuAtEnd : ProcessCPU.seconds()) - cpuAtStart }
         return report
     }
 
     private func closeAll() {
-        for connection in connections { connection.close() }
-        connections.removeAll()
+        tally.running = false
+        for connect in connects where !connect.isSettled { connect.timeOut(after: 0) }
+        for handler in handlers { handler.close() }
+        handlers.removeAll()
+        connects.removeAll()
     }
 
-    // MARK: Called by connections
+    // MARK: Connections
 
-    func connectionSettled() {
+    private func connectSettled(_ connect: LoadConnect, _ result: Result<Void, SocketError>) {
+        switch result {
+        case let .failure(error):
+            tally.note("connection \(connect.index): \(error.message)")
+            tally.errors += 1
+        case .success:
+            let handler = LoadHandler(index: connect.index, pattern: pattern, requestSize: configuration.requestSize,
+                                      pipeline: configuration.pipeline, tally: tally) { [unowned self] handler, error in
+                self.connectionClosed(handler, error: error)
+            }
+            let connection = Connection(id: connect.index, transport: connect.socket, peer: connect.address,
+                                        owner: self, handler: handler)
+            do {
+                try loop.register(connect.socket.descriptor, handler: connection)
+                handlers.append(handler)
+                connection.start()
+            } catch {
+                connect.socket.close()
+                tally.note("connection \(connect.index): \(error)")
+                tally.errors += 1
+            }
+        }
         settledCount += 1
-        guard settledCount == configuration.connections else { return }
-        guard connections.contains(where: { $0.isConnected && !$0.isClosed }) else {
+        if settledCount == configuration.connections { allSettled() }
+    }
+
+    private func allSettled() {
+        guard handlers.contains(where: { $0.isOpen }) else {
             loop.stop()
             return
         }
         started = true
-        running = true
-        for connection in connections where connection.isConnected && !connection.isClosed {
-            connection.startRequests()
-        }
+        tally.running = true
+        for handler in handlers where handler.isOpen { handler.startRequests() }
         if configuration.warmup > 0 {
             loop.schedule(after: configuration.warmup) { [unowned self] in self.startMeasuring() }
         } else {
@@ -106,29 +123,32 @@ public final class EchoLoadGenerator {
     }
 
     private func startMeasuring() {
-        histogram.reset()
-        completedRequests = 0
-        bytesEchoed = 0
-        measuring = true
+        tally.resetMeasurements()
+        tally.measuring = true
         cpuAtStart = ProcessCPU.seconds()
         measureStart = BenchClock.nanoseconds()
         loop.schedule(after: configuration.duration) { [unowned self] in self.finish() }
     }
 
     private func finish() {
+        guard tally.running || tally.measuring else { return }
         measureEnd = BenchClock.nanoseconds()
         cpuAtEnd = ProcessCPU.seconds()
-        measuring = false
-        running = false
+        tally.measuring = false
+        tally.running = false
         loop.stop()
     }
 
-    func note(_ problem: String) {
-        if problems.count < 10 { problems.append(problem) }
+    private func connectionClosed(_ handler: LoadHandler, error: SocketError?) {
+        guard let error else { return }  // closed by us at the end of the run
+        tally.note("connection \(handler.index): \(error.message)")
+        tally.errors += 1
+        if tally.running && !handlers.contains(where: { $0.isOpen }) { finish() }
     }
 
-    func connectionFailed() {
-        errors += 1
-        if running && !connections.contains(where: { !$0.isClosed }) { finish() }
-    }
+    // MARK: ConnectionOwner
+
+    package func watchDeadlines() {}
+
+    package func connectionDidClose(_ connection: Connection, error: SocketError?) {}
 }

@@ -3,10 +3,13 @@ public enum ConsoleAction: Equatable, Sendable {
     case quit
     case setListening(Bool)
     case selectServices(ServiceSelection)
+    /// Send the message on the session to `target` (opened first when needed); echoes show their round trip.
     case sendEcho(target: String, message: String)
     /// `rawPath`, when given, opens the file: its name is not UTF-8, and `path` only shows it.
     case sendFile(target: String, path: String, rawPath: [UInt8]? = nil)
     case cancelTransfer
+    /// A session key that needs the network (ConsoleState.perform(_:clock:now:) says what to do).
+    case session(SessionRequest)
     /// Clear the terminal and draw everything again (Ctrl-L).
     case repaint
     /// Stop like any job until the shell's fg (Ctrl-Z, which raw mode turned into a key).

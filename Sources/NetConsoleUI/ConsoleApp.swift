@@ -11,17 +11,20 @@ public struct ConsoleOptions: Sendable {
     public var saveDirectory: String
     /// Where the file picker starts.
     public var pickerDirectory: String
-    /// Seconds an echo waits for its reply.
+    /// Seconds an echo (or a datagram) waits for its reply, and a session for its connection.
     public var echoTimeout: Double
     /// Whether the console takes the mouse (clicks and the wheel); off, the terminal keeps it for selecting text.
     public var mouse: Bool
+    /// HOST:PORT a session connects to at start (`--connect`).
+    public var connect: String?
     /// `--ask`: every upload waits for a y or n; unanswered for `askTimeout` seconds, it is refused.
     public var ask = false
     public var askTimeout = 60.0
 
     public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5,
-                mouse: Bool = true) {
+                mouse: Bool = true, connect: String? = nil) {
         self.mouse = mouse
+        self.connect = connect
         self.host = host
         self.port = port
         self.saveDirectory = saveDirectory
@@ -53,7 +56,8 @@ public final class ConsoleApp {
     }
     /// Ports the servers got the first time, so stopping and starting again keeps their addresses.
     private var ports: [String: UInt16] = [:]
-    private var echoSessions: [ObjectIdentifier: EchoSession] = [:]
+    /// The client pane's sessions' connections, by session id.
+    private var liveSessions: [Int: LiveSession] = [:]
     private var fileSender: FileSender?
     /// Counts transfers, so a cancelled one's last events are not taken for the next one's.
     private var transferNumber = 0
@@ -135,12 +139,20 @@ public final class ConsoleApp {
             self.state.expireClosedConnections(now: MonotonicClock.now())
             self.inspection.dropSettledAsks()
             self.state.picker.reloadIfChanged()
+            self.state.expireEchoes(now: MonotonicClock.now(), timeout: self.options.echoTimeout, clock: Self.clock())
             self.redrawSoon()
+        }
+        if let target = options.connect {
+            state.target.setText(target)
+            state.focus = .message
+            run(state.perform(.connect(target: target), clock: Self.clock(), now: MonotonicClock.now()))
         }
         draw()
         loop.run()
         loop.unregister(STDIN_FILENO)
-        for session in echoSessions.values { session.cancel() }
+        let live = liveSessions
+        liveSessions = [:]
+        for session in live.values { session.close() }
         fileSender?.cancel()
     }
 
@@ -196,7 +208,9 @@ public final class ConsoleApp {
                 spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600)) { EchoHandler() }
             } else {
                 let store = uploadStore
-                spec = ServerGroup.Service(name: service, port: port) { FramedOrRawUploadHandler(store: store) }
+                spec = ServerGroup.Service(name: service, port: port, readBufferSize: FileServerOptions.readBufferSize) {
+                    FramedOrRawUploadHandler(store: store)
+                }
             }
             do {
                 ports[service] = try servers.start(spec).port
@@ -240,9 +254,12 @@ public final class ConsoleApp {
             stopServers(except: selection)
             if wasListening { try? startServers(throwing: false) }
         case let .sendEcho(target, message):
-            historyFile?.append(message)
+            if !message.isEmpty { historyFile?.append(message) }
             remember(target, in: \.target, file: echoTargetsFile)
-            sendEcho(message, to: target)
+            run(state.sendMessage(message, target: target, clock: Self.clock(), now: MonotonicClock.now()))
+        case .session(let request):
+            if case .connect(let target) = request { remember(target, in: \.target, file: echoTargetsFile) }
+            run(state.perform(request, clock: Self.clock(), now: MonotonicClock.now()))
         case let .sendFile(target, path, rawPath):
             remember(target, in: \.fileTarget, file: filesTargetsFile)
             sendFile(path, rawPath: rawPath, to: target)
@@ -265,36 +282,62 @@ public final class ConsoleApp {
         if !wasNewest { file?.append(trimmed) }
     }
 
-    private func sendEcho(_ message: String, to target: String) {
-        let endpoint: Endpoint
-        do { endpoint = try Endpoint(parsing: target) } catch {
-            state.noteEchoFailed("\(error)", clock: Self.clock())
-            return
-        }
-        let sentLine = state.noteEchoSent(message, target: endpoint.description, clock: Self.clock())
-        // One line, as a person would type it into nc.
-        var id: ObjectIdentifier?
-        let session = EchoSession(loop: loop, endpoint: endpoint, message: Array((message + "\n").utf8),
-                                  timeout: options.echoTimeout) { [unowned self] outcome in
-            switch outcome {
-            case let .reply(bytes, roundTrip, extra):
-                var text = String(decoding: bytes, as: UTF8.self)
-                if text.hasSuffix("\n") { text.removeLast() }
-                self.state.noteEchoReply(text, roundTrip: roundTrip, clock: Self.clock(), sentLine: sentLine)
-                if !extra.isEmpty {
-                    let more = String(decoding: extra, as: UTF8.self)
-                    self.state.noteEchoFailed("\(extra.count) bytes beyond the echo: \(more)", clock: Self.clock())
+    // MARK: Sessions
+
+    /// Does on the network what the state decided for its sessions.
+    private func run(_ commands: [SessionCommand]) {
+        for command in commands {
+            switch command {
+            case let .connect(id, endpoint, udp):
+                // The connection it replaces says nothing more: its events are not this one's.
+                liveSessions.removeValue(forKey: id)?.close()
+                connectSession(id, to: endpoint, udp: udp)
+            case let .send(id, bytes): liveSessions[id]?.send(bytes)
+            case .finishSending(let id): liveSessions[id]?.finishSending()
+            case .close(let id):
+                liveSessions[id]?.close()
+                // A UDP socket just closes; a TCP connection reports its end when it has one.
+                if state.sessionList.sessions.first(where: { $0.id == id })?.isUDP == true {
+                    release(id)
+                    state.sessionClosed(id, error: nil, clock: Self.clock())
                 }
-            case let .failed(reason):
-                self.state.noteEchoFailed(reason, clock: Self.clock(), sentLine: sentLine)
             }
-            if let id { self.echoSessions[id] = nil }
+        }
+    }
+
+    /// Forgets a session's connection that ended; it goes on the next turn, as its own call that reported the end
+    /// is still running.
+    private func release(_ id: Int) {
+        guard let ended = liveSessions.removeValue(forKey: id) else { return }
+        loop.schedule(after: 0) { withExtendedLifetime(ended) {} }
+    }
+
+    private func connectSession(_ id: Int, to endpoint: Endpoint, udp: Bool) {
+        // Only the session's current connection reports; one it replaced is ignored. Weak: the closure is the
+        // live session's own, and must not keep it.
+        weak var current: LiveSession?
+        func isCurrent() -> Bool { current != nil && liveSessions[id] === current }
+        let live = LiveSession(loop: loop, endpoint: endpoint, udp: udp, connectTimeout: options.echoTimeout) { [unowned self] event in
+            guard isCurrent() else { return }
+            let clock = Self.clock(), now = MonotonicClock.now()
+            switch event {
+            case let .opened(peer, local): self.state.sessionOpened(id, peer: peer, localAddress: local, clock: clock, now: now)
+            case .received(let bytes): self.state.sessionReceived(id, bytes, clock: clock, now: now)
+            case let .datagram(bytes, truncated): self.state.sessionReceivedDatagram(id, bytes, truncated: truncated, clock: clock, now: now)
+            case .peerFinished: self.state.sessionPeerFinished(id, clock: clock)
+            case .closed(let error):
+                self.release(id)
+                self.state.sessionClosed(id, error: error, clock: clock)
+            case .failed(let reason):
+                self.release(id)
+                self.state.sessionConnectFailed(id, reason: reason, clock: clock)
+            case .problem(let reason): self.state.sessionProblem(id, reason, clock: clock)
+            }
             self.redrawSoon()
         }
-        id = ObjectIdentifier(session)
-        echoSessions[id!] = session
-        session.start()
-        if session.isFinished { echoSessions[id!] = nil }
+        current = live
+        liveSessions[id] = live
+        live.start()
     }
 
     private func sendFile(_ path: String, rawPath: [UInt8]?, to target: String) {

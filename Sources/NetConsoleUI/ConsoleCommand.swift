@@ -5,5 +5,6 @@ public enum ConsoleCommand: Equatable, Sendable {
     case lineUp, lineDown, pageUp, pageDown, first, last, showWhole
     case send, fieldDone, edit, searchHistory
     case pick, filesBack, cancelTransfer, reloadFolder
+    case nextSession, previousSession, cycleLineEnding, toggleHexInput, reconnect, finishSending, disconnect, resend
     case inspect, leaveInspector, toggleHex, typeToPeer, closeConnection, resetConnection, saveTranscript
 }

@@ -267,7 +267,8 @@ public enum ConsoleRenderer {
     private static func drawClientTitle(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid) {
         let used = titleBar("CLIENT", focused: state.focus.isClientPane, rect, &grid)
         let style: CellStyle = state.focus.isClientPane ? .focusedPaneTitle : .paneTitle
-        grid.write(" echo messages and send files", row: rect.y, col: rect.x + used, width: rect.width - used, style: style)
+        let sessions = state.sessionList.isEmpty ? " sessions to any TCP server, and files" : " " + sessionTabs(state, width: rect.width - clientTitleUsed)
+        grid.write(sessions, row: rect.y, col: rect.x + used, width: rect.width - used, style: style)
     }
 
     /// Draws "label [field]" and returns the cursor position when the field has focus.
@@ -286,7 +287,7 @@ public enum ConsoleRenderer {
     private static func drawTargets(_ state: ConsoleState, _ rect: Rect, _ grid: inout ScreenGrid, cursor: inout (row: Int, col: Int)?) {
         guard !rect.isEmpty else { return }
         let half = rect.width / 2
-        if let c = drawField(" Echo to: ", state.target, focused: state.focus == .target, row: rect.y, col: rect.x, width: half - 1, &grid) { cursor = c }
+        if let c = drawField(" Connect to: ", state.target, focused: state.focus == .target, row: rect.y, col: rect.x, width: half - 1, &grid) { cursor = c }
         if let c = drawField(" Files to: ", state.fileTarget, focused: state.focus == .fileTarget, row: rect.y, col: rect.x + half, width: rect.width - half, &grid) { cursor = c }
     }
 
@@ -322,8 +323,10 @@ public enum ConsoleRenderer {
         let height = rect.height - 1
         let list = state.transcript
         let position = list.lines.isEmpty ? "" : " " + list.position(height: height)
-        sectionTitle("Replies" + (list.isFollowing && list.selected == nil ? "" : " (End follows)") + position, rect, &grid,
-                     focused: state.focus == .replies)
+        sectionTitle("Replies" + (list.isFollowing && list.selected == nil ? "" : " (End follows)") + position + sessionSummary(state),
+                     rect, &grid, focused: state.focus == .replies)
+        // Each chunk's time where there is room for it.
+        let timeWidth = rect.width >= 60 ? 9 : 0
         var row = rect.y + 1
         let first = list.firstVisibleIndex(height: height)
         for (offset, line) in list.visibleLines(height: height).enumerated() {
@@ -337,8 +340,11 @@ public enum ConsoleRenderer {
                 grid.write(detail, row: row, col: rect.x + rect.width - 1 - detailWidth, width: detailWidth,
                            style: first + offset == list.selected ? grid[row, rect.x].style : .muted)
             }
-            grid.write(" " + line.text, row: row, col: rect.x, width: textWidth,
-                       style: first + offset == list.selected ? grid[row, rect.x].style : line.style)
+            let selectedStyle: CellStyle? = first + offset == list.selected ? grid[row, rect.x].style : nil
+            if timeWidth > 0 {
+                grid.write(" " + line.time, row: row, col: rect.x, width: min(textWidth, timeWidth), style: selectedStyle ?? .muted)
+            }
+            grid.write(" " + line.text, row: row, col: rect.x + timeWidth, width: textWidth - timeWidth, style: selectedStyle ?? line.style)
             row += 1
         }
     }
@@ -565,6 +571,8 @@ public enum ConsoleRenderer {
 private extension String {
     /// "127.0.0.1:12345" as nc wants it: "127.0.0.1 12345".
     func replacingColon() -> String {
+        if lowercased().hasPrefix("udp://") { return "-u " + String(dropFirst(6)).replacingColon() }
+        if lowercased().hasPrefix("tcp://") { return String(dropFirst(6)).replacingColon() }
         guard let colon = lastIndex(of: ":") else { return self }
         var host = String(self[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -1,36 +1,17 @@
 import NetEngine
 
-/// The client pane: echo replies and file transfers as they happen.
+/// The client pane: file transfers as they happen, and what went wrong (the sessions are in ConsoleState+Sessions.swift).
 extension ConsoleState {
     // MARK: Client results
 
     public static let waitingMarker = "waiting…"
-
-    /// Lists a message sent; returns the number of its line, to end its waiting marker with the reply or failure.
-    @discardableResult
-    public mutating func noteEchoSent(_ message: String, target: String, clock: String) -> Int {
-        transcript.append("→ \(target)  \(Self.lineBreaksShown(message))", time: clock, style: .muted, detail: Self.waitingMarker)
-        pendingEchoes.insert(transcript.newestLineNumber)
-        return transcript.newestLineNumber
-    }
-
-    public mutating func noteEchoReply(_ reply: String, roundTrip: Double, clock: String, sentLine: Int? = nil) {
-        endWaiting(sentLine)
-        transcript.append("← \(Self.lineBreaksShown(reply))", time: clock, style: .good, detail: Self.formatRoundTrip(roundTrip))
-    }
-
-    private mutating func endWaiting(_ sentLine: Int?) {
-        guard let sentLine, pendingEchoes.remove(sentLine) != nil else { return }
-        transcript.setDetail(nil, ofLine: sentLine)
-    }
 
     /// A message of several lines (pasted) on one line: its line breaks as ⏎, the rest escaped.
     static func lineBreaksShown(_ text: String) -> String {
         String(text.map { $0 == "\n" || $0 == "\r\n" ? "⏎" : $0 }).sanitizedForDisplay
     }
 
-    public mutating func noteEchoFailed(_ message: String, clock: String, sentLine: Int? = nil) {
-        endWaiting(sentLine)
+    public mutating func noteEchoFailed(_ message: String, clock: String) {
         transcript.append("✗ \(message.sanitizedForDisplay)", time: clock, style: .bad)
     }
 

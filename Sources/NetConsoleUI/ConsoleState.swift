@@ -3,7 +3,8 @@ import NetText
 
 /// Everything the console shows, reduced from engine events, client results and key presses. Pure: no I/O
 /// besides the file picker reading folders, so tests drive it directly. The server pane's events and lists are in
-/// ConsoleState+ServerPane.swift, the client's results in ConsoleState+ClientPane.swift; keys are here.
+/// ConsoleState+ServerPane.swift, the client's results in ConsoleState+ClientPane.swift, its sessions in
+/// ConsoleState+Sessions.swift; keys are here.
 public struct ConsoleState {
     public static let echoService = "echo"
     public static let filesService = "files"
@@ -103,14 +104,14 @@ public struct ConsoleState {
     public var fileTarget = LineEditor()
     public var message = LineEditor()
     public var transcript = ActivityLog(capacity: 200)
+    /// Persistent connections from the client pane (ConsoleState+Sessions.swift).
+    public internal(set) var sessionList = SessionList()
     public var picker: FilePicker
     public internal(set) var transfer: TransferRow?
     /// Said in the empty message field after Enter sent nothing; gone at the next key.
-    public private(set) var messageHint: String?
+    public internal(set) var messageHint: String?
     /// Ctrl-R's search through the message history, while it runs.
     public private(set) var historySearch: HistorySearch?
-    /// Echoes sent and not yet answered, by the number of their line in the transcript.
-    public internal(set) var pendingEchoes: Set<Int> = []
     var targetEdited = false
     var fileTargetEdited = false
 
@@ -254,6 +255,9 @@ public struct ConsoleState {
             return
         case contains(layout.messageRow):
             focus = .message
+            return
+        case contains(layout.clientTitle):
+            selectSessionTab(atColumn: col - layout.clientTitle.x)
             return
         default:
             return
@@ -405,14 +409,24 @@ public struct ConsoleState {
         case .lineUp, .lineDown, .pageUp, .pageDown, .first, .last: move(command)
         case .showWhole: showCurrentLine()
         case .send:
+            if message.text.isEmpty, canSendEmptyLine { return .sendEcho(target: target.text, message: "") }
+            do { _ = try sessionPayload(for: message.text) } catch {
+                messageHint = error.message
+                return nil
+            }
             let line = message.commit()
             if line.isEmpty {
-                messageHint = target.text.isEmpty ? "nothing to send: fill in Echo to (Shift-Tab), then type a message"
-                    : "nothing to send: type a message, Enter echoes it from \(target.text.sanitizedForDisplay)"
+                messageHint = target.text.isEmpty ? "nothing to send: fill in Connect to (Shift-Tab), then type a message"
+                    : "nothing to send: type a message, Enter sends it to \(target.text.sanitizedForDisplay)"
                 return nil
             }
             return .sendEcho(target: target.text, message: line)
-        case .fieldDone: focus = focus == .target ? .message : .files
+        case .fieldDone:
+            if focus == .target {
+                focus = .message
+                return target.text.isEmpty ? nil : .session(.connect(target: target.text))
+            }
+            focus = .files
         case .searchHistory: historySearch = HistorySearch(original: message.text, history: message.history)
         case .edit:
             switch focus {
@@ -441,6 +455,8 @@ public struct ConsoleState {
             if picker.filter.isEmpty { focus = .server } else { _ = picker.handle(.control("u")) }
         case .cancelTransfer: return isTransferring ? .cancelTransfer : nil
         case .reloadFolder: picker.reload()
+        case .nextSession, .previousSession, .cycleLineEnding, .toggleHexInput, .reconnect, .finishSending, .disconnect, .resend:
+            return runSessionCommand(command)
         case .inspect: return openInspector()
         case .leaveInspector, .toggleHex, .typeToPeer, .closeConnection, .resetConnection, .saveTranscript: break
         }
@@ -512,7 +528,8 @@ public struct ConsoleState {
         return action
     }
 
-    private func openConnections() -> [ConnectionRow] { connections.filter { $0.closedAt == nil } }
+    /// Open connections a quit or a stop would lose; the console's own sessions to its own servers are not the user's loss.
+    private func openConnections() -> [ConnectionRow] { connections.filter { $0.closedAt == nil && !isOwnSession($0) } }
 
     private static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 

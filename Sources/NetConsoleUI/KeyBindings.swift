@@ -40,11 +40,13 @@ public enum KeyBindings {
             ]
         case .log:
             return listMoves + [KeyBinding([.character("c")], "c", "clear the log", .clearLog)]
-        case .replies, .saved:
+        case .replies:
+            return listMoves + [KeyBinding([.character("r")], "r", "send the selected → message again", .resend, footer: "resend")]
+        case .saved:
             return listMoves
         case .fields:
             return [
-                KeyBinding([.enter], "Enter", "done: next field", .fieldDone, footer: "done"),
+                KeyBinding([.enter], "Enter", "done: next field (in Connect to: connect a session)", .fieldDone, footer: "done"),
                 KeyBinding([.up, .down], "↑↓", "recent targets (kept across runs)", .edit, footer: "recent"),
                 KeyBinding([.left, .right, .wordLeft, .wordRight, .alt("b"), .alt("f")], "← → ^← ^→ Alt-B/F", "a character, a word", .edit),
                 KeyBinding([.home, .end, .control("a"), .control("e")], "Home End ^A ^E", "start, end", .edit),
@@ -65,6 +67,16 @@ public enum KeyBindings {
                 KeyBinding([.backspace, .left], "Bksp ←", "delete from the filter, or go up a folder", .pick),
                 KeyBinding([.control("r")], "^R", "read the folder again", .reloadFolder),
                 KeyBinding([.escape], "Esc", "clear the filter, then server pane", .filesBack),
+            ]
+        case .session:
+            return [
+                KeyBinding([.control("n")], "^N ^P", "next, previous session", .nextSession, footer: "session"),
+                KeyBinding([.control("p")], "", "", .previousSession),
+                KeyBinding([.control("t")], "^T", "line end: LF, CR LF, none", .cycleLineEnding),
+                KeyBinding([.control("o")], "^O", "hex input (de ad be ef) or text (\\x41 \\r \\n \\t \\\\)", .toggleHexInput),
+                KeyBinding([.function(5)], "F5", "connect again", .reconnect),
+                KeyBinding([.function(6)], "F6", "half-close: send FIN, keep reading (nc -N)", .finishSending),
+                KeyBinding([.function(7)], "F7", "disconnect", .disconnect),
             ]
         case .inspector:
             return [
@@ -91,9 +103,11 @@ public enum KeyBindings {
         case .server: return [.connections, .serverPane, .everywhere]
         case .log: return [.log, .serverPane, .everywhere]
         case .saved: return [.saved, .serverPane, .everywhere]
-        case .replies: return [.replies, .serverPane, .everywhere]
-        case .target, .fileTarget: return [.fields, .everywhere]
-        case .message: return [.message, .fields, .everywhere]
+        // The session keys share none with the others, so they come last, after the keys a newcomer looks for.
+        case .replies: return [.replies, .serverPane, .everywhere, .session]
+        case .target: return [.fields, .everywhere, .session]
+        case .fileTarget: return [.fields, .everywhere]
+        case .message: return [.message, .fields, .everywhere, .session]
         case .files: return [.files, .everywhere]
         }
     }

@@ -1,6 +1,6 @@
 /// Where a binding applies. The focused part decides which apply; the most specific one wins.
 public enum KeyContext: CaseIterable, Equatable, Sendable {
-    case everywhere, serverPane, connections, log, saved, replies, fields, message, files, inspector
+    case everywhere, serverPane, connections, log, saved, replies, fields, message, files, session, inspector
 
     public var title: String {
         switch self {
@@ -10,9 +10,10 @@ public enum KeyContext: CaseIterable, Equatable, Sendable {
         case .log: return "Activity log"
         case .saved: return "Saved files (newest first)"
         case .replies: return "Replies"
-        case .fields: return "Text fields (Echo to, Message, Files to)"
+        case .fields: return "Text fields (Connect to, Message, Files to)"
         case .message: return "Message"
         case .files: return "File picker"
+        case .session: return "Sessions (Connect to, Message, Replies)"
         case .inspector: return "Inspector (Enter or i on a connection)"
         }
     }

@@ -11,7 +11,7 @@ struct ConsoleCommand: ParsableCommand {
         abstract: "Open the interactive console (the default when no subcommand is given).",
         discussion: """
         The server pane shows the console's echo server (--port) and file server (the next port) live; the client \
-        pane echoes typed messages and sends files picked from the current folder. F1 shows the keys; q quits.
+        pane keeps sessions to any TCP server (echoes show their round trip) and sends files picked from the current folder. F1 shows the keys; q quits.
         """
     )
 
@@ -24,9 +24,13 @@ struct ConsoleCommand: ParsableCommand {
     @Option(name: .long, help: "Folder where the console's file server saves uploads.")
     var dir = "received"
 
-    @Option(name: .long, help: ArgumentHelp("How long an echo waits for its reply (seconds, or 500ms, 2m, 1h). (default: 5)", valueName: "seconds"),
+    @Option(name: .long, help: ArgumentHelp("How long an echo (or a UDP datagram) waits for its reply, and a session for its connection (seconds, or 500ms, 2m, 1h). (default: 5)", valueName: "seconds"),
             transform: { try Seconds.parse($0) })
     var echoTimeout = Seconds(5)
+
+    @Option(name: .long, help: ArgumentHelp("Open a session to this server at start, as Enter on the target does.", valueName: "host:port"),
+            transform: { try parseEndpoint($0) })
+    var connect: Endpoint?
 
     @Flag(name: .long, help: "Leave the mouse to the terminal (to select and copy text); keys do everything the mouse does.")
     var noMouse = false
@@ -39,7 +43,8 @@ struct ConsoleCommand: ParsableCommand {
 
     func run() throws {
         var options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
-                                     pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse)
+                                     pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse,
+                                     connect: connect?.description)
         options.ask = ask
         options.askTimeout = askTimeout.value
         do {

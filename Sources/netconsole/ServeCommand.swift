@@ -97,8 +97,8 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "Raw mode: save a connection that sent nothing as an empty file (by default port probes leave no file).")
     var keepEmpty = false
 
-    @Option(name: .long, help: ArgumentHelp("Bytes asked for by each recv (1 to 1048576; the lab used 1024).", valueName: "bytes"))
-    var readSize = 64 * 1024
+    @Option(name: .long, help: ArgumentHelp("Bytes asked for by each recv (1 to 1048576; the lab used 1024). (default: 64K for echo, 1M for files)", valueName: "bytes"))
+    var readSize: Int?
 
     @Flag(name: .long, help: "Log the payload of each connection as hex + ASCII (up to --dump-limit bytes each way per connection, then one line saying how much was not shown).")
     var dump = false
@@ -132,7 +132,7 @@ struct ServeCommand: ParsableCommand {
         if minRate < 0 { throw ValidationError("--min-rate cannot be negative") }
         if keepEmpty && framedOnly { throw ValidationError("--keep-empty is for raw uploads, which --framed-only refuses") }
         if raw && framedOnly { throw ValidationError("--raw and --framed-only contradict each other") }
-        if !(1...(1 << 20)).contains(readSize) { throw ValidationError("--read-size must be from 1 to 1048576 bytes (1 MiB)") }
+        if let readSize, !(1...(1 << 20)).contains(readSize) { throw ValidationError("--read-size must be from 1 to 1048576 bytes (1 MiB)") }
         if files == nil {
             if raw { throw ValidationError("--raw needs --files DIR") }
             if framedOnly { throw ValidationError("--framed-only needs --files DIR") }
@@ -244,7 +244,7 @@ struct ServiceSpec {
 
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
 func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int,
-                readSize: Int = 64 * 1024, access: AccessPolicy = AccessPolicy(), udpEcho: UDPEchoSpec? = nil,
+                readSize: Int? = nil, access: AccessPolicy = AccessPolicy(), udpEcho: UDPEchoSpec? = nil,
                 dumpLimit: Int = 0, capturesPayload: Bool = false, log: HeadlessLog) throws {
     let mainLoop = try EventLoop()
     var loops = [mainLoop]
@@ -260,7 +260,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
 
     mainLoop.schedule(after: 1, repeating: true) { log.tick() }
 
-    let group = ServerGroup(loops: loops, host: host, mode: mode, limits: limits, readBufferSize: readSize,
+    let group = ServerGroup(loops: loops, host: host, mode: mode, limits: limits, readBufferSize: readSize ?? 64 * 1024,
                             reportsBytes: log.wantsBytes, sink: log.sink)
     group.accessPolicy = access
     group.payloadDumpLimit = dumpLimit
@@ -268,7 +268,9 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     group.onAllStopped = { for loop in loops { loop.stop() } }
     var announcements: [(String, SocketAddress)] = []
     for service in services {
-        let address = try group.start(ServerGroup.Service(name: service.name, port: service.port, makeHandler: service.makeHandler))
+        let readBufferSize = readSize ?? (service.store != nil ? FileServerOptions.readBufferSize : nil)
+        let address = try group.start(ServerGroup.Service(name: service.name, port: service.port, readBufferSize: readBufferSize,
+                                                          makeHandler: service.makeHandler))
         announcements.append((service.name, address))
         if let store = service.store {
             let stale = store.removeStaleTemporaryFiles()

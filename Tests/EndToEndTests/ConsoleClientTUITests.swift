@@ -129,7 +129,7 @@ final class ConsoleClientTUITests: XCTestCase {
 
         try console.startAndWaitForServers()
         try console.keys("BTab", "Up")
-        console.waitForScreen("the echo target from the last run") { console.line(containing: "Echo to:", in: $0).contains("Echo to: localhost:\(first)") }
+        console.waitForScreen("the echo target from the last run") { console.line(containing: "Connect to:", in: $0).contains("Connect to: localhost:\(first)") }
         try console.keys("Tab", "Tab", "Up")
         console.waitForScreen("the files target from the last run") { console.line(containing: "Files to:", in: $0).contains("Files to: localhost:\(filesPort)") }
     }

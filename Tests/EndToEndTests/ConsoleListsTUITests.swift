@@ -55,11 +55,12 @@ final class ConsoleListsTUITests: XCTestCase {
         }
         try console.keys("Tab", "Tab", "Tab")
         try console.keys("Home")
-        let top = console.waitForScreen("the first reply line and the position") { $0.contains("Replies (End follows) 1/16") }
+        // 16 lines of messages and echoes, and the session's two: connecting, connected.
+        let top = console.waitForScreen("the first reply line and the position") { $0.contains("Replies (End follows) 1/18") }
         XCTAssertTrue(top.contains("message 1"), top)
         XCTAssertFalse(top.contains("message 8"), top)
         try console.keys("End")
-        console.waitForScreen("back at the newest") { $0.contains("Replies 16/16") && $0.contains("← message 8") }
+        console.waitForScreen("back at the newest") { $0.contains("Replies 18/18") && $0.contains("← message 8") }
     }
 
     func testTheHelpScrollsAndKnowsEveryPane() throws {
@@ -69,7 +70,8 @@ final class ConsoleListsTUITests: XCTestCase {
         console.waitForScreen("the help, from the message field's keys") { $0.contains("Help") && $0.contains("Message") && $0.contains("send") }
         try console.keys("PageDown", "PageDown")
         console.waitForScreen("the help scrolled") { $0.contains("21-40/") }
-        try console.keys("PageDown", "PageDown", "PageDown")
+        // The inspector's keys made the help longer: page on to its end.
+        try console.keys("PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown")
         console.waitForScreen("the end of the help") { $0.contains("Alt-key (Esc and a key together) is never a command") }
         try console.keys("Escape")
         console.waitForScreen("the help closed") { !$0.contains("Help ─") && !$0.contains("─ Help") }

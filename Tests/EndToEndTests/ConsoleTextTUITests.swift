@@ -37,15 +37,15 @@ final class ConsoleTextTUITests: XCTestCase {
         try console.keys("C-u")
         try console.type("a-very-long-host-name.example.org:12345")
         try console.keys("Tab")
-        var screen = console.waitForScreen("the target, unfocused") { $0.contains("Echo to: a-very-long") }
-        XCTAssertTrue(console.line(containing: "Echo to:", in: screen).contains("…"), screen)
+        var screen = console.waitForScreen("the target, unfocused") { $0.contains("Connect to: a-very-long") }
+        XCTAssertTrue(console.line(containing: "Connect to:", in: screen).contains("…"), screen)
         try console.keys("BTab")
         try console.keys("Home")
         screen = console.waitForScreen("the focused field from its start, › at its end") {
-            console.line(containing: "Echo to:", in: $0).contains("Echo to: a-very-long") && console.line(containing: "Echo to:", in: $0).contains("›")
+            console.line(containing: "Connect to:", in: $0).contains("Connect to: a-very-long") && console.line(containing: "Connect to:", in: $0).contains("›")
         }
         try console.keys("End")
-        console.waitForScreen("the focused field at its end, ‹ at its start") { console.line(containing: "Echo to:", in: $0).contains("Echo to: ‹") }
+        console.waitForScreen("the focused field at its end, ‹ at its start") { console.line(containing: "Connect to:", in: $0).contains("Connect to: ‹") }
     }
 
     func testBelowTheMinimumSizeTheScreenSaysSoAndQQuits() throws {

@@ -26,7 +26,7 @@ final class ConsoleClientStateTests: XCTestCase {
     func testEnterOnAnEmptyMessageSaysWhatToDoUntilTheNextKey() {
         var state = state()
         XCTAssertNil(state.handle(.enter))
-        XCTAssertEqual(state.messageHint, "nothing to send: type a message, Enter echoes it from 127.0.0.1:4000")
+        XCTAssertEqual(state.messageHint, "nothing to send: type a message, Enter sends it to 127.0.0.1:4000")
         var screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text
         XCTAssertTrue(screen.contains("Message: nothing to send"), screen)
         _ = state.handle(.character("h"))
@@ -36,19 +36,21 @@ final class ConsoleClientStateTests: XCTestCase {
         state.target.setText("")
         _ = state.handle(.control("u"))
         _ = state.handle(.enter)
-        XCTAssertEqual(state.messageHint, "nothing to send: fill in Echo to (Shift-Tab), then type a message")
+        XCTAssertEqual(state.messageHint, "nothing to send: fill in Connect to (Shift-Tab), then type a message")
     }
 
     func testASentEchoWaitsUntilItsReplyOrItsFailure() {
         var state = state()
-        let first = state.noteEchoSent("one", target: "127.0.0.1:4000", clock: "t")
-        let second = state.noteEchoSent("two", target: "127.0.0.1:4000", clock: "t")
-        XCTAssertEqual(state.transcript.lines.map(\.detail), [ConsoleState.waitingMarker, ConsoleState.waitingMarker])
-        state.noteEchoReply("one", roundTrip: 0.002, clock: "t", sentLine: first)
-        XCTAssertEqual(state.transcript.lines.map(\.detail), [nil, ConsoleState.waitingMarker, "2.0 ms"])
-        state.noteEchoFailed("no reply within 5s", clock: "t", sentLine: second)
-        XCTAssertEqual(state.transcript.lines.map(\.detail), [nil, nil, "2.0 ms", nil])
-        XCTAssertTrue(state.pendingEchoes.isEmpty)
+        // The session's own lines first: connecting, connected.
+        _ = state.perform(.connect(target: "127.0.0.1:4000"), clock: "t", now: 0)
+        state.sessionOpened(1, peer: "127.0.0.1:4000", clock: "t", now: 0)
+        _ = state.sendMessage("one", target: "127.0.0.1:4000", clock: "t", now: 0)
+        _ = state.sendMessage("two", target: "127.0.0.1:4000", clock: "t", now: 3)
+        XCTAssertEqual(state.transcript.lines.map(\.detail), [nil, nil, ConsoleState.waitingMarker, ConsoleState.waitingMarker])
+        state.sessionReceived(1, Array("one\n".utf8), clock: "t", now: 0.002)
+        XCTAssertEqual(state.transcript.lines.map(\.detail), [nil, nil, nil, ConsoleState.waitingMarker, "2.0 ms"])
+        state.expireEchoes(now: 8, timeout: 5, clock: "t")
+        XCTAssertEqual(state.transcript.lines.map(\.detail), [nil, nil, nil, nil, "2.0 ms", nil])
     }
 
     func testTheRateIsRecentAndDropsWhenNothingMoves() {

@@ -148,7 +148,9 @@ final class ConsoleRenderingTests: XCTestCase {
     func testTheRoundTripTimeHasItsOwnColumnAndSurvivesALongReply() {
         var state = busyState()
         let long = String(repeating: "a long reply ", count: 10)
-        state.noteEchoReply(long, roundTrip: 0.000_14, clock: "t")
+        _ = state.sendMessage(long, target: "127.0.0.1:12345", clock: "t", now: 0)
+        state.sessionOpened(1, peer: "127.0.0.1:12345", clock: "t", now: 0)
+        state.sessionReceived(1, Array((long + "\n").utf8), clock: "t", now: 0.000_14)
         let screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 5)
         let row = rows(screen).first { $0.contains("← a long reply") } ?? ""
         XCTAssertTrue(row.contains("…"), row)

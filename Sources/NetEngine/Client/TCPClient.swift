@@ -17,10 +17,10 @@ public final class TCPClient: ConnectionOwner, EventHandler {
     /// Whether the endpoint's name has resolved to addresses.
     public var isResolved: Bool { attempts != nil }
 
-    let sink: EventSink?
-    let reportsBytes: Bool
-    let payloadDumpLimit = 0
-    let sharedReadBuffer: ReadBuffer
+    package let sink: EventSink?
+    package let reportsBytes: Bool
+    package let payloadDumpLimit = 0
+    package let sharedReadBuffer: ReadBuffer
     private let handler: ConnectionHandler
     private let onConnectFailure: (String) -> Void
     private var attempts: ConnectAttempts?
@@ -129,9 +129,9 @@ public final class TCPClient: ConnectionOwner, EventHandler {
 
     // MARK: ConnectionOwner
 
-    func watchDeadlines() {}
+    package func watchDeadlines() {}
 
-    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+    package func connectionDidClose(_ connection: Connection, error: SocketError?) {
         done = true
         stopTimer()
         emit(.connectionClosed(id: connection.id, peer: connection.peer, bytesIn: connection.bytesIn,

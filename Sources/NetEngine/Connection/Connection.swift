@@ -12,6 +12,8 @@ public final class Connection: EventHandler {
     // Everything here is used from the loop's thread only.
     public let id: Int
     public let peer: SocketAddress
+    /// This end's address (nil when the transport is not a socket).
+    public var localAddress: SocketAddress? { (transport as? Socket)?.localAddress }
     public let service: String
     @exclusivity(unchecked) public private(set) var bytesIn = 0
     @exclusivity(unchecked) public private(set) var bytesOut = 0
@@ -51,8 +53,12 @@ public final class Connection: EventHandler {
     /// Whether payload goes anywhere (a dump or a capture): the hot path's only test for either.
     @exclusivity(unchecked) private var tapped = false
     @exclusivity(unchecked) public private(set) var isWriteShutDown = false
+    /// Reading goes on while output waits. Off for servers (a peer that does not read must not make them buffer);
+    /// on for a client that drives both directions, like the load generator: with requests in flight both ways, a
+    /// client that stopped reading until its own output drained would deadlock against a server doing the same.
+    @exclusivity(unchecked) public var readsWhileWriting = false
 
-    init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
+    package init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
         self.id = id
         self.transport = transport
         let plain = transport as? Socket
@@ -75,7 +81,7 @@ public final class Connection: EventHandler {
 
     var loop: EventLoop { ownLoop }
 
-    func start() {
+    package func start() {
         handler.connectionStarted(self)
     }
 
@@ -203,7 +209,7 @@ public final class Connection: EventHandler {
 
     // MARK: Readiness
 
-    private var wantsRead: Bool { !readingPaused && !closeAfterFlush && pending.isEmpty }
+    private var wantsRead: Bool { !readingPaused && !closeAfterFlush && (pending.isEmpty || readsWhileWriting) }
 
     private func updateInterest() {
         guard !isClosed, transport.descriptor >= 0 else { return }
@@ -241,6 +247,7 @@ public final class Connection: EventHandler {
                 transport.shutdownWrite()
             }
             updateInterest()
+            handler.connectionDrained(self)
         }
     }
 

@@ -9,6 +9,8 @@ public protocol ConnectionHandler: AnyObject {
     func connectionStarted(_ connection: Connection)
     /// Bytes arrived. They are only valid during the call.
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer)
+    /// Output that had to wait for the peer has all been sent (not called when a write went out at once).
+    func connectionDrained(_ connection: Connection)
     /// The peer finished sending (EOF). The default closes once pending output is flushed.
     func connectionReachedEnd(_ connection: Connection)
     /// The deadline set with `Connection.setDeadline` passed. The default drops the connection with `reason`.
@@ -19,6 +21,7 @@ public protocol ConnectionHandler: AnyObject {
 
 extension ConnectionHandler {
     public func connectionStarted(_ connection: Connection) {}
+    public func connectionDrained(_ connection: Connection) {}
     public func connectionReachedEnd(_ connection: Connection) { connection.closeWhenFlushed() }
     public func connectionDeadlinePassed(_ connection: Connection, reason: String) {
         connection.fail(SocketError(code: ETIMEDOUT, message: reason))

@@ -1,6 +1,6 @@
 /// What a `Connection` needs from whoever owns it (a server, or an `EmbeddedConnection` in tests): the loop it runs
 /// on, the buffer it reads into, where its events go, its limits, and to hear of deadlines and of its end.
-protocol ConnectionOwner: AnyObject {
+package protocol ConnectionOwner: AnyObject {
     var loop: EventLoop { get }
     var service: String { get }
     var limits: ServerLimits { get }

@@ -11,12 +11,12 @@ public final class EmbeddedConnection: ConnectionOwner {
     public private(set) var closeError: SocketError??
     public private(set) var connection: Connection!
 
-    let sharedReadBuffer: ReadBuffer
-    let reportsBytes = false
-    let payloadDumpLimit = 0
+    package let sharedReadBuffer: ReadBuffer
+    package let reportsBytes = false
+    package let payloadDumpLimit = 0
     private let pipe = MemoryTransport()
 
-    var sink: EventSink? { { [weak self] event in self?.events.append(event) } }
+    package var sink: EventSink? { { [weak self] event in self?.events.append(event) } }
 
     /// A connection with `handler`, started at once; `readBufferSize` is how much one read hands the handler.
     public init(handler: ConnectionHandler, service: String = "embedded", limits: ServerLimits = ServerLimits(),
@@ -97,9 +97,9 @@ public final class EmbeddedConnection: ConnectionOwner {
 
     // MARK: ConnectionOwner
 
-    func watchDeadlines() {}
+    package func watchDeadlines() {}
 
-    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+    package func connectionDidClose(_ connection: Connection, error: SocketError?) {
         closeError = .some(error)
     }
 }

@@ -5,10 +5,10 @@ import CLinux
 
 /// The one buffer a server's connections read into (they hand the bytes on before the next read), kept alive
 /// by every connection that uses it.
-final class ReadBuffer {
-    let bytes: UnsafeMutableRawBufferPointer
+package final class ReadBuffer {
+    package let bytes: UnsafeMutableRawBufferPointer
 
-    init(byteCount: Int) {
+    package init(byteCount: Int) {
         bytes = .allocate(byteCount: byteCount, alignment: 64)
     }
 

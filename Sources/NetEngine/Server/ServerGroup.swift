@@ -8,12 +8,16 @@ public final class ServerGroup {
         public let name: String
         public let port: UInt16
         public let limits: ServerLimits?
+        /// Bytes each recv asks for (nil: the group's).
+        public let readBufferSize: Int?
         public let makeHandler: () -> ConnectionHandler
 
-        public init(name: String, port: UInt16, limits: ServerLimits? = nil, makeHandler: @escaping () -> ConnectionHandler) {
+        public init(name: String, port: UInt16, limits: ServerLimits? = nil, readBufferSize: Int? = nil,
+                    makeHandler: @escaping () -> ConnectionHandler) {
             self.name = name
             self.port = port
             self.limits = limits
+            self.readBufferSize = readBufferSize
             self.makeHandler = makeHandler
         }
     }
@@ -76,7 +80,7 @@ public final class ServerGroup {
         do {
             for loop in loops {
                 let server = TCPServer(service: service.name, loop: loop, mode: mode, limits: service.limits ?? limits,
-                                       readBufferSize: readBufferSize, reportsBytes: reportsBytes, budget: budget, sink: sink,
+                                       readBufferSize: service.readBufferSize ?? readBufferSize, reportsBytes: reportsBytes, budget: budget, sink: sink,
                                        makeHandler: service.makeHandler)
                 server.accessPolicy = accessPolicy
                 server.payloadDumpLimit = payloadDumpLimit

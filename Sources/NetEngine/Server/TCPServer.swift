@@ -15,16 +15,16 @@ public final class TCPServer: EventHandler {
     /// Peers it refuses are closed right after accept, before any handler or connection limit sees them.
     public var accessPolicy = AccessPolicy()
 
-    let sharedReadBuffer: ReadBuffer
+    package let sharedReadBuffer: ReadBuffer
     /// Whether connections emit `bytesReceived`/`bytesSent` for every read and write.
-    let reportsBytes: Bool
+    package let reportsBytes: Bool
     /// `serve --dump`: payload bytes each way per connection reported as events (0: none).
     public var payloadDumpLimit = 0
     /// Every connection keeps the last bytes each way in payload rings from its start (`serve --watch-all`, the
     /// console), so an inspector opened later shows what came before.
     public var capturesPayload = false
     private let makeHandler: () -> ConnectionHandler
-    let sink: EventSink?
+    package let sink: EventSink?
     private var listener: Socket?
     private var connections: [Int: Connection] = [:]
     private var acceptPaused = false
@@ -166,7 +166,7 @@ public final class TCPServer: EventHandler {
         loop.setInterest(socket.descriptor, read: !acceptPaused && !busy, write: false)
     }
 
-    func connectionDidClose(_ connection: Connection, error: SocketError?) {
+    package func connectionDidClose(_ connection: Connection, error: SocketError?) {
         if connections.removeValue(forKey: connection.id) != nil { budget.release() }
         emit(.connectionClosed(id: connection.id, peer: connection.peer, bytesIn: connection.bytesIn,
                                bytesOut: connection.bytesOut, reason: error?.message))
@@ -178,7 +178,7 @@ public final class TCPServer: EventHandler {
     }
 
     /// Starts the periodic sweep for idle connections and deadlines, if it is not running yet.
-    func watchDeadlines() {
+    package func watchDeadlines() {
         guard sweepTimer == nil, listener != nil else { return }
         let shortest = min(limits.idleTimeout ?? 1, limits.headerTimeout, 1)
         sweepTimer = loop.schedule(after: max(0.05, shortest / 4), repeating: true) { [weak self] in

@@ -25,6 +25,10 @@ public struct FileServerOptions: Sendable {
     public var approvalTimeout: Double = 60
 
     public static let defaultMaxSize: Int64 = 1 << 30
+    /// What a file service asks of each recv: an upload is one long stream, and each read costs a recv, a write and
+    /// a hash update, so 1 MiB reads cost the server about a sixth less CPU per byte than 64 KiB ones (measured in
+    /// BENCHMARKS.md). The buffer is shared by a loop's connections, so this is per loop, not per connection.
+    public static let readBufferSize = 1 << 20
 
     public init(directory: String, maxSize: Int64 = FileServerOptions.defaultMaxSize, fsync: Bool = true, raw: Bool = false,
                 stallTimeout: Double = 60, minimumRate: Int64 = 1024, keepEmpty: Bool = false) {
