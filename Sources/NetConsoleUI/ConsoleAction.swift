@@ -17,6 +17,8 @@ public enum ConsoleAction: Equatable, Sendable {
     /// Watch connection `id` in the inspector (snapshots until `stopInspecting`).
     case inspect(id: Int)
     case stopInspecting
+    /// Watch the TCP connection of client session `id` in the inspector.
+    case inspectSession(id: Int)
     /// Send `bytes` to the peer of connection `id` from the server's side.
     case sendToConnection(id: Int, bytes: [UInt8])
     case closeConnection(id: Int)

@@ -50,7 +50,9 @@ public final class ConsoleApp {
         return group
     }()
     /// The inspector's snapshots and actions, and the uploads waiting for a y or n.
-    private lazy var inspection = ConsoleInspection(loop: loop, servers: { [unowned self] in self.servers }) { [unowned self] change in
+    private lazy var inspection = ConsoleInspection(loop: loop, servers: { [unowned self] in self.servers }, sessionConnection: { [unowned self] id in
+        self.liveSessions.values.lazy.compactMap(\.connection).first { $0.id == id && !$0.isClosed }
+    }) { [unowned self] change in
         change(&self.state)
         self.redrawSoon()
     }
@@ -268,6 +270,12 @@ public final class ConsoleApp {
             state.noteTransferCancelled(clock: Self.clock(), now: MonotonicClock.now())
             fileSender?.cancel()
             fileSender = nil
+        case .inspectSession(let id):
+            guard let connection = liveSessions[id]?.connection, !connection.isClosed else {
+                return state.note("session #\(id) has no open connection to inspect", clock: Self.clock(), style: .bad)
+            }
+            state.openInspector(connectionID: connection.id)
+            _ = inspection.perform(.inspect(id: connection.id))
         case .inspect, .stopInspecting, .sendToConnection, .closeConnection, .resetConnection, .saveTranscript, .answerUpload:
             break
         }

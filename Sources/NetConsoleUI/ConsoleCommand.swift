@@ -6,5 +6,5 @@ public enum ConsoleCommand: Equatable, Sendable {
     case send, fieldDone, edit, searchHistory
     case pick, filesBack, cancelTransfer, reloadFolder
     case nextSession, previousSession, cycleLineEnding, toggleHexInput, reconnect, finishSending, disconnect, resend
-    case inspect, leaveInspector, toggleHex, typeToPeer, closeConnection, resetConnection, saveTranscript
+    case inspect, inspectSession, leaveInspector, toggleHex, typeToPeer, closeConnection, resetConnection, saveTranscript
 }

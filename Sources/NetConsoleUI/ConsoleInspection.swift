@@ -12,15 +12,19 @@ final class ConsoleInspection {
 
     private let loop: EventLoop
     private let servers: () -> ServerGroup
+    /// A client session's connection by its number (on this loop), if one has it.
+    private let sessionConnection: (Int) -> Connection?
     private let update: ((inout ConsoleState) -> Void) -> Void
     private var timer: EventLoop.TimerToken?
     private var watched: Int?
     private var decisions: [Int: UploadDecision] = [:]
     private var asked = 0
 
-    init(loop: EventLoop, servers: @escaping () -> ServerGroup, update: @escaping ((inout ConsoleState) -> Void) -> Void) {
+    init(loop: EventLoop, servers: @escaping () -> ServerGroup, sessionConnection: @escaping (Int) -> Connection?,
+         update: @escaping ((inout ConsoleState) -> Void) -> Void) {
         self.loop = loop
         self.servers = servers
+        self.sessionConnection = sessionConnection
         self.update = update
     }
 
@@ -79,7 +83,7 @@ final class ConsoleInspection {
 
     private func refresh() {
         guard let id = watched else { return }
-        servers().withConnection(id: id, replyOn: loop, { $0?.snapshot() }) { [weak self] snapshot in
+        withConnection(id, { $0?.snapshot() }) { [weak self] snapshot in
             guard let self, watched == id else { return }
             update { state in
                 if let snapshot { state.updateInspector(snapshot) } else { state.inspectedConnectionGone(id) }
@@ -89,7 +93,7 @@ final class ConsoleInspection {
     }
 
     private func act(on id: Int, done: String, _ work: @escaping (Connection) -> Void) {
-        servers().withConnection(id: id, replyOn: loop, { connection -> Bool in
+        withConnection(id, { connection -> Bool in
             guard let connection, !connection.isClosed else { return false }
             work(connection)
             return true
@@ -100,7 +104,7 @@ final class ConsoleInspection {
     }
 
     private func save(_ id: Int, to path: String) {
-        servers().withConnection(id: id, replyOn: loop, { $0?.snapshot() }) { [weak self] fresh in
+        withConnection(id, { $0?.snapshot() }) { [weak self] fresh in
             guard let self else { return }
             var snapshot = fresh
             if snapshot == nil { update { snapshot = $0.inspector?.snapshot } }
@@ -113,6 +117,16 @@ final class ConsoleInspection {
                 case .failure(let error): state.noteInspector(error.message, bad: true)
                 }
             }
+        }
+    }
+
+    /// Runs `work` on connection `id` (a session's, or a server's on whichever loop has it) and `then` on this loop.
+    private func withConnection<Result>(_ id: Int, _ work: @escaping (Connection?) -> Result, then: @escaping (Result) -> Void) {
+        if let connection = sessionConnection(id) {
+            let result = work(connection)
+            loop.execute { then(result) }
+        } else {
+            servers().withConnection(id: id, replyOn: loop, work, then: then)
         }
     }
 

@@ -17,6 +17,24 @@ extension ConsoleState {
         return .inspect(id: row.id)
     }
 
+    /// F8 in the client pane: the selected session's TCP connection, if it is open.
+    mutating func inspectSelectedSession() -> ConsoleAction? {
+        guard let session = selectedSession else {
+            messageHint = "no session yet: Enter on a target connects one"
+            return nil
+        }
+        guard !session.isUDP, session.isOpen else {
+            messageHint = session.isUDP ? "a UDP session has no connection to inspect" : "session #\(session.id) is not connected"
+            return nil
+        }
+        return .inspectSession(id: session.id)
+    }
+
+    /// Opens the inspector on connection `id` (a session's, found by the console).
+    public mutating func openInspector(connectionID id: Int) {
+        inspector = Inspector(connectionID: id)
+    }
+
     /// A fresh snapshot of the inspected connection.
     public mutating func updateInspector(_ snapshot: ConnectionSnapshot) {
         guard inspector?.connectionID == snapshot.id else { return }

@@ -458,6 +458,7 @@ public struct ConsoleState {
         case .nextSession, .previousSession, .cycleLineEnding, .toggleHexInput, .reconnect, .finishSending, .disconnect, .resend:
             return runSessionCommand(command)
         case .inspect: return openInspector()
+        case .inspectSession: return inspectSelectedSession()
         case .leaveInspector, .toggleHex, .typeToPeer, .closeConnection, .resetConnection, .saveTranscript: break
         }
         return nil

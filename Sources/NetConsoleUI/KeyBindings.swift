@@ -77,6 +77,7 @@ public enum KeyBindings {
                 KeyBinding([.function(5)], "F5", "connect again", .reconnect),
                 KeyBinding([.function(6)], "F6", "half-close: send FIN, keep reading (nc -N)", .finishSending),
                 KeyBinding([.function(7)], "F7", "disconnect", .disconnect),
+                KeyBinding([.function(8)], "F8", "inspect the session's connection (payload, TCP_INFO, close, reset, save)", .inspectSession),
             ]
         case .inspector:
             return [

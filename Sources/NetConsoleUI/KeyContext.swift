@@ -14,7 +14,7 @@ public enum KeyContext: CaseIterable, Equatable, Sendable {
         case .message: return "Message"
         case .files: return "File picker"
         case .session: return "Sessions (Connect to, Message, Replies)"
-        case .inspector: return "Inspector (Enter or i on a connection)"
+        case .inspector: return "Inspector (Enter or i on a connection, F8 on a session)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NetEngine
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -116,6 +117,36 @@ final class ConsoleInspectorTUITests: XCTestCase {
         var info = stat()
         XCTAssertEqual(stat(path, &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o600, "readable by its owner only")
+    }
+
+    func testF8InspectsTheSelectedSessionsConnection() throws {
+        guard let nc = which("nc") else { throw XCTSkip("nc is not installed (Debian: netcat-openbsd)") }
+        let probe = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+        let port = try XCTUnwrap(probe.localAddress?.port)
+        probe.close()
+        let listener = try RunningProcess(executable: nc, ["-l", "127.0.0.1", "\(port)"])
+        addTeardownBlock { listener.closeStdin(); listener.interrupt(); listener.waitForExit() }
+        usleep(300_000)
+        try console.startAndWaitForServers(cols: 100, rows: 30)
+        try console.keys("F8")
+        console.waitForScreen("a hint: no session yet") { $0.contains("no session yet") }
+        try console.keys("BTab", "C-u")
+        try console.type("127.0.0.1:\(port)")
+        try console.keys("Enter")
+        console.waitForScreen("the session open") { $0.contains("#1 open") }
+        try console.type("ping")
+        try console.keys("Enter")
+        listener.writeToStdin(Data("pong\n".utf8))
+        console.waitForScreen("the answer") { $0.contains("← pong") }
+        try console.keys("F8")
+        let screen = console.waitForScreen("the session's connection inspected") {
+            $0.contains("Inspector · #") && $0.contains("session · 127.0.0.1:\(port)")
+                && $0.contains("70 69 6e 67 0a") && $0.contains("70 6f 6e 67 0a")
+                && $0.range(of: #"TCP ESTABLISHED · rtt [0-9.]+ ms"#, options: .regularExpression) != nil
+        }
+        XCTAssertTrue(screen.contains("▶ out @0 · 5 bytes") && screen.contains("◀ in  @0 · 5 bytes"), screen)
+        try console.keys("Escape")
+        console.waitForScreen("back in the client pane") { !$0.contains("Inspector · #") && $0.contains("#1 open") }
     }
 
     // MARK: --ask
