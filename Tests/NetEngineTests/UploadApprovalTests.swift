@@ -42,7 +42,13 @@ final class UploadApprovalTests: XCTestCase {
         XCTAssertEqual(embedded.connection.bytesIn, file.header.count + file.rest.count, "reading paused: the next header waits in the kernel")
 
         asked[0].1.accept()
-        embedded.runLoop { embedded.takeWrittenText().contains("OK notes.txt") || self.files(folder) == ["notes.txt"] }
+        var written = ""
+        // The publish runs on the disk pool; its answer, and reading the next header, come back on the loop.
+        embedded.runLoop {
+            written += embedded.takeWrittenText()
+            return self.asked.count == 2
+        }
+        XCTAssertEqual(written, "READY\nOK notes.txt\nWAIT 60 asking whether to accept second.txt\n")
         XCTAssertEqual(files(folder), ["notes.txt"])
         XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("notes.txt"), encoding: .utf8), "hello")
         XCTAssertEqual(asked.count, 2, "then the next header is read and asked about")
