@@ -16,9 +16,11 @@ let package = Package(
         // the shim defines what it needs and the module map links ncursesw (Debian's libncurses-dev).
         .systemLibrary(name: "CNCurses"),
         .systemLibrary(name: "CLinux"),
+        // The system's OpenSSL (libssl-dev) for TLS: a vetted protocol implementation, not a home-made one.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "NetEngine",
-            dependencies: ["CLinux", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CLinux", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The load generator behind `netconsole bench`: a tool, not part of the exported engine library.
         .target(

@@ -3,12 +3,12 @@
 # Servers run pinned to CPU 0, the load generator to CPU 1 (unless --unpinned), every server driven by the same
 # generator (`netconsole bench echo`). Prints one table per case with ratios against ours.
 #
-# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,udp,files,memory,rings]
+# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,udp,files,memory,tls,rings]
 #   --quick      1 run of 2 s per case (smoke test of the whole script)
 #   --unpinned   no taskset; ours runs with --threads 1 and (netconsole-t2) --threads 2, NIO uses both cores too
 #   --runs N     runs per case and server (median reported; default 5)
 #   --duration S seconds measured per run (default 5; 0.5 s warmup before each)
-#   --only LIST  sections to run: echo, udp, files, memory, rings (default all)
+#   --only LIST  sections to run: echo, udp, files, memory, tls, rings (default all)
 #   --servers L  echo servers to run, comma-separated (default: all of ECHO_SERVERS below)
 #   --cases L    echo cases, comma-separated CONNSxSIZE (default: 1x64,100x1K,10x64K)
 # Environment: SCRATCH=.build-xyz builds netconsole in that scratch path (default .build);
@@ -27,7 +27,7 @@ RUNS=5
 DURATION=5
 WARMUP=0.5
 PINNED=1
-SECTIONS="echo,udp,files,memory,rings"
+SECTIONS="echo,udp,files,memory,tls,rings"
 SERVERS_OPT=""
 CASES_OPT=""
 FILE_SIZE=${FILE_SIZE:-1G}
@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
         --only) SECTIONS=$2; shift ;;
         --servers) SERVERS_OPT=$2; shift ;;
         --cases) CASES_OPT=$2; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
     esac
     shift
@@ -81,6 +81,7 @@ ensure_packages() {
     command -v ss >/dev/null || missing+=(iproute2)
     command -v gcc >/dev/null || missing+=(gcc)
     command -v python3 >/dev/null || missing+=(python3)
+    command -v openssl >/dev/null || missing+=(openssl)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing ${missing[*]}"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
@@ -541,6 +542,168 @@ run_memory() {
     done
 }
 
+# MARK: TLS
+
+TLS_SERVERS=(netconsole socat ncat)
+TLS_CASES=("100 1K" "10 64K")
+
+# One ECDSA P-256 certificate for localhost, used by every TLS server; clients pin or trust it as their CA.
+make_tls_certificate() {
+    TLS_CERT="$WORK/tls-cert.pem"
+    TLS_KEY="$WORK/tls-key.pem"
+    if [ ! -f "$TLS_CERT" ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
+            -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null
+    fi
+    TLS_PIN=$(openssl x509 -in "$TLS_CERT" -noout -fingerprint -sha256 | cut -d= -f2)
+}
+
+start_tls_server() {
+    local name=$1 port
+    port=$(free_port)
+    local cpu; cpu=$(server_cpu)
+    case "$name" in
+        netconsole) $cpu "$NETCONSOLE" serve --tls --cert "$TLS_CERT" --key "$TLS_KEY" --host 127.0.0.1 --port "$port" --quiet --threads 1 >/dev/null & ;;
+        socat) $cpu socat "OPENSSL-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr,backlog=1024,cert=$TLS_CERT,key=$TLS_KEY,verify=0" PIPE & ;;
+        ncat) $cpu ncat -k -m 2000 --ssl --ssl-cert "$TLS_CERT" --ssl-key "$TLS_KEY" -l 127.0.0.1 "$port" -e /bin/cat & ;;
+        *) echo "unknown TLS server $name" >&2; return 1 ;;
+    esac
+    SERVER_PID=$!
+    STARTED_PIDS+=("$SERVER_PID")
+    SERVER_PORT=$port
+    wait_for_port "$port"
+}
+
+run_tls() {
+    make_tls_certificate
+    local load; load=$(load_cpu)
+    declare -A PORTS PIDS
+    for name in "${TLS_SERVERS[@]}"; do
+        start_tls_server "$name"
+        PORTS[$name]=$SERVER_PORT
+        PIDS[$name]=$SERVER_PID
+    done
+    for case in "${TLS_CASES[@]}" "handshakes"; do
+        set -- $case
+        for run in $(seq 1 "$RUNS"); do
+            for name in "${TLS_SERVERS[@]}"; do
+                local cmd label
+                if [ "$case" = handshakes ]; then
+                    label="handshakes, 8 at a time"
+                    cmd=($load "$NETCONSOLE" bench echo --tls --handshakes --fingerprint "$TLS_PIN" "127.0.0.1:${PORTS[$name]}" --connections 8 --duration "$DURATION" --warmup "$WARMUP")
+                else
+                    label="${1} x $2"
+                    cmd=($load "$NETCONSOLE" bench echo --tls --fingerprint "$TLS_PIN" "127.0.0.1:${PORTS[$name]}" --connections "$1" --size "$2" --duration "$DURATION" --warmup "$WARMUP")
+                fi
+                local line status=0
+                line=$("${cmd[@]}" 2>"$WORK/bench-stderr" | grep '^result ') || status=$?
+                if [ $status -ne 0 ] || [ -z "$line" ]; then
+                    log "tls $name $label run $run failed: $(tr '\n' ' ' < "$WORK/bench-stderr")"
+                    line="result requests_per_s=nan handshakes_per_s=nan p50_us=nan p99_us=nan mismatches=nan errors=nan cpu_pct=nan"
+                fi
+                log "tls $name $label run $run: ${line#result }"
+                echo -e "tls\t$label\t$name\t$line" >> "$RESULTS"
+            done
+        done
+    done
+    for name in "${TLS_SERVERS[@]}"; do pkill -P "${PIDS[$name]}" 2>/dev/null || true; stop_server "${PIDS[$name]}"; done
+    echo
+    echo "load command: ${load:+$load }netconsole bench echo --tls --fingerprint SHA256:... 127.0.0.1:PORT --connections N --size S (or --handshakes --connections 8) --duration $DURATION --warmup $WARMUP ($RUNS runs, median)"
+    echo "servers: netconsole serve --tls --cert/--key --threads 1; socat OPENSSL-LISTEN:PORT,fork,...,verify=0 PIPE; ncat -k --ssl -l -e /bin/cat (one ECDSA P-256 certificate for all)"
+    python3 - "$RESULTS" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+order = []
+for line in open(sys.argv[1]):
+    section, case, name, result = line.rstrip("\n").split("\t")
+    if section != "tls":
+        continue
+    fields = dict(kv.split("=") for kv in result.split()[1:])
+    if (case, name) not in rows:
+        order.append((case, name))
+    rows[(case, name)].append(fields)
+def med(name, case, key):
+    values = [float(r[key]) for r in rows[(case, name)] if r.get(key, "nan") != "nan"]
+    return statistics.median(values) if values else float("nan")
+cases = []
+for case, _ in order:
+    if case not in cases:
+        cases.append(case)
+for case in cases:
+    names = [n for c, n in order if c == case]
+    key = "handshakes_per_s" if case.startswith("handshakes") else "requests_per_s"
+    unit = "handshakes/s" if key == "handshakes_per_s" else "req/s"
+    print(f"\n### tls echo {case}" + ("" if key == "handshakes_per_s" else " B"))
+    print(f"| server | {unit} | p50 µs | p99 µs | errors | ours ÷ theirs |")
+    print("|---|---:|---:|---:|---:|---:|")
+    ours = med("netconsole", case, key)
+    for name in names:
+        rate = med(name, case, key)
+        errors = sum(float(r.get("errors", "nan")) for r in rows[(case, name)] if r.get("errors", "nan") != "nan")
+        ratio = ours / rate if rate and rate == rate else float("nan")
+        print(f"| {name} | {rate:,.0f} | {med(name, case, 'p50_us'):,.1f} | {med(name, case, 'p99_us'):,.1f} | {errors:.0f} | {ratio:.2f}× |")
+PY
+    run_tls_upload
+}
+
+# One upload of the test file over TLS to receiver NAME (ours: send --tls into serve --files --tls; socat: OPENSSL
+# into OPENSSL-LISTEN writing a file), SHA-256 checked; prints seconds taken.
+tls_transfer() {
+    local name=$1 port dest="$WORK/received-tls"
+    rm -rf "$dest" && mkdir -p "$dest"
+    port=$(free_port)
+    local scpu lcpu; scpu=$(server_cpu); lcpu=$(load_cpu)
+    local start end pid
+    case "$name" in
+        netconsole)
+            $scpu "$NETCONSOLE" serve --files "$dest" --no-fsync --max-size 2G --tls --cert "$TLS_CERT" --key "$TLS_KEY" --host 127.0.0.1 --port "$port" --quiet > /dev/null & pid=$!
+            STARTED_PIDS+=("$pid")
+            wait_for_port "$port"
+            start=$(now)
+            $lcpu "$NETCONSOLE" send --tls --fingerprint "$TLS_PIN" "$TEST_FILE" --to "127.0.0.1:$port" > "$WORK/send.out" 2>&1
+            end=$(now)
+            stop_server "$pid"
+            check_copy "$dest/$(basename "$TEST_FILE")" ;;
+        socat)
+            $scpu socat -u "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,cert=$TLS_CERT,key=$TLS_KEY,verify=0" "OPEN:$dest/file,creat,trunc" & pid=$!
+            wait_for_port "$port"
+            start=$(now)
+            $lcpu socat -u "OPEN:$TEST_FILE" "OPENSSL:127.0.0.1:$port,cafile=$TLS_CERT,commonname=localhost"
+            wait "$pid"; end=$(now)
+            check_copy "$dest/file" ;;
+    esac
+    rm -rf "$dest"
+    python3 -c "print($end - $start)"
+}
+
+run_tls_upload() {
+    make_test_file
+    for run in $(seq 1 "$RUNS"); do
+        for name in netconsole socat; do
+            local seconds; seconds=$(tls_transfer "$name")
+            local mbs; mbs=$(python3 -c "print(round($TEST_FILE_BYTES / $seconds / 1e6, 1))")
+            log "tls upload $name run $run: $seconds s, $mbs MB/s"
+            echo -e "tls-files\t$FILE_SIZE\t$name\t$mbs" >> "$RESULTS"
+        done
+    done
+    echo
+    echo "### tls upload: $FILE_SIZE of random bytes over TLS, $RUNS runs, median, SHA-256 of the copy checked (ours: send --tls into serve --files --tls --no-fsync; socat: OPENSSL into OPENSSL-LISTEN writing a file)"
+    echo "| receiver | MB/s | ours ÷ it |"
+    echo "|---|---:|---:|"
+    python3 - "$RESULTS" <<'PY'
+import sys, statistics, collections
+rates = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    section, case, name, value = line.rstrip("\n").split("\t")
+    if section == "tls-files":
+        rates[name].append(float(value))
+ours = statistics.median(rates["netconsole"]) if rates["netconsole"] else float("nan")
+for name, values in rates.items():
+    m = statistics.median(values)
+    print(f"| {name} | {m:,.1f} | {ours / m:.2f}× |")
+PY
+}
+
 # MARK: Payload rings
 
 # Peak RSS (VmHWM, KiB) of `serve` (one loop) holding COUNT connections that each echoed BYTES bytes; EXTRA is
@@ -599,6 +762,7 @@ section echo && run_echo
 section udp && run_udp
 section files && run_files
 section memory && run_memory
+section tls && run_tls
 section rings && run_rings
 if section files; then
     echo

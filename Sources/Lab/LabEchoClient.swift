@@ -5,17 +5,17 @@ import Glibc
 
 /// Lab program 2, the echo client: sends each line typed (or piped) to the server and prints what comes back,
 /// until the line `exit` or the end of input. Each call is under the lab's Python line for it.
-public struct LabEchoClient: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct LabEchoClient: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "echo-client",
         abstract: "Lab 2: send lines until 'exit' and print each echo (production: netconsole echo HOST:PORT).")
 
     @Option(name: .long, help: "Server address.") var host = "127.0.0.1"
     @Option(name: .shortAndLong, help: "Server port.") var port: UInt16 = 12345
 
-    public init() {}
+    package init() {}
 
-    public func run() throws {
+    package func run() throws {
         try LabError.exitOnFailure {
             let address = try LabSocket.address(host, port)
             // client_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -5,17 +5,17 @@ import Glibc
 
 /// Lab program 1, the echo server, in blocking calls: it takes one client, sends back every block it receives
 /// until the client closes, and exits. Each call is under the lab's Python line for it.
-public struct LabEchoServer: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct LabEchoServer: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "echo-server",
         abstract: "Lab 1: echo for one client, then exit (production: netconsole serve --mode once).")
 
     @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
     @Option(name: .shortAndLong, help: "Port to listen on; 0 picks a free port.") var port: UInt16 = 12345
 
-    public init() {}
+    package init() {}
 
-    public func run() throws {
+    package func run() throws {
         try LabError.exitOnFailure {
             let address = try LabSocket.address(host, port)
             // server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// A failed step of a lab program, as one line a person can act on: "address already in use: 127.0.0.1:12345".
-public struct LabError: Error, CustomStringConvertible {
-    public let description: String
+package struct LabError: Error, CustomStringConvertible {
+    package let description: String
 
     init(_ description: String) {
         self.description = description

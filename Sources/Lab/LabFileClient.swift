@@ -5,8 +5,8 @@ import Glibc
 
 /// Lab program 5, the file client: sends any file, text or binary, in 1024-byte blocks, then closes.
 /// Each call is under the lab's Python line for it.
-public struct LabFileClient: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct LabFileClient: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "file-client",
         abstract: "Lab 5: send one file's bytes and close (production: netconsole send --raw FILE --to HOST:PORT).")
 
@@ -14,9 +14,9 @@ public struct LabFileClient: ParsableCommand {
     @Option(name: .long, help: "Server address.") var host = "127.0.0.1"
     @Option(name: .shortAndLong, help: "Server port.") var port: UInt16 = 12345
 
-    public init() {}
+    package init() {}
 
-    public func run() throws {
+    package func run() throws {
         try LabError.exitOnFailure {
             // with open('file_to_send.txt', 'rb') as f: (opened before connecting: a missing file is no upload)
             let input = try LabSocket.call("open", file) { open(file, O_RDONLY) }

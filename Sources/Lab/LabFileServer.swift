@@ -5,8 +5,8 @@ import Glibc
 
 /// Lab program 4, the file server: takes one client, writes every block it receives into a file opened for
 /// writing ('wb'), and stops at the empty block that means the client has closed.
-public struct LabFileServer: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct LabFileServer: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "file-server",
         abstract: "Lab 4: save one client's bytes until it closes into a file (production: netconsole serve --files DIR --raw).")
 
@@ -14,9 +14,9 @@ public struct LabFileServer: ParsableCommand {
     @Option(name: .shortAndLong, help: "Port to listen on; 0 picks a free port.") var port: UInt16 = 12345
     @Option(name: .shortAndLong, help: "File to write (replaced if it exists).") var output = "received_file.txt"
 
-    public init() {}
+    package init() {}
 
-    public func run() throws {
+    package func run() throws {
         try LabError.exitOnFailure {
             let address = try LabSocket.address(host, port)
             // server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

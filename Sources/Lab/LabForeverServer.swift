@@ -5,17 +5,17 @@ import Glibc
 
 /// Lab program 3: the echo server of program 1 inside `while True`, so it serves client after client, one at a
 /// time; the next client waits in the listen backlog until the current one closes. Runs until killed.
-public struct LabForeverServer: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct LabForeverServer: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "forever-server",
         abstract: "Lab 3: echo forever, one client after another (production: netconsole serve --mode sequential).")
 
     @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
     @Option(name: .shortAndLong, help: "Port to listen on; 0 picks a free port.") var port: UInt16 = 12345
 
-    public init() {}
+    package init() {}
 
-    public func run() throws {
+    package func run() throws {
         try LabError.exitOnFailure {
             let address = try LabSocket.address(host, port)
             // server_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

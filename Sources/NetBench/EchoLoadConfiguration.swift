@@ -5,21 +5,21 @@ import CLinux
 import NetEngine
 
 /// What to drive an echo server with.
-public struct EchoLoadConfiguration: Sendable {
-    public var host: String
-    public var port: UInt16
-    public var connections: Int
+package struct EchoLoadConfiguration: Sendable {
+    package var host: String
+    package var port: UInt16
+    package var connections: Int
     /// Bytes in one request; the server must send the same bytes back.
-    public var requestSize: Int
+    package var requestSize: Int
     /// Requests each connection keeps in flight.
-    public var pipeline: Int
+    package var pipeline: Int
     /// Seconds measured, after `warmup` seconds that are not.
-    public var duration: Double
-    public var warmup: Double
+    package var duration: Double
+    package var warmup: Double
     /// Seconds every connection has to be established.
-    public var connectTimeout: Double
+    package var connectTimeout: Double
 
-    public init(host: String, port: UInt16, connections: Int, requestSize: Int, pipeline: Int = 1,
+    package init(host: String, port: UInt16, connections: Int, requestSize: Int, pipeline: Int = 1,
                 duration: Double, warmup: Double = 0, connectTimeout: Double = 10) {
         self.host = host
         self.port = port

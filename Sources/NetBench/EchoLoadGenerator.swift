@@ -6,8 +6,11 @@ import NetEngine
 
 /// A load generator for echo servers: many non-blocking connections on one event loop, each keeping `pipeline`
 /// requests in flight, checking every echoed byte and timing every request.
-public final class EchoLoadGenerator: ConnectionOwner {
-    public let configuration: EchoLoadConfiguration
+package final class EchoLoadGenerator: ConnectionOwner {
+    package let configuration: EchoLoadConfiguration
+    /// When set, every connection speaks TLS; a connection counts as up once its handshake is done, so handshakes
+    /// happen before the warmup, outside the measured time.
+    package var tls: TLSClientConfiguration?
     package let loop: EventLoop
     let pattern: VerificationPattern
     /// Where every connection reads into; a read never keeps bytes beyond its own handling.
@@ -27,7 +30,7 @@ public final class EchoLoadGenerator: ConnectionOwner {
     private var cpuAtStart = 0.0
     private var cpuAtEnd = 0.0
 
-    public init(configuration: EchoLoadConfiguration) throws {
+    package init(configuration: EchoLoadConfiguration) throws {
         precondition(configuration.connections > 0 && configuration.requestSize > 0 && configuration.pipeline > 0)
         self.configuration = configuration
         loop = try EventLoop(maxEventsPerWait: 1024)
@@ -39,7 +42,7 @@ public final class EchoLoadGenerator: ConnectionOwner {
     deinit { pattern.deallocate() }
 
     /// Connects, drives the server for warmup + duration seconds, and reports. Throws when no connection can be made.
-    public func run() throws -> EchoLoadReport {
+    package func run() throws -> EchoLoadReport {
         let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port).first!
         for index in 0..<configuration.connections {
             do {
@@ -91,18 +94,31 @@ public final class EchoLoadGenerator: ConnectionOwner {
                                       pipeline: configuration.pipeline, tally: tally) { [unowned self] handler, error in
                 self.connectionClosed(handler, error: error)
             }
-            let connection = Connection(id: connect.index, transport: connect.socket, peer: connect.address,
-                                        owner: self, handler: handler)
             do {
+                let transport: Transport
+                if let tls {
+                    transport = try tls.transport(over: connect.socket, to: Endpoint(host: configuration.host, port: configuration.port))
+                    handler.onStarted = { [unowned self] _ in self.settle() }
+                } else {
+                    transport = connect.socket
+                }
+                let connection = Connection(id: connect.index, transport: transport, peer: connect.address,
+                                            owner: self, handler: handler)
                 try loop.register(connect.socket.descriptor, handler: connection)
                 handlers.append(handler)
                 connection.start()
+                // Over TLS the connection is settled when its handshake ends, one way or the other.
+                if tls != nil { return }
             } catch {
                 connect.socket.close()
                 tally.note("connection \(connect.index): \(error)")
                 tally.errors += 1
             }
         }
+        settle()
+    }
+
+    private func settle() {
         settledCount += 1
         if settledCount == configuration.connections { allSettled() }
     }
@@ -140,6 +156,7 @@ public final class EchoLoadGenerator: ConnectionOwner {
     }
 
     private func connectionClosed(_ handler: LoadHandler, error: SocketError?) {
+        if tls != nil && !handler.hasStarted && !started { settle() }
         guard let error else { return }  // closed by us at the end of the run
         tally.note("connection \(handler.index): \(error.message)")
         tally.errors += 1

@@ -1,13 +1,13 @@
 /// Latencies in nanoseconds, counted in log-linear buckets (64 per power of two, so about 1.6 % resolution)
 /// to read percentiles from without keeping every sample.
-public struct LatencyHistogram {
+package struct LatencyHistogram {
     private static let subBucketBits = 6
     private static let subBucketCount = 1 << subBucketBits
     private var counts: [UInt64]
-    public private(set) var totalCount: UInt64 = 0
-    public private(set) var maximum: UInt64 = 0
+    package private(set) var totalCount: UInt64 = 0
+    package private(set) var maximum: UInt64 = 0
 
-    public init() {
+    package init() {
         counts = [UInt64](repeating: 0, count: (64 - Self.subBucketBits + 1) * Self.subBucketCount)
     }
 
@@ -28,20 +28,20 @@ public struct LatencyHistogram {
     }
 
     @inline(__always)
-    public mutating func record(_ nanoseconds: UInt64) {
+    package mutating func record(_ nanoseconds: UInt64) {
         counts[Self.bucket(for: nanoseconds)] &+= 1
         totalCount &+= 1
         if nanoseconds > maximum { maximum = nanoseconds }
     }
 
-    public mutating func reset() {
+    package mutating func reset() {
         for index in counts.indices { counts[index] = 0 }
         totalCount = 0
         maximum = 0
     }
 
     /// The value below which `fraction` (0...1) of the samples fall; 0 when there are none.
-    public func percentile(_ fraction: Double) -> UInt64 {
+    package func percentile(_ fraction: Double) -> UInt64 {
         guard totalCount > 0 else { return 0 }
         let wanted = max(1, UInt64((Double(totalCount) * fraction).rounded(.up)))
         var seen: UInt64 = 0

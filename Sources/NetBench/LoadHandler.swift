@@ -28,6 +28,9 @@ final class LoadHandler: ConnectionHandler {
     @exclusivity(unchecked) private var ringHead = 0
     @exclusivity(unchecked) private var ringCount = 0
     private var reportedMismatch = false
+    /// Hears that the connection is up (after its TLS handshake, if any) and requests may start.
+    var onStarted: ((LoadHandler) -> Void)?
+    private(set) var hasStarted = false
 
     /// `onClose` hears of the connection's end (nil: closed by us).
     init(index: Int, pattern: VerificationPattern, requestSize: Int, pipeline: Int, tally: LoadTally,
@@ -63,6 +66,8 @@ final class LoadHandler: ConnectionHandler {
         // Requests and their echoes are in flight both ways at once: waiting for our output to drain before reading
         // would deadlock against a server that waits for us to read.
         connection.readsWhileWriting = true
+        hasStarted = true
+        onStarted?(self)
     }
 
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {

@@ -4,43 +4,43 @@ import Glibc
 #endif
 
 /// What one UDP load run measured. Every datagram sent in the measured window ends as echoed or lost.
-public struct UDPEchoLoadReport: Sendable {
-    public var seconds: Double
-    public var sent: UInt64 = 0
-    public var echoed: UInt64 = 0
+package struct UDPEchoLoadReport: Sendable {
+    package var seconds: Double
+    package var sent: UInt64 = 0
+    package var echoed: UInt64 = 0
     /// Datagrams whose echo did not come within the loss timeout.
-    public var lost: UInt64 = 0
+    package var lost: UInt64 = 0
     /// Echoes that came after their datagram was counted lost, or twice.
-    public var late: UInt64 = 0
+    package var late: UInt64 = 0
     /// Echoes whose bytes differ from what was sent.
-    public var mismatched: UInt64 = 0
-    public var bytesEchoed: UInt64 = 0
-    public var p50Nanoseconds: UInt64 = 0
-    public var p99Nanoseconds: UInt64 = 0
-    public var maxNanoseconds: UInt64 = 0
-    public var cpuSeconds: Double = 0
+    package var mismatched: UInt64 = 0
+    package var bytesEchoed: UInt64 = 0
+    package var p50Nanoseconds: UInt64 = 0
+    package var p99Nanoseconds: UInt64 = 0
+    package var maxNanoseconds: UInt64 = 0
+    package var cpuSeconds: Double = 0
 
-    public var datagramsPerSecond: Double { seconds > 0 ? Double(echoed) / seconds : 0 }
-    public var megabytesPerSecond: Double { seconds > 0 ? Double(bytesEchoed) / seconds / 1e6 : 0 }
-    public var lossPercent: Double { sent > 0 ? Double(lost) * 100 / Double(sent) : 0 }
+    package var datagramsPerSecond: Double { seconds > 0 ? Double(echoed) / seconds : 0 }
+    package var megabytesPerSecond: Double { seconds > 0 ? Double(bytesEchoed) / seconds / 1e6 : 0 }
+    package var lossPercent: Double { sent > 0 ? Double(lost) * 100 / Double(sent) : 0 }
 }
 
 /// A load generator for UDP echo servers: `sockets` connected UDP sockets on one thread, each keeping `pipeline`
 /// datagrams in flight. Each datagram starts with its sequence number, and the rest comes from a pseudo-random
 /// pattern at an offset fixed by that number, so every echoed byte is checked. A datagram not echoed within
 /// `lossTimeout` is counted lost and replaced, so loss never stalls the run.
-public final class UDPEchoLoadGenerator {
-    public let host: String
-    public let port: UInt16
-    public let sockets: Int
-    public let size: Int
-    public let pipeline: Int
-    public let duration: Double
-    public let warmup: Double
-    public let lossTimeout: Double
+package final class UDPEchoLoadGenerator {
+    package let host: String
+    package let port: UInt16
+    package let sockets: Int
+    package let size: Int
+    package let pipeline: Int
+    package let duration: Double
+    package let warmup: Double
+    package let lossTimeout: Double
 
     /// A sequence number (8 bytes) and at least as many pattern bytes.
-    public static let minimumSize = 16
+    package static let minimumSize = 16
 
     private struct Slot {
         var sequence: UInt64
@@ -49,7 +49,7 @@ public final class UDPEchoLoadGenerator {
         var counted = false
     }
 
-    public init(host: String, port: UInt16, sockets: Int, size: Int, pipeline: Int, duration: Double, warmup: Double = 0,
+    package init(host: String, port: UInt16, sockets: Int, size: Int, pipeline: Int, duration: Double, warmup: Double = 0,
                 lossTimeout: Double = 0.5) {
         precondition(size >= Self.minimumSize && size <= DatagramSocket.maxPayload)
         self.host = host
@@ -62,7 +62,7 @@ public final class UDPEchoLoadGenerator {
         self.lossTimeout = lossTimeout
     }
 
-    public func run() throws -> UDPEchoLoadReport {
+    package func run() throws -> UDPEchoLoadReport {
         let remote = try SocketAddress.resolve(host: host, port: port)[0]
         var channels: [DatagramSocket] = []
         for _ in 0..<sockets {

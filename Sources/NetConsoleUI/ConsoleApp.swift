@@ -17,14 +17,21 @@ public struct ConsoleOptions: Sendable {
     public var mouse: Bool
     /// HOST:PORT a session connects to at start (`--connect`).
     public var connect: String?
+    /// When set, the console's servers speak TLS with this context.
+    public var tls: TLSContext?
+    /// When set, the client pane's TCP sessions and file sends speak TLS (the console's own certificate is trusted).
+    public var tlsClient: TLSClientConfiguration?
+    /// Said in the server pane at start (where the TLS certificate is, its fingerprint).
+    public var startNotes: [String] = []
     /// `--ask`: every upload waits for a y or n; unanswered for `askTimeout` seconds, it is refused.
     public var ask = false
     public var askTimeout = 60.0
 
     public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5,
-                mouse: Bool = true, connect: String? = nil) {
+                mouse: Bool = true, connect: String? = nil, tls: TLSContext? = nil) {
         self.mouse = mouse
         self.connect = connect
+        self.tls = tls
         self.host = host
         self.port = port
         self.saveDirectory = saveDirectory
@@ -86,6 +93,7 @@ public final class ConsoleApp {
         self.options = options
         loop = try EventLoop()
         state = ConsoleState(saveDirectory: options.saveDirectory, pickerDirectory: options.pickerDirectory)
+        state.tlsFingerprint = options.tls?.certificateFingerprint?.description
         ports[ConsoleState.echoService] = options.port
         guard let filesPort = ServerGroup.port(after: options.port) else {
             throw AddressError("--port \(options.port) leaves no next port for the console's file server; pick a lower --port, or --port 0")
@@ -99,6 +107,7 @@ public final class ConsoleApp {
         try CursesTerminal.checkTerminalType()
         try UploadStore.check(directory: options.saveDirectory)
         try startServers(throwing: true)
+        for note in options.startNotes { state.note(note, clock: Self.clock(), style: .normal) }
         let stale = uploadStore.removeStaleTemporaryFiles()
         if stale.count > 0 {
             state.note("removed \(stale.count) unfinished upload\(stale.count == 1 ? "" : "s") left by an earlier run (\(ByteCount.format(stale.bytes)))",
@@ -207,10 +216,11 @@ public final class ConsoleApp {
             let spec: ServerGroup.Service
             if service == ConsoleState.echoService {
                 // Idle echo connections are dropped after 10 minutes, like `serve`'s default.
-                spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600)) { EchoHandler() }
+                spec = ServerGroup.Service(name: service, port: port, limits: ServerLimits(idleTimeout: 600), tls: options.tls) { EchoHandler() }
             } else {
                 let store = uploadStore
-                spec = ServerGroup.Service(name: service, port: port, readBufferSize: FileServerOptions.readBufferSize) {
+                spec = ServerGroup.Service(name: service, port: port, readBufferSize: FileServerOptions.readBufferSize,
+                                           tls: options.tls) {
                     FramedOrRawUploadHandler(store: store)
                 }
             }
@@ -325,7 +335,8 @@ public final class ConsoleApp {
         // live session's own, and must not keep it.
         weak var current: LiveSession?
         func isCurrent() -> Bool { current != nil && liveSessions[id] === current }
-        let live = LiveSession(loop: loop, endpoint: endpoint, udp: udp, connectTimeout: options.echoTimeout) { [unowned self] event in
+        let live = LiveSession(loop: loop, endpoint: endpoint, udp: udp, connectTimeout: options.echoTimeout,
+                               tls: options.tlsClient) { [unowned self] event in
             guard isCurrent() else { return }
             let clock = Self.clock(), now = MonotonicClock.now()
             switch event {
@@ -387,6 +398,7 @@ public final class ConsoleApp {
             // The server takes \ for a separator, so the name goes as UTF-8 with U+FFFD for what is not, not as shown.
             sender.names = [String(decoding: rawName, as: UTF8.self)]
         }
+        sender.tls = options.tlsClient
         fileSender = sender
         sender.start()
     }

@@ -86,6 +86,8 @@ public enum ConsoleRenderer {
             parts.append("\(service.name) \(address) \(service.listening ? "on" : "off")")
         }
         parts.append("mode: \(state.serviceSelection.rawValue)")
+        // The start of the fingerprint, enough to compare by eye; the whole one is in the server log.
+        if let fingerprint = state.tlsFingerprint { parts.append("TLS \(fingerprint.prefix(23))…") }
         grid.write(" " + parts.joined(separator: " · "), row: rect.y, col: rect.x + used, width: rect.width - used, style: style)
     }
 

@@ -64,7 +64,7 @@ extension ConsoleState {
             }
         case let .uploadRejected(id, _):
             updateConnection(id) { $0.upload = nil }
-        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .error:
+        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .tlsHandshakeFailed, .error:
             break
         }
         log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
@@ -90,7 +90,7 @@ extension ConsoleState {
 
     private static func logStyle(for event: NetEvent) -> CellStyle {
         switch event {
-        case .error, .uploadRejected, .connectionRefused, .connectionDenied: return .bad
+        case .error, .uploadRejected, .connectionRefused, .connectionDenied, .tlsHandshakeFailed: return .bad
         case .fileSaved, .listening: return .good
         case .connectionClosed(_, _, _, _, let reason): return reason == nil ? .muted : .bad
         default: return .normal

@@ -91,6 +91,8 @@ public struct ConsoleState {
     // Server pane
     public var services = [ServiceStatus(name: ConsoleState.echoService), ServiceStatus(name: ConsoleState.filesService)]
     public var serviceSelection = ServiceSelection.both
+    /// The servers' TLS certificate fingerprint ("SHA256:..."), when they speak TLS.
+    public var tlsFingerprint: String?
     public internal(set) var connections: [ConnectionRow] = []
     public internal(set) var acceptedTotal = 0
     public internal(set) var bytesInTotal = 0

@@ -25,7 +25,9 @@ final class LiveSession {
     private var isOpen = false
     private var wantsFinish = false
 
-    init(loop: EventLoop, endpoint: Endpoint, udp isUDP: Bool, connectTimeout: Double, onEvent: @escaping (Event) -> Void) {
+    /// `tls`: a TCP session speaks TLS with it (UDP has none).
+    init(loop: EventLoop, endpoint: Endpoint, udp isUDP: Bool, connectTimeout: Double, tls: TLSClientConfiguration? = nil,
+         onEvent: @escaping (Event) -> Void) {
         var opened: (() -> Void)?
         defer { opened = { [unowned self] in self.flush() } }
         if isUDP {
@@ -55,6 +57,7 @@ final class LiveSession {
         }
         let client = TCPClient(loop: loop, endpoint: endpoint, service: "session", handler: handler) { reason in onEvent(.failed(reason)) }
         client.connectTimeout = connectTimeout
+        client.tls = tls
         self.handler = handler
         self.client = client
     }

@@ -26,6 +26,9 @@ public enum EventJSON {
         case let .connectionDenied(service, peer, reason):
             fields += [("event", .text("connection_denied")), ("service", .text(service)), ("peer", .text("\(peer)")),
                        ("reason", .text(reason))]
+        case let .tlsHandshakeFailed(id, peer, reason):
+            fields += [("event", .text("tls_handshake_failed")), ("id", .number(Int64(id))), ("peer", .text("\(peer)")),
+                       ("reason", .text(reason))]
         case let .datagramsEchoed(service, peer, datagrams, bytes):
             fields += [("event", .text("datagrams_echoed")), ("service", .text(service)), ("peer", .text("\(peer)")),
                        ("datagrams", .number(Int64(datagrams))), ("bytes", .number(Int64(bytes)))]

@@ -21,6 +21,8 @@ public enum EventLogFormatter {
             return "\(peer) \(service): \(datagrams) datagram\(datagrams == 1 ? "" : "s") (\(bytes) bytes) echoed so far"
         case let .datagramsDropped(service, peer, count, reason):
             return "\(peer) \(service): \(count) datagram\(count == 1 ? "" : "s") dropped so far: \(reason.sanitizedForDisplay)"
+        case let .tlsHandshakeFailed(id, peer, reason):
+            return "#\(id) \(peer) TLS handshake failed: \(reason.sanitizedForDisplay)"
         case let .bytesReceived(id, count):
             return "#\(id) received \(count) bytes"
         case let .payload(id, received, bytes):

@@ -61,6 +61,11 @@ struct BenchEchoCommand: ParsableCommand {
             transform: { try Seconds.parse($0) })
     var lossTimeout = Seconds(0.5)
 
+    @OptionGroup var tlsOptions: ClientTLSOptions
+
+    @Flag(name: .long, help: "With --tls: measure TLS handshakes per second instead (--connections at a time, each a new connection, handshake and one echoed byte).")
+    var handshakes = false
+
     func validate() throws {
         if !(1...100_000).contains(connections) { throw ValidationError("--connections must be from 1 to 100000") }
         if !(1...1024).contains(pipeline) { throw ValidationError("--pipeline must be from 1 to 1024") }
@@ -75,6 +80,8 @@ struct BenchEchoCommand: ParsableCommand {
         if Int64(connections) * Int64(pipeline) * bytes > 1 << 30 {
             throw ValidationError("--connections × --pipeline × --size must stay within 1 GiB in flight")
         }
+        if udp && tlsOptions.tls { throw ValidationError("--tls is for TCP: UDP echo has no TLS") }
+        if handshakes && !tlsOptions.tls { throw ValidationError("--handshakes needs --tls") }
         if udp && !(Int64(UDPEchoLoadGenerator.minimumSize)...Int64(DatagramSocket.maxPayload)).contains(bytes) {
             throw ValidationError("--size with --udp must be from \(UDPEchoLoadGenerator.minimumSize) to \(DatagramSocket.maxPayload) bytes (one datagram)")
         }
@@ -83,13 +90,17 @@ struct BenchEchoCommand: ParsableCommand {
     func run() throws {
         ignoreBrokenPipeSignal()
         if udp { return try runUDP() }
+        let tls = try tlsOptions.configuration()
+        if handshakes, let tls { return try runHandshakes(tls) }
         let endpoint = address
         let requestSize = Int(ByteCount.parse(size)!)
         raiseDescriptorLimit(toAtLeast: connections + 64)
         let configuration = EchoLoadConfiguration(host: endpoint.host, port: endpoint.port, connections: connections,
                                                   requestSize: requestSize, pipeline: pipeline,
                                                   duration: duration, warmup: warmup)
-        let report = try EchoLoadGenerator(configuration: configuration).run()
+        let generator = try EchoLoadGenerator(configuration: configuration)
+        generator.tls = tls
+        let report = try generator.run()
         printNow("bench echo \(endpoint): \(connections) connection\(connections == 1 ? "" : "s") × \(requestSize) B, "
                  + "pipeline \(pipeline), \(fixed(report.seconds, 2)) s measured")
         printNow("\(Int(report.requestsPerSecond.rounded())) requests/s, \(fixed(report.megabytesPerSecond, 1)) MB/s, "
@@ -104,6 +115,19 @@ struct BenchEchoCommand: ParsableCommand {
         if report.mismatchedBytes > 0 { throw failure("bench: \(report.mismatchedBytes) echoed bytes were wrong") }
         if report.errors > 0 { throw failure("bench: \(report.errors) connection\(report.errors == 1 ? "" : "s") failed") }
         if report.requests == 0 { throw failure("bench: no request completed") }
+    }
+
+    private func runHandshakes(_ tls: TLSClientConfiguration) throws {
+        let generator = try HandshakeLoadGenerator(endpoint: address, tls: tls, concurrency: connections, duration: duration, warmup: warmup)
+        let report = generator.run()
+        printNow("bench echo --tls --handshakes \(address): \(connections) at a time, \(fixed(report.seconds, 2)) s measured")
+        printNow("\(Int(report.handshakesPerSecond.rounded())) handshakes/s, latency p50 \(micros(report.p50Nanoseconds)) "
+                 + "p99 \(micros(report.p99Nanoseconds)), \(report.handshakes) handshakes, \(report.errors) errors")
+        for problem in report.problems { printError("netconsole: bench: \(problem.sanitizedForDisplay)") }
+        printNow("result handshakes_per_s=\(Int(report.handshakesPerSecond.rounded())) p50_us=\(fixed(Double(report.p50Nanoseconds) / 1000, 1)) "
+                 + "p99_us=\(fixed(Double(report.p99Nanoseconds) / 1000, 1)) handshakes=\(report.handshakes) errors=\(report.errors) "
+                 + "cpu_pct=\(fixed(report.seconds > 0 ? report.cpuSeconds / report.seconds * 100 : 0, 0))")
+        if report.handshakes == 0 { throw failure("bench: no handshake completed") }
     }
 
     private func runUDP() throws {

@@ -37,12 +37,16 @@ struct ConnectCommand: ParsableCommand {
             transform: { try Seconds.parse($0) })
     var connectTimeout = Seconds(10)
 
+    @OptionGroup var tlsOptions: ClientTLSOptions
+
     func validate() throws {
         if crlf && noNewline { throw ValidationError("--crlf and --no-newline contradict each other") }
     }
 
     func run() throws {
         ignoreBrokenPipeSignal()
+        let tls = try tlsOptions.configuration()
+        let endpoint = address
         let loop = try EventLoop()
         var outcome: String?? = nil  // nil: still running; .some(nil): clean end; .some(reason): failed
         var received = 0
@@ -51,7 +55,11 @@ struct ConnectCommand: ParsableCommand {
         let session = SessionHandler { event in
             switch event {
             case .opened(let connection):
-                if isatty(2) == 1 { StandardStreams.writeError("connected to \(connection.peer)\n") }
+                if let note = trustNote(connection.tls, endpoint: endpoint) { printError("netconsole: \(note)") }
+                if isatty(2) == 1 {
+                    let security = connection.tls?.protocolVersion.map { " (\($0))" } ?? ""
+                    StandardStreams.writeError("connected to \(connection.peer)\(security)\n")
+                }
                 // Standard input is read once the connection is up, so nothing typed early is lost.
                 input?.start()
             case .received(let bytes):
@@ -69,6 +77,7 @@ struct ConnectCommand: ParsableCommand {
             loop.stop()
         }
         client.connectTimeout = connectTimeout.value
+        client.tls = tls
         input = StdinPump(loop: loop, onChunk: { chunk in
             session.send(lines.convert(chunk))
         }, onEnd: {

@@ -41,10 +41,25 @@ struct ConsoleCommand: ParsableCommand {
     @Option(name: .long, help: .hidden, transform: { try Seconds.parse($0) })
     var askTimeout = Seconds(60)
 
+    @OptionGroup var tlsOptions: ServerTLSOptions
+
     func run() throws {
+        var notes: [String] = []
+        let tls = try tlsOptions.context(host: host) { notes.append($0) }
         var options = ConsoleOptions(host: host, port: port, saveDirectory: dir,
                                      pickerDirectory: ".", echoTimeout: echoTimeout.value, mouse: !noMouse,
-                                     connect: connect?.description)
+                                     connect: connect?.description, tls: tls)
+        options.startNotes = notes
+        if let tls {
+            // The client pane talks TLS too: to the console's own servers first of all, whose certificate it knows.
+            do {
+                var client = try TLSClientConfiguration()
+                if let own = tls.certificateFingerprint { client.trust.alsoTrusted = [own] }
+                options.tlsClient = client
+            } catch let error as NetError {
+                throw failure(error.message)
+            }
+        }
         options.ask = ask
         options.askTimeout = askTimeout.value
         do {

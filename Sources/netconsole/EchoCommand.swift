@@ -30,15 +30,26 @@ struct EchoCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the round-trip time after each reply.")
     var timing = false
 
+    @OptionGroup var tlsOptions: ClientTLSOptions
+
+    func validate() throws {
+        if udp && tlsOptions.tls { throw ValidationError("--tls is for TCP: UDP echo has no TLS") }
+    }
+
     func run() throws {
         ignoreBrokenPipeSignal()
         if udp { return try runUDP() }
         let timeout = self.timeout ?? Seconds(10)
         let endpoint = address
         let interactive = isatty(0) == 1
+        let tls = try tlsOptions.configuration()
         let client: EchoClient
-        client = try EchoClient(connectingTo: endpoint)
-        if interactive { printError("connected to \(client.remote); type a line, 'exit' to quit") }
+        client = try EchoClient(connectingTo: endpoint, tls: tls, timeout: timeout.value)
+        if let note = trustNote(client.tls, endpoint: endpoint) { printError("netconsole: \(note)") }
+        if interactive {
+            let security = client.tls?.protocolVersion.map { " over \($0)" } ?? ""
+            printError("connected to \(client.remote)\(security); type a line, 'exit' to quit")
+        }
 
         let input = LineReader(descriptor: 0)
         while true {

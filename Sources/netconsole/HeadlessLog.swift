@@ -33,7 +33,7 @@ final class HeadlessLog {
 
     func record(_ event: NetEvent) {
         switch event {
-        case .error, .uploadRejected, .connectionRefused, .connectionDenied, .datagramsDropped:
+        case .error, .uploadRejected, .connectionRefused, .connectionDenied, .datagramsDropped, .tlsHandshakeFailed:
             write(event, key: Self.kind(of: event))
         case .bytesReceived, .bytesSent:
             if !quiet && includeBytes { write(event, key: Self.kind(of: event)) }
@@ -111,6 +111,7 @@ final class HeadlessLog {
         case .connectionClosed: return "'closed'"
         case .connectionRefused: return "'refused'"
         case .connectionDenied: return "'denied'"
+        case .tlsHandshakeFailed: return "'TLS handshake failed'"
         case .datagramsEchoed: return "'datagrams echoed'"
         case .datagramsDropped: return "'datagrams dropped'"
         case .bytesReceived: return "'received'"

@@ -31,12 +31,14 @@ struct SendCommand: ParsableCommand {
     @Flag(name: .long, help: "Write one JSON object per event on stdout (connected, file_started, progress, file_confirmed, file_refused, failed, finished) instead of text.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Prove to the server (serve --files DIR --secret-file F) that you know the secret held in this file's first line; it travels with every file header, in clear text.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Prove to the server (serve --files DIR --secret-file F) that you know the secret held in this file's first line; it travels with every file header, in clear text unless --tls.", valueName: "file"))
     var secretFile: String?
 
     @Option(name: .long, help: ArgumentHelp("How long to wait for the server to answer or to take more data (seconds, or 500ms, 2m, 1h). (default: 60)", valueName: "seconds"),
             transform: { try Seconds.parse($0) })
     var timeout = Seconds(60)
+
+    @OptionGroup var tlsOptions: ClientTLSOptions
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to send") }
@@ -60,11 +62,14 @@ struct SendCommand: ParsableCommand {
             do { secret = try SharedSecret.load(fromFile: secretFile) } catch let error as SharedSecretError { throw failure(error.message) }
         }
 
+        let tls = try tlsOptions.configuration()
         let loop = try EventLoop()
         let text = json ? nil : SendProgressDisplay(files: files, onTerminal: isatty(2) == 1)
         let objects = json ? SendJSONDisplay(files: files) : nil
         var outcome = false
-        let sender = FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw) { event in
+        var sender: FileSender?
+        sender = FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw) { event in
+            if case .connected = event, let note = trustNote(sender?.tlsTransport, endpoint: endpoint) { printError("netconsole: \(note)") }
             text?.show(event)
             objects?.show(event)
             if case let .finished(allConfirmed) = event {
@@ -72,11 +77,12 @@ struct SendCommand: ParsableCommand {
                 loop.stop()
             }
         }
-        sender.replyTimeout = timeout.value
-        sender.secret = secret
-        let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender.cancel() }
+        sender?.replyTimeout = timeout.value
+        sender?.secret = secret
+        sender?.tls = tls
+        let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender?.cancel() }
         _ = signals
-        sender.start()
+        sender?.start()
         loop.run()
         if !outcome { throw ExitCode(1) }
     }

@@ -44,11 +44,13 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: "File server: refuse connections that do not start with the framed header (no raw uploads).")
     var framedOnly = false
 
-    @Option(name: .long, help: ArgumentHelp("File server: every framed upload must carry the secret held in this file's first line (netconsole send --secret-file); raw uploads are refused. Only on a loopback --host unless --insecure.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("File server: every framed upload must carry the secret held in this file's first line (netconsole send --secret-file); raw uploads are refused. Only on a loopback --host unless --tls (or --insecure).", valueName: "file"))
     var secretFile: String?
 
-    @Flag(name: .long, help: "Allow --secret-file on a non-loopback --host, although without TLS the secret and the files cross the network in clear text.")
+    @Flag(name: .long, help: "Allow --secret-file on a non-loopback --host without --tls, although the secret and the files then cross the network in clear text.")
     var insecure = false
+
+    @OptionGroup var tlsOptions: ServerTLSOptions
 
     @Option(name: .long, help: ArgumentHelp("Largest upload accepted, e.g. 500M, 2G.", valueName: "size"))
     var maxSize = "1G"
@@ -154,11 +156,13 @@ struct ServeCommand: ParsableCommand {
         }
         if secretFile != nil && raw { throw ValidationError("--secret-file cannot guard --raw uploads: they carry no secret") }
         if insecure && secretFile == nil { throw ValidationError("--insecure only matters with --secret-file") }
+        if insecure && tlsOptions.tls { throw ValidationError("--insecure is for serving without --tls; with --tls nothing crosses in clear text") }
+        if tlsOptions.tls && udpOnly { throw ValidationError("--tls is for TCP services; --udp-only runs none") }
     }
 
     /// The services asked for: echo alone (default), files alone, or both on two ports.
-    func services() throws -> [ServiceSpec] {
-        let all = try tcpServices()
+    func services(tls: TLSContext? = nil) throws -> [ServiceSpec] {
+        let all = try tcpServices().map { ServiceSpec(name: $0.name, port: $0.port, makeHandler: $0.makeHandler, store: $0.store, tls: tls) }
         return udpOnly ? all.filter { $0.name != "echo" } : all
     }
 
@@ -204,16 +208,18 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         let log = HeadlessLog(quiet: quiet, includeBytes: byteLog && !noByteLog, json: json)
         let limits = ServerLimits(maxConnections: maxConnections, idleTimeout: idleTimeout.seconds?.value, headerTimeout: headerTimeout.value)
-        let services = try self.services()
         defer { log.finish() }
-        if secretFile != nil, let address = try? ServerGroup.bindAddress(host: host, port: port), !address.isLoopback {
+        if secretFile != nil, !tlsOptions.tls, let address = try? ServerGroup.bindAddress(host: host, port: port), !address.isLoopback {
             if !insecure {
                 throw failure("--secret-file on \(address.host), not a loopback address, would send the secret and every file in "
-                              + "clear text (netconsole has no TLS): listen on 127.0.0.1 and reach it through an SSH tunnel, "
-                              + "or add --insecure to accept that")
+                              + "clear text: add --tls (and send --tls on the other side), listen on 127.0.0.1 and reach it through "
+                              + "an SSH tunnel, or add --insecure to accept that")
             }
             log.note("--insecure: the secret and every file cross the network in clear text; anyone on the path can read both and reuse the secret")
         }
+        let tls = try tlsOptions.context(host: host) { log.note($0) }
+        if tls != nil && udp { log.note("--tls covers the TCP services: the UDP echo server (--udp) answers in clear text") }
+        let services = try self.services(tls: tls)
         if let files {
             // Past a file size limit (ulimit -f) a write should fail with EFBIG, refusing that upload, not kill us.
             signal(SIGXFSZ, SIG_IGN)
@@ -240,6 +246,8 @@ struct ServiceSpec {
     let makeHandler: () -> ConnectionHandler
     /// The upload folder of a file service, cleaned of an earlier run's leftovers once the port is ours.
     let store: UploadStore?
+    /// When set, the service speaks TLS.
+    var tls: TLSContext? = nil
 }
 
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
@@ -270,6 +278,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     for service in services {
         let readBufferSize = readSize ?? (service.store != nil ? FileServerOptions.readBufferSize : nil)
         let address = try group.start(ServerGroup.Service(name: service.name, port: service.port, readBufferSize: readBufferSize,
+                                                          tls: service.tls,
                                                           makeHandler: service.makeHandler))
         announcements.append((service.name, address))
         if let store = service.store {

@@ -72,7 +72,7 @@ final class SecretUploadCommandTests: XCTestCase {
         let secret = try file("server.secret", "tea for two")
         let refused = try runToCompletion(["serve", "--files", folder.path, "--host", "0.0.0.0", "--port", "0", "--secret-file", secret])
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.hasPrefix("netconsole: --secret-file on 0.0.0.0, not a loopback address, would send the secret and every file in clear text (netconsole has no TLS)"), refused.stderr)
+        XCTAssertTrue(refused.stderr.hasPrefix("netconsole: --secret-file on 0.0.0.0, not a loopback address, would send the secret and every file in clear text: add --tls"), refused.stderr)
         XCTAssertTrue(refused.stderr.contains("or add --insecure"), refused.stderr)
         XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
 

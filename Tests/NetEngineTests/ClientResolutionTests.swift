@@ -57,10 +57,10 @@ final class ClientResolutionTests: XCTestCase {
         XCTAssertTrue(calledInline)
     }
 
-    func testEchoSessionReachesAServerByNameAndReportsAnUnknownName() throws {
+    func testAClientReachesAServerByNameAndReportsAnUnknownName() throws {
         let server = try ServerFixture()
         defer { server.shutdown() }
-        // "localhost" may resolve to ::1 first, where nothing listens: the session goes on to 127.0.0.1.
+        // "localhost" may resolve to ::1 first, where nothing listens: the client goes on to 127.0.0.1.
         let reply = try runSession(host: "localhost", port: server.port, message: Array("über TCP\n".utf8))
         XCTAssertEqual(reply.bytes, Array("über TCP\n".utf8), "\(reply)")
 
@@ -69,25 +69,34 @@ final class ClientResolutionTests: XCTestCase {
         XCTAssertTrue(unknown.failure?.contains("no-such-host.invalid") == true, unknown.failure ?? "")
     }
 
+    /// Connects with `TCPClient`, sends `message` in a `SessionHandler` and waits for as many bytes back.
     private func runSession(host: String, port: UInt16, message: [UInt8]) throws -> (bytes: [UInt8]?, failure: String?) {
         let client = try LoopThread()
         defer { client.shutdown() }
         let done = DispatchSemaphore(value: 0)
-        var outcome: EchoSession.Outcome?
-        let session = try client.sync {
-            let session = EchoSession(loop: client.loop, endpoint: Endpoint(host: host, port: port), message: message, timeout: 10) {
-                outcome = $0
+        var received: [UInt8] = []
+        var failure: String?
+        let tcp = try client.sync {
+            let handler = SessionHandler { event in
+                switch event {
+                case let .opened(connection):
+                    connection.write(message)
+                case let .received(bytes):
+                    received += bytes
+                    if received.count >= message.count { done.signal() }
+                case .peerFinished, .closed:
+                    done.signal()
+                }
+            }
+            let tcp = TCPClient(loop: client.loop, endpoint: Endpoint(host: host, port: port), handler: handler) { reason in
+                failure = reason
                 done.signal()
             }
-            session.start()
-            return session
+            tcp.start()
+            return tcp
         }
         XCTAssertEqual(done.wait(timeout: .now() + 15), .success)
-        _ = session
-        switch try client.sync({ outcome }) {
-        case let .reply(bytes, _, _)?: return (bytes, nil)
-        case let .failed(reason)?: return (nil, reason)
-        case nil: return (nil, "no outcome")
-        }
+        try client.sync { tcp.cancel() }
+        return try client.sync { failure == nil ? (received, nil) : (nil, failure) }
     }
 }

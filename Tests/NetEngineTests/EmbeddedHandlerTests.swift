@@ -190,32 +190,4 @@ final class EmbeddedHandlerTests: XCTestCase {
         XCTAssertTrue(peerFinished)
         XCTAssertEqual(closed, .some(nil), "both sides done: an orderly end")
     }
-
-    // MARK: The echo client
-
-    func testTheEchoClientSendsWaitsForAsManyBytesAndKeepsWhatCameBeyond() throws {
-        var outcome: EchoSession.Outcome?
-        let session = EchoSession(loop: try EventLoop(), endpoint: Endpoint(host: "127.0.0.1", port: 7), message: Array("hello\n".utf8)) {
-            outcome = $0
-        }
-        let embedded = try EmbeddedConnection(handler: session)
-        XCTAssertEqual(embedded.takeWrittenText(), "hello\n", "the message goes out as soon as the connection is up")
-        embedded.receive("hel")
-        XCTAssertNil(outcome, "three of six bytes are not an echo yet")
-        embedded.receive("lo\n+extra")
-        guard case let .reply(bytes, _, extra)? = outcome else { return XCTFail("\(String(describing: outcome))") }
-        XCTAssertEqual(bytes, Array("hello\n".utf8))
-        XCTAssertEqual(extra, Array("+extra".utf8))
-    }
-
-    func testTheEchoClientSaysHowMuchCameBackBeforeThePeerClosed() throws {
-        var outcome: EchoSession.Outcome?
-        let session = EchoSession(loop: try EventLoop(), endpoint: Endpoint(host: "127.0.0.1", port: 7), message: Array("hello\n".utf8)) {
-            outcome = $0
-        }
-        let embedded = try EmbeddedConnection(handler: session)
-        embedded.receive("he")
-        embedded.receiveEnd()
-        XCTAssertEqual(outcome, .failed("127.0.0.1:7 closed the connection after echoing 2 of 6 bytes"))
-    }
 }

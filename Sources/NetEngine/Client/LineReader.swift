@@ -4,17 +4,17 @@ import Glibc
 import CLinux
 
 /// Splits a descriptor's bytes into lines without decoding them, so any bytes (not only UTF-8) pass through.
-public final class LineReader {
+package final class LineReader {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
     private var atEnd = false
 
-    public init(descriptor: Int32) {
+    package init(descriptor: Int32) {
         self.descriptor = descriptor
     }
 
     /// The next line including its "\n" (the last line may lack it); nil at end of input.
-    public func nextLine() throws -> [UInt8]? {
+    package func nextLine() throws -> [UInt8]? {
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
                 let line = Array(buffer[...newline])

@@ -14,6 +14,9 @@ public final class TCPClient: ConnectionOwner, EventHandler {
     public var connectTimeout: Double = 10
     /// The connection once it is established (nil before, and after a failure to connect).
     public private(set) var connection: Connection?
+    /// When set, the connection speaks TLS: the handler starts once the handshake is done and the server's
+    /// certificate is trusted.
+    public var tls: TLSClientConfiguration?
     /// Whether the endpoint's name has resolved to addresses.
     public var isResolved: Bool { attempts != nil }
 
@@ -85,7 +88,11 @@ public final class TCPClient: ConnectionOwner, EventHandler {
             return connectNext()
         }
         try? socket.setNoDelay(true)
-        let connection = Connection(id: ConnectionIDs.next(), transport: socket, peer: address, owner: self, handler: handler)
+        let transport: Transport
+        do { transport = try tls.map { try $0.transport(over: socket, to: endpoint) } ?? socket } catch {
+            return fail("\(error)")
+        }
+        let connection = Connection(id: ConnectionIDs.next(), transport: transport, peer: address, owner: self, handler: handler)
         do {
             try loop.register(socket.descriptor, handler: connection)
         } catch {

@@ -57,6 +57,11 @@ public final class Connection: EventHandler {
     /// on for a client that drives both directions, like the load generator: with requests in flight both ways, a
     /// client that stopped reading until its own output drained would deadlock against a server doing the same.
     @exclusivity(unchecked) public var readsWhileWriting = false
+    /// The transport's opening exchange while it runs: it gets the loop's events until then, so that the
+    /// connection's own event path has no check for it.
+    private var handshake: TransportHandshake?
+    /// A read is scheduled for bytes a transport holds decrypted, which no readiness event will announce.
+    private var bufferedReadScheduled = false
 
     package init(id: Int, transport: Transport, peer: SocketAddress, owner: ConnectionOwner, handler: ConnectionHandler) {
         self.id = id
@@ -82,7 +87,44 @@ public final class Connection: EventHandler {
     var loop: EventLoop { ownLoop }
 
     package func start() {
+        if !isSocket && transport.needsHandshake { return startHandshake() }
         handler.connectionStarted(self)
+    }
+
+    /// The TLS transport under this connection, if it has one.
+    public var tls: TLSTransport? { isSocket ? nil : transport as? TLSTransport }
+
+    // MARK: Handshake
+
+    private func startHandshake() {
+        let handshake = TransportHandshake(connection: self, transport: transport)
+        self.handshake = handshake
+        loop.setHandler(handshake, for: transport.descriptor)
+        setDeadline(after: owner.limits.headerTimeout, reason: "no TLS handshake within \(formatSeconds(owner.limits.headerTimeout))")
+        handshake.advance()
+    }
+
+    /// The opening exchange is done: the handler starts, and the loop's events come here again.
+    func handshakeFinished() {
+        guard !isClosed else { return }
+        handshake = nil
+        clearDeadline()
+        loop.setHandler(self, for: transport.descriptor)
+        updateInterest()
+        handler.connectionStarted(self)
+    }
+
+    /// The opening exchange failed: said as an event, and the connection is closed with the reason.
+    func handshakeFailed(_ reason: String) {
+        guard !isClosed else { return }
+        handshake = nil
+        sink?(.tlsHandshakeFailed(id: id, peer: peer, reason: reason))
+        fail(SocketError(code: EPROTO, message: reason))
+    }
+
+    func setHandshakeInterest(read: Bool, write: Bool) {
+        guard !isClosed, transport.descriptor >= 0 else { return }
+        loop.setInterest(transport.descriptor, read: read, write: write)
     }
 
     // MARK: Writing
@@ -192,12 +234,14 @@ public final class Connection: EventHandler {
     func deadlinePassed() {
         guard let deadline, !isClosed else { return }
         self.deadline = nil
+        if handshake != nil { return handshakeFailed(deadline.reason) }
         handler.connectionDeadlinePassed(self, reason: deadline.reason)
     }
 
     private func finish(error: SocketError?) {
         guard !isClosed else { return }
         isClosed = true
+        handshake = nil
         if transport.descriptor >= 0 { loop.unregister(transport.descriptor) }
         transport.close()
         if dumpHidden.received > 0 || dumpHidden.sent > 0 {
@@ -212,8 +256,21 @@ public final class Connection: EventHandler {
     private var wantsRead: Bool { !readingPaused && !closeAfterFlush && (pending.isEmpty || readsWhileWriting) }
 
     private func updateInterest() {
-        guard !isClosed, transport.descriptor >= 0 else { return }
+        guard !isClosed, transport.descriptor >= 0, handshake == nil else { return }
         loop.setInterest(transport.descriptor, read: wantsRead, write: !pending.isEmpty)
+        if !isSocket && wantsRead { readBufferedInputSoon() }
+    }
+
+    /// Reads on the loop's next turn when the transport holds received bytes: resuming reading, or stopping after a
+    /// few full reads, would otherwise wait for the socket, which may have nothing more to say.
+    private func readBufferedInputSoon() {
+        guard !bufferedReadScheduled, transport.hasBufferedInput else { return }
+        bufferedReadScheduled = true
+        ownLoop.schedule(after: 0) { [weak self] in
+            guard let self else { return }
+            self.bufferedReadScheduled = false
+            if !self.isClosed && self.wantsRead && self.transport.hasBufferedInput { self.readAvailable() }
+        }
     }
 
     public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
@@ -277,6 +334,7 @@ public final class Connection: EventHandler {
             handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             guard count == buffer.count, !isClosed, wantsRead else { return }
         }
+        if !isSocket { readBufferedInputSoon() }
     }
 
     // MARK: Inspecting

@@ -12,6 +12,19 @@ public protocol Transport: AnyObject {
     /// Ends the sending direction (FIN); receiving goes on.
     func shutdownWrite()
     func close()
+    /// Whether an opening exchange (a TLS handshake) must finish before the connection carries data.
+    var needsHandshake: Bool { get }
+    /// Takes the opening exchange as far as it goes now: `.done`, or which readiness it waits for. Throws a
+    /// `NetError` saying why it failed.
+    func advanceHandshake() throws -> HandshakeStep
+    /// Whether received bytes wait inside the transport (decrypted, not yet taken): no readiness event will say so.
+    var hasBufferedInput: Bool { get }
+}
+
+extension Transport {
+    public var needsHandshake: Bool { false }
+    public func advanceHandshake() throws -> HandshakeStep { .done }
+    public var hasBufferedInput: Bool { false }
 }
 
 extension Socket: Transport {

@@ -1,7 +1,7 @@
 /// Byte counts as people write them: "64K", "1.5 MiB", "1G".
-public enum ByteCount {
+package enum ByteCount {
     /// Parses "1048576", "64K", "64KiB", "10M", "1G" (binary multiples).
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         let trimmed = text.trimmingWhitespace().uppercased()
         let digits = trimmed.prefix { $0.isNumber || $0 == "." }
         guard let value = Double(digits), value >= 0 else { return nil }
@@ -22,7 +22,7 @@ public enum ByteCount {
     }
 
     /// `count` in the largest binary unit it reaches: (1.5, "KiB") for 1536; bytes stay bytes.
-    public static func scaled(_ count: Int64) -> (value: Double, unit: String) {
+    package static func scaled(_ count: Int64) -> (value: Double, unit: String) {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var value = Double(count)
         var index = 0
@@ -34,18 +34,18 @@ public enum ByteCount {
     }
 
     /// "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB".
-    public static func format(_ count: Int64) -> String {
+    package static func format(_ count: Int64) -> String {
         let (value, unit) = scaled(count)
         if unit == "B" { return "\(count) B" }
         let rounded = (value * 10).rounded() / 10
         return "\(rounded) \(unit)"
     }
 
-    public static func format(_ count: Int) -> String { format(Int64(count)) }
+    package static func format(_ count: Int) -> String { format(Int64(count)) }
 
     /// Two counts that are compared in one sentence: rounded as usual, or in exact bytes when rounding would make them
     /// look equal ("1.0 GiB, larger than ... 1.0 GiB").
-    public static func formatApart(_ first: Int64, _ second: Int64) -> (String, String) {
+    package static func formatApart(_ first: Int64, _ second: Int64) -> (String, String) {
         let rounded = (format(first), format(second))
         return rounded.0 == rounded.1 && first != second ? ("\(first) bytes", "\(second) bytes") : rounded
     }

@@ -12,6 +12,9 @@ public enum NetEvent: Sendable {
     case datagramsEchoed(service: String, peer: SocketAddress, datagrams: Int, bytes: Int)
     /// A UDP peer's datagrams dropped so far (too large, truncated, no room to reply), with the latest reason.
     case datagramsDropped(service: String, peer: SocketAddress, count: Int, reason: String)
+    /// A TLS handshake that failed (a plain-text client, an untrusted certificate, a peer that broke off); the
+    /// connection is closed, and the server goes on serving.
+    case tlsHandshakeFailed(id: Int, peer: SocketAddress, reason: String)
     case bytesReceived(id: Int, count: Int)
     case bytesSent(id: Int, count: Int)
     /// Payload bytes as they crossed the connection (`serve --dump`), up to a limit per connection and direction.

@@ -63,6 +63,13 @@ public final class EventLoop: @unchecked Sendable {
         _ = epoll_ctl(epollDescriptor, EPOLL_CTL_MOD, descriptor, &event)
     }
 
+    /// Hands the events of the registered `descriptor` to `handler` from now on; its interest stays as it was.
+    public func setHandler(_ handler: EventHandler, for descriptor: Int32) {
+        assertOnLoopThread()
+        guard descriptor >= 0, Int(descriptor) < handlers.count, handlers[Int(descriptor)] != nil else { return }
+        handlers[Int(descriptor)] = handler
+    }
+
     /// Forgets `descriptor`; call before closing it.
     public func unregister(_ descriptor: Int32) {
         assertOnLoopThread()

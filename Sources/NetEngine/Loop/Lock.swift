@@ -5,12 +5,12 @@ import CLinux
 
 /// A pthread mutex; enough for the few cross-thread hand-offs the engine has. (Not named Mutex: that would shadow
 /// the standard library's `Synchronization.Mutex`.)
-public final class Lock: @unchecked Sendable {
+package final class Lock: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
-    public init() { pthread_mutex_init(&mutex, nil) }
+    package init() { pthread_mutex_init(&mutex, nil) }
     deinit { pthread_mutex_destroy(&mutex) }
     @inline(__always)
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         return try body()

@@ -7,12 +7,12 @@ import CLinux
 nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 
 /// Turns SIGINT, SIGTERM, SIGWINCH (and any others asked for) into calls on the event loop, through a self-pipe.
-public final class SignalWatcher: EventHandler {
+package final class SignalWatcher: EventHandler {
     private let readEnd: Int32
     private let loop: EventLoop
     private let onSignal: (Int32) -> Void
 
-    public init(loop: EventLoop, signals: [Int32] = [SIGINT, SIGTERM], onSignal: @escaping (Int32) -> Void) throws {
+    package init(loop: EventLoop, signals: [Int32] = [SIGINT, SIGTERM], onSignal: @escaping (Int32) -> Void) throws {
         var ends: [Int32] = [0, 0]
         _ = try retryingEINTR("pipe2") { pipe2(&ends, O_NONBLOCK | O_CLOEXEC) }
         readEnd = ends[0]
@@ -35,7 +35,7 @@ public final class SignalWatcher: EventHandler {
         try loop.register(readEnd, handler: self)
     }
 
-    public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
+    package func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
         var buffer = [UInt8](repeating: 0, count: 64)
         let n = read(readEnd, &buffer, buffer.count)
         guard n > 0 else { return }

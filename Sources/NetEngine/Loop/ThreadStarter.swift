@@ -4,7 +4,7 @@ import Glibc
 
 /// Runs `body` on a new POSIX thread and returns it (join it, or `pthread_detach` it). The engine has no
 /// Foundation, so no `Thread`.
-public func startThread(_ body: @escaping () -> Void) -> pthread_t {
+package func startThread(_ body: @escaping () -> Void) -> pthread_t {
     final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
     let box = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread = pthread_t()

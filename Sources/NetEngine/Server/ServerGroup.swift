@@ -11,12 +11,15 @@ public final class ServerGroup {
         /// Bytes each recv asks for (nil: the group's).
         public let readBufferSize: Int?
         public let makeHandler: () -> ConnectionHandler
+        /// When set, the service speaks TLS with this context.
+        public let tls: TLSContext?
 
-        public init(name: String, port: UInt16, limits: ServerLimits? = nil, readBufferSize: Int? = nil,
+        public init(name: String, port: UInt16, limits: ServerLimits? = nil, readBufferSize: Int? = nil, tls: TLSContext? = nil,
                     makeHandler: @escaping () -> ConnectionHandler) {
             self.name = name
             self.port = port
             self.limits = limits
+            self.tls = tls
             self.readBufferSize = readBufferSize
             self.makeHandler = makeHandler
         }
@@ -83,6 +86,7 @@ public final class ServerGroup {
                                        readBufferSize: service.readBufferSize ?? readBufferSize, reportsBytes: reportsBytes, budget: budget, sink: sink,
                                        makeHandler: service.makeHandler)
                 server.accessPolicy = accessPolicy
+                server.tls = service.tls
                 server.payloadDumpLimit = payloadDumpLimit
                 server.capturesPayload = capturesPayload
                 if let first = started.first {

@@ -14,6 +14,8 @@ public final class TCPServer: EventHandler {
     public var onStopped: (() -> Void)?
     /// Peers it refuses are closed right after accept, before any handler or connection limit sees them.
     public var accessPolicy = AccessPolicy()
+    /// When set, every connection speaks TLS with this context (the handshake comes before the handler starts).
+    public var tls: TLSContext?
 
     package let sharedReadBuffer: ReadBuffer
     /// Whether connections emit `bytesReceived`/`bytesSent` for every read and write.
@@ -134,7 +136,17 @@ public final class TCPServer: EventHandler {
             return
         }
         try? client.setNoDelay(true)
-        let connection = Connection(id: ConnectionIDs.next(), transport: client, peer: peer, owner: self, handler: makeHandler())
+        let transport: Transport
+        if let tls {
+            do { transport = try TLSTransport(serverOver: client, context: tls) } catch {
+                budget.release()
+                emit(.error("\(service): cannot start TLS for \(peer): \(error)"))
+                return
+            }
+        } else {
+            transport = client
+        }
+        let connection = Connection(id: ConnectionIDs.next(), transport: transport, peer: peer, owner: self, handler: makeHandler())
         do {
             try loop.register(client.descriptor, handler: connection)
         } catch {

@@ -235,6 +235,6 @@ public final class Socket: @unchecked Sendable {
 
 /// Makes a write to a vanished peer an EPIPE error instead of a process-killing signal.
 /// Python: signal.signal(signal.SIGPIPE, signal.SIG_IGN), which the Python interpreter itself does at startup.
-public func ignoreBrokenPipeSignal() {
+package func ignoreBrokenPipeSignal() {
     signal(SIGPIPE, SIG_IGN)
 }

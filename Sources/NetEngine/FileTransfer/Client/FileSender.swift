@@ -23,6 +23,10 @@ public final class FileSender: EventHandler {
     /// Names the headers give the files, by index, in place of their paths' last components: for a file opened
     /// through a path that does not carry its name (/proc/self/fd/N for a name that is not UTF-8).
     public var names: [String]?
+    /// When set, every connection speaks TLS: nothing is sent before the handshake is done and the server trusted.
+    public var tls: TLSClientConfiguration?
+    /// The TLS layer of the current connection, if it speaks TLS.
+    public var tlsTransport: TLSTransport? { socket as? TLSTransport }
 
     public static let blockSize = 256 * 1024
     /// Most bytes sent per readiness callback, so a big file leaves the loop time for everything else on it.
@@ -37,7 +41,9 @@ public final class FileSender: EventHandler {
     private var phase = Phase.idle
     private var attempts: ConnectAttempts?
     private var connectedAddress: SocketAddress?
-    private var socket: Socket?
+    /// The connection's transport: the socket itself, or TLS over it.
+    private var socket: Transport?
+    private var handshaking = false
     private var registered = false
     private var watchdog: EventLoop.TimerToken?
     private var deadline: (at: Double, message: String)?
@@ -197,7 +203,7 @@ public final class FileSender: EventHandler {
     }
 
     private func finishConnecting() {
-        guard let socket, let address = attempts?.current else { return }
+        guard let socket = socket as? Socket, let address = attempts?.current else { return }
         do {
             try attempts?.finish(socket)
         } catch {
@@ -205,6 +211,31 @@ public final class FileSender: EventHandler {
             closeSocket()
             return connectNext()
         }
+        if let tls {
+            do { self.socket = try tls.transport(over: socket, to: endpoint) } catch { return fail("\(error)") }
+            handshaking = true
+            setDeadline(after: connectTimeout, "no TLS handshake with \(address) within \(formatSeconds(connectTimeout)): the server does not speak TLS, or is too busy")
+            return advanceHandshake()
+        }
+        connected(to: address)
+    }
+
+    private func advanceHandshake() {
+        guard let socket, let address = attempts?.current else { return }
+        do {
+            switch try socket.advanceHandshake() {
+            case .done:
+                handshaking = false
+                connected(to: address)
+            case .wantsRead: loop.setInterest(socket.descriptor, read: true, write: false)
+            case .wantsWrite: loop.setInterest(socket.descriptor, read: false, write: true)
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    private func connected(to address: SocketAddress) {
         connectedAddress = address
         onEvent(.connected(address))
         replyBytes.removeAll()
@@ -214,6 +245,7 @@ public final class FileSender: EventHandler {
     }
 
     private func closeSocket() {
+        handshaking = false
         if let socket {
             if registered { loop.unregister(socket.descriptor) }
             socket.close()
@@ -294,7 +326,7 @@ public final class FileSender: EventHandler {
             return end(failure: nil)
         }
         if fileIndex < files.count { return startFile() }
-        socket?.shutdown(.write)
+        socket?.shutdownWrite()
         end(failure: nil)
     }
 
@@ -314,6 +346,7 @@ public final class FileSender: EventHandler {
     // MARK: Readiness
 
     public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
+        if handshaking { return advanceHandshake() }
         if phase == .connecting {
             if writable || hangup || readable { finishConnecting() }
             return
@@ -426,7 +459,7 @@ public final class FileSender: EventHandler {
         // The last send already reported completion; an empty file had no send to report it.
         if fileSize == 0 { onEvent(.progress(index: fileIndex, sent: 0, size: 0)) }
         if raw {
-            socket?.shutdown(.write)
+            socket?.shutdownWrite()
             phase = .awaitingClose
             setDeadline(after: replyTimeout, "\(connectedAddress?.description ?? "\(endpoint)") did not close the connection within \(formatSeconds(replyTimeout)) after \(files[fileIndex]) was sent")
             updateInterest()
@@ -543,7 +576,8 @@ public final class FileSender: EventHandler {
             return fail("the server closed the connection: \(code) \(reason)")
         }
         let context = fileIndex < files.count && phase != .connecting ? " while sending \(files[fileIndex])" : ""
-        fail("\(message)\(context)")
+        let hint = !peerHasAnswered && tls == nil && phase != .connecting ? " (the server said nothing: if it speaks TLS, add --tls)" : ""
+        fail("\(message)\(context)\(hint)")
     }
 
     /// Reads whatever the server sent before the connection broke, without waiting.
@@ -564,6 +598,7 @@ public final class FileSender: EventHandler {
 
     private func checkDeadline() {
         guard let deadline, MonotonicClock.now() >= deadline.at, phase != .done else { return }
+        if handshaking { return fail(deadline.message) }
         if phase == .connecting {
             attempts?.noteFailure(deadline.message)
             closeSocket()
