@@ -248,4 +248,33 @@ final class ConnectionInspectionTests: XCTestCase {
         XCTAssertEqual(answers.events.count, 1, "three loops missed it: one answer, not three")
         _ = clients
     }
+
+    func testATLSConnectionShowsItsPlainTextAndTheKernelsViewOfTheSocketUnderIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("netconsole-inspect-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let certificate = try ServerCertificate.selfSigned(in: folder.appendingPathComponent("config").path)
+        let context = try TLSContext.server(certificateFile: certificate.certificateFile, keyFile: certificate.keyFile)
+        let loopThread = try LoopThread()
+        defer { loopThread.shutdown() }
+        let loop = loopThread.loop
+        let group = try loopThread.sync { () -> ServerGroup in
+            let group = ServerGroup(loops: [loop], host: "127.0.0.1", sink: nil)
+            group.capturesPayload = true
+            try group.start(ServerGroup.Service(name: "echo", port: 0, tls: context) { EchoHandler() })
+            return group
+        }
+        defer { _ = try? loopThread.sync { group.stopAll() } }
+        let port = try loopThread.sync { group.server(named: "echo")!.localAddress!.port }
+        let fingerprint = try XCTUnwrap(context.certificateFingerprint)
+        let client = try EchoClient(connectingTo: Endpoint(host: "127.0.0.1", port: port),
+                                    tls: try TLSClientConfiguration(pinned: fingerprint, knownServers: nil), timeout: 5)
+        defer { client.close() }
+        XCTAssertEqual(try client.roundTrip(Array("secret text\n".utf8), timeout: 5), Array("secret text\n".utf8))
+        let id = try onlyConnectionID(group, loopThread)
+        let shot = try XCTUnwrap(snapshot(group, id: id, replyOn: loopThread.loop))
+        XCTAssertEqual(text(shot.received), ["0:secret text\n"], "the payload as the handler saw it, decrypted")
+        XCTAssertEqual(shot.tcp?.state, 1, "TCP_INFO of the socket TLS runs over")
+        XCTAssertEqual(shot.local?.port, port)
+    }
 }

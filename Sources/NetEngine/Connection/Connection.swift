@@ -364,10 +364,11 @@ public final class Connection: EventHandler {
         func wallClock(_ chunks: [PayloadChunk]) -> [PayloadChunk] {
             chunks.map { var chunk = $0; chunk.time += wall; return chunk }
         }
-        let open = !isClosed && isSocket
-        return ConnectionSnapshot(id: id, service: service, peer: peer, local: open ? socket.localAddress : nil, age: now - openedAt,
+        // The TCP socket under the transport (a plain socket, or the one TLS runs over); none in memory.
+        let tcpSocket = isClosed ? nil : isSocket ? socket : (transport as? TLSTransport)?.socket
+        return ConnectionSnapshot(id: id, service: service, peer: peer, local: tcpSocket?.localAddress, age: now - openedAt,
                                   takenAt: now, bytesIn: bytesIn, bytesOut: bytesOut, pendingOutput: pending.count, isClosed: isClosed,
-                                  tcp: open ? try? TCPInfo.read(descriptor: socket.descriptor) : nil, isCapturing: capture != nil,
+                                  tcp: tcpSocket.flatMap { try? TCPInfo.read(descriptor: $0.descriptor) }, isCapturing: capture != nil,
                                   received: wallClock(capture?.received.chunks() ?? []), sent: wallClock(capture?.sent.chunks() ?? []))
     }
 
