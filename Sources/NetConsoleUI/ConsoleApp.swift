@@ -48,12 +48,15 @@ public final class ConsoleApp {
     private let options: ConsoleOptions
     private let loop: EventLoop
     private var state: ConsoleState
+    static let captureLimit = 256
     private var terminal: CursesTerminal?
     /// The echo and file servers, hosted like `serve` hosts them (one loop here).
     private lazy var servers: ServerGroup = {
         let group = ServerGroup(loops: [loop], host: options.host, sink: { [unowned self] event in self.record(event) })
-        // Every connection keeps its last bytes, so the inspector shows what came before it was opened.
+        // Every connection keeps its last bytes, so the inspector shows what came before it was opened; at most
+        // 256 at once (about 40 MiB of rings), so a flood of connections cannot make the console's memory grow without end.
         group.capturesPayload = true
+        group.captureLimit = Self.captureLimit
         return group
     }()
     /// The inspector's snapshots and actions, and the uploads waiting for a y or n.

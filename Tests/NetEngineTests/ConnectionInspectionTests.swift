@@ -104,6 +104,35 @@ final class ConnectionInspectionTests: XCTestCase {
         }
     }
 
+    func testAtMostCaptureLimitConnectionsKeepRingsAndAClosedOneFreesItsPlace() throws {
+        let loopThread = try LoopThread()
+        defer { loopThread.shutdown() }
+        let (group, port) = try loopThread.sync {
+            let group = ServerGroup(loops: [loopThread.loop], host: "127.0.0.1", sink: nil)
+            group.capturesPayload = true
+            group.captureLimit = 2
+            let address = try group.start(ServerGroup.Service(name: "echo", port: 0) { EchoHandler() })
+            return (group, address.port)
+        }
+        func capturing() throws -> [Bool] {
+            try loopThread.sync { group.server(named: "echo")!.openConnections.sorted { $0.id < $1.id }.map(\.isCapturing) }
+        }
+        func waitForOpen(_ count: Int) throws {
+            let deadline = Date().addingTimeInterval(5)
+            while try loopThread.sync({ group.server(named: "echo")!.openConnections.count }) != count && Date() < deadline { usleep(5_000) }
+        }
+        var peers = [try Socket.connect(host: "127.0.0.1", port: port), try Socket.connect(host: "127.0.0.1", port: port),
+                     try Socket.connect(host: "127.0.0.1", port: port)]
+        try waitForOpen(3)
+        XCTAssertEqual(try capturing(), [true, true, false], "the third waits for a place")
+        peers.removeFirst().close()
+        try waitForOpen(2)
+        peers.append(try Socket.connect(host: "127.0.0.1", port: port))
+        try waitForOpen(3)
+        XCTAssertEqual(try capturing(), [true, false, true], "the first one's place went to the newcomer")
+        try loopThread.sync { group.stopAll() }
+    }
+
     private func snapshot(_ group: ServerGroup, id: Int, replyOn loop: EventLoop) -> ConnectionSnapshot? {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: ConnectionSnapshot?

@@ -33,6 +33,11 @@ public final class ServerGroup {
     public var payloadDumpLimit = 0
     /// Every connection of services started after it is set keeps payload rings for the inspector.
     public var capturesPayload = false
+    /// With `capturesPayload`, how many connections across the group keep rings at once (each ring pair holds at
+    /// most about 160 KiB): later ones keep none while that many are open, so memory stays bounded however many
+    /// connections arrive. Set before the first service starts.
+    public var captureLimit = Int.max
+    private lazy var captureBudget = ConnectionBudget(limit: captureLimit)
     /// Who may connect to every service started after it is set (`--allow`/`--deny`).
     public var accessPolicy = AccessPolicy()
     /// Called on the first loop's thread when every server has stopped by itself (`once` mode).
@@ -89,6 +94,7 @@ public final class ServerGroup {
                 server.tls = service.tls
                 server.payloadDumpLimit = payloadDumpLimit
                 server.capturesPayload = capturesPayload
+                server.captureBudget = captureBudget
                 if let first = started.first {
                     try server.start(sharingListenerOf: first)
                 } else {

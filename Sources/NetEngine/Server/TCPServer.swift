@@ -25,6 +25,10 @@ public final class TCPServer: EventHandler {
     /// Every connection keeps the last bytes each way in payload rings from its start (`serve --watch-all`, the
     /// console), so an inspector opened later shows what came before.
     public var capturesPayload = false
+    /// How many connections may keep rings at once, shared with the other servers of a group (nil: every one).
+    public var captureBudget: ConnectionBudget?
+    /// Connections holding a place in `captureBudget`.
+    private var budgetedCaptures: Set<Int> = []
     private let makeHandler: () -> ConnectionHandler
     package let sink: EventSink?
     private var listener: Socket?
@@ -157,7 +161,16 @@ public final class TCPServer: EventHandler {
         connections[connection.id] = connection
         servedCount += 1
         if mode != .concurrent { updateListenerInterest() }
-        if capturesPayload { connection.startCapture() }
+        if capturesPayload {
+            if let captureBudget {
+                if captureBudget.acquire() {
+                    budgetedCaptures.insert(connection.id)
+                    connection.startCapture()
+                }
+            } else {
+                connection.startCapture()
+            }
+        }
         emit(.connectionOpened(id: connection.id, service: service, peer: peer))
         connection.start()
     }
@@ -180,6 +193,7 @@ public final class TCPServer: EventHandler {
 
     package func connectionDidClose(_ connection: Connection, error: SocketError?) {
         if connections.removeValue(forKey: connection.id) != nil { budget.release() }
+        if budgetedCaptures.remove(connection.id) != nil { captureBudget?.release() }
         emit(.connectionClosed(id: connection.id, peer: connection.peer, bytesIn: connection.bytesIn,
                                bytesOut: connection.bytesOut, reason: error?.message))
         switch mode {
