@@ -3,12 +3,12 @@
 # Servers run pinned to CPU 0, the load generator to CPU 1 (unless --unpinned), every server driven by the same
 # generator (`netconsole bench echo`). Prints one table per case with ratios against ours.
 #
-# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,udp,files,memory,tls,rings]
+# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,udp,files,tree,memory,tls,rings]
 #   --quick      1 run of 2 s per case (smoke test of the whole script)
 #   --unpinned   no taskset; ours runs with --threads 1 and (netconsole-t2) --threads 2, NIO uses both cores too
 #   --runs N     runs per case and server (median reported; default 5)
 #   --duration S seconds measured per run (default 5; 0.5 s warmup before each)
-#   --only LIST  sections to run: echo, udp, files, memory, tls, rings (default all)
+#   --only LIST  sections to run: echo, udp, files, tree, memory, tls, rings (default all)
 #   --servers L  echo servers to run, comma-separated (default: all of ECHO_SERVERS below)
 #   --cases L    echo cases, comma-separated CONNSxSIZE (default: 1x64,100x1K,10x64K)
 # Environment: SCRATCH=.build-xyz builds netconsole in that scratch path (default .build);
@@ -27,7 +27,7 @@ RUNS=5
 DURATION=5
 WARMUP=0.5
 PINNED=1
-SECTIONS="echo,udp,files,memory,tls,rings"
+SECTIONS="echo,udp,files,tree,memory,tls,rings"
 SERVERS_OPT=""
 CASES_OPT=""
 FILE_SIZE=${FILE_SIZE:-1G}
@@ -499,6 +499,91 @@ PY
     echo "(fsync rows compare netconsole-fsync with dd-fsync)"
 }
 
+# MARK: Folder trees
+
+# 10,000 files of 4 KiB in 100 folders: what many small files cost, against tar piped through netcat.
+TREE_RECEIVERS=(tar-nc netconsole netconsole-fsync)
+
+make_test_tree() {
+    TEST_TREE="$WORK/tree"
+    if [ ! -d "$TEST_TREE" ]; then
+        log "writing 10,000 files of 4 KiB to $TEST_TREE"
+        python3 - "$TEST_TREE.tmp" <<'PY'
+import os, sys
+root = sys.argv[1]
+for d in range(100):
+    os.makedirs(f"{root}/d{d:03}", exist_ok=True)
+    for f in range(100):
+        with open(f"{root}/d{d:03}/f{f:03}.bin", "wb") as out:
+            out.write(os.urandom(4096))
+PY
+        mv "$TEST_TREE.tmp" "$TEST_TREE"
+    fi
+    TEST_TREE_SUM=$(cd "$TEST_TREE" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+    cat "$TEST_TREE"/*/* > /dev/null
+}
+
+check_tree() {
+    local sum; sum=$(cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+    if [ "$sum" != "$TEST_TREE_SUM" ]; then echo "tree $1 differs from the original" >&2; return 1; fi
+}
+
+# One transfer of the test tree to receiver NAME; prints seconds taken.
+tree_transfer() {
+    local name=$1 port dest="$WORK/received-tree"
+    rm -rf "$dest" && mkdir -p "$dest"
+    port=$(free_port)
+    local scpu lcpu; scpu=$(server_cpu); lcpu=$(load_cpu)
+    local start end pid
+    case "$name" in
+        tar-nc)
+            (cd "$dest" && $scpu nc -l 127.0.0.1 "$port" | tar xf -) & pid=$!
+            wait_for_port "$port"
+            start=$(now)
+            (cd "$WORK" && tar cf - tree | $lcpu nc -N 127.0.0.1 "$port")
+            wait "$pid"; end=$(now) ;;
+        netconsole|netconsole-fsync)
+            local fsync_flag=--no-fsync; [ "$name" = netconsole-fsync ] && fsync_flag=
+            $scpu "$NETCONSOLE" serve --files "$dest" $fsync_flag --host 127.0.0.1 --port "$port" --quiet > "$WORK/files-server.out" & pid=$!
+            STARTED_PIDS+=("$pid")
+            wait_for_port "$port"
+            start=$(now)
+            $lcpu "$NETCONSOLE" send "$TEST_TREE" --to "127.0.0.1:$port" > "$WORK/send.out" 2>&1
+            end=$(now)
+            stop_server "$pid" ;;
+    esac
+    check_tree "$dest/tree"
+    rm -rf "$dest"
+    python3 -c "print($end - $start)"
+}
+
+run_tree() {
+    make_test_tree
+    for run in $(seq 1 "$RUNS"); do
+        for name in "${TREE_RECEIVERS[@]}"; do
+            local seconds; seconds=$(tree_transfer "$name")
+            log "$name run $run: $seconds s"
+            echo -e "tree	10000x4K	$name	$seconds" >> "$RESULTS"
+        done
+    done
+    echo
+    echo "### tree: 10,000 files of 4 KiB in 100 folders, $RUNS runs, median (ours: each file SHA-256 verified)"
+    echo "| receiver | seconds | files/s | it ÷ ours (no fsync) |"
+    echo "|---|---:|---:|---:|"
+    python3 - "$RESULTS" <<'PY'
+import sys, statistics, collections
+times = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    section, case, name, value = line.rstrip("\n").split("\t")
+    if section == "tree":
+        times[name].append(float(value))
+ours = statistics.median(times["netconsole"]) if times["netconsole"] else float("nan")
+for name, values in times.items():
+    m = statistics.median(values)
+    print(f"| {name} | {m:.2f} | {10000 / m:,.0f} | {m / ours:.2f}× |")
+PY
+}
+
 # MARK: Memory
 
 # Peak RSS (VmHWM, KiB) of server NAME after it has held N idle connections.
@@ -761,6 +846,7 @@ echo "# Benchmarks/run.sh $([ "$PINNED" = 1 ] && echo pinned || echo --unpinned)
 section echo && run_echo
 section udp && run_udp
 section files && run_files
+section tree && run_tree
 section memory && run_memory
 section tls && run_tls
 section rings && run_rings

@@ -402,6 +402,8 @@ public final class ConsoleApp {
             sender.names = [String(decoding: rawName, as: UTF8.self)]
         }
         sender.tls = options.tlsClient
+        // A send cut short (the connection dropped, the console quit) goes on where it stopped the next time.
+        sender.resumes = true
         fileSender = sender
         sender.start()
     }

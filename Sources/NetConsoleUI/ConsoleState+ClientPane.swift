@@ -40,6 +40,11 @@ extension ConsoleState {
             transfer?.verdict = "saved as \(shown), sha256 \(String(sha256.sanitizedForDisplay.prefix(12)))"
             transfer?.succeeded = true
             transcript.append("✓ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .good)
+        case .folderConfirmed:
+            break
+        case let .resumed(_, offset, size):
+            transfer?.sent = offset
+            transcript.append("resuming \(transfer?.name ?? "the file") at \(size > 0 ? offset * 100 / size : 0) %", time: clock, style: .muted)
         case let .fileRefused(_, reason):
             transfer?.verdict = "refused: \(reason.sanitizedForDisplay)"
             transfer?.succeeded = false

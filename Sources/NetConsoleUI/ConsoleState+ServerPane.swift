@@ -64,7 +64,7 @@ extension ConsoleState {
             }
         case let .uploadRejected(id, _):
             updateConnection(id) { $0.upload = nil }
-        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .tlsHandshakeFailed, .error:
+        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .tlsHandshakeFailed, .error, .treeReceived:
             break
         }
         log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
@@ -92,6 +92,7 @@ extension ConsoleState {
         switch event {
         case .error, .uploadRejected, .connectionRefused, .connectionDenied, .tlsHandshakeFailed: return .bad
         case .fileSaved, .listening: return .good
+        case let .treeReceived(_, tree): return tree.failed == 0 && tree.skipped == 0 ? .good : .bad
         case .connectionClosed(_, _, _, _, let reason): return reason == nil ? .muted : .bad
         default: return .normal
         }

@@ -56,6 +56,10 @@ public enum EventJSON {
                        ("size", .number(size)), ("sha256", .text(sha256))]
         case let .uploadRejected(id, reason):
             fields += [("event", .text("upload_rejected")), ("id", .number(Int64(id))), ("reason", .text(reason))]
+        case let .treeReceived(id, tree):
+            fields += [("event", .text("tree_received")), ("id", .number(Int64(id))), ("name", .text(tree.top)),
+                       ("files", .number(Int64(tree.files))), ("folders", .number(Int64(tree.folders))), ("bytes", .number(tree.bytes)),
+                       ("failed", .number(Int64(tree.failed))), ("skipped", .number(tree.skipped))]
         case let .error(message):
             fields += [("event", .text("error")), ("message", .text(message))]
         }

@@ -41,6 +41,10 @@ public enum EventLogFormatter {
             return "#\(id) saved \(path.sanitizedForDisplay) (\(size) bytes, sha256 \(sha256))"
         case let .uploadRejected(id, reason):
             return "#\(id) upload rejected: \(reason.sanitizedForDisplay)"
+        case let .treeReceived(id, tree):
+            let whole = tree.failed == 0 && tree.skipped == 0
+            return "#\(id) folder \(tree.top.sanitizedForDisplay) \(whole ? "arrived whole" : "is incomplete"): \(tree.files) files, "
+                + "\(tree.folders) folders, \(ByteCount.format(tree.bytes)), \(tree.skipped) skipped, \(tree.failed) failed"
         case let .error(message):
             return "error: \(message.sanitizedForDisplay)"
         }

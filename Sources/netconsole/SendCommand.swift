@@ -8,18 +8,21 @@ import NetText
 struct SendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
-        abstract: "Send files to a file server (netconsole serve --files DIR), or plain bytes with --raw.",
+        abstract: "Send files and folders to a file server (netconsole serve --files DIR), or plain bytes with --raw.",
         discussion: """
         Each file is announced with its name and size, streamed, and checked by the server against its SHA-256; \
         the exit status is 0 only when the server confirmed every file. On a terminal a progress bar shows bytes, \
         rate and time left on stderr; otherwise plain lines. One line per saved file goes to stdout.
         --raw sends just the bytes of each file on a connection of its own and closes its side, like \
         `nc -N HOST PORT < FILE` (for `nc -l` or `serve --files DIR --raw`).
+        A folder is sent as its whole tree (empty folders too) and recreated under its own name (photos, or \
+        photos (1) if taken); links are skipped unless --follow-links, and the last line sums up files, bytes, \
+        skipped and failed entries.
         Example: netconsole send notes.txt photo.jpg --to 127.0.0.1:12346
         """
     )
 
-    @Argument(help: ArgumentHelp("Files to send.", valueName: "file"))
+    @Argument(help: ArgumentHelp("Files and folders to send.", valueName: "file"))
     var files: [String]
 
     @Option(name: .long, help: ArgumentHelp("Server address, HOST:PORT.", valueName: "host:port"), transform: { try parseEndpoint($0) })
@@ -27,6 +30,15 @@ struct SendCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Send plain bytes (no header, no checksum), one connection per file, like netcat.")
     var raw = false
+
+    @Flag(name: .long, help: "In a folder, follow links to files and folders (by default they are skipped and reported).")
+    var followLinks = false
+
+    @Flag(name: .long, help: "Send every file from its first byte, even where the server kept part of it from an interrupted attempt.")
+    var noResume = false
+
+    @Option(name: .long, help: ArgumentHelp("Send at most this many bytes per second (examples: 500K, 10M).", valueName: "rate"))
+    var limitRate: String?
 
     @Flag(name: .long, help: "Write one JSON object per event on stdout (connected, file_started, progress, file_confirmed, file_refused, failed, finished) instead of text.")
     var json = false
@@ -43,14 +55,25 @@ struct SendCommand: ParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one file to send") }
         if secretFile != nil && raw { throw ValidationError("--secret-file needs the framed protocol: raw uploads carry no secret") }
+        if let limitRate, (ByteCount.parse(limitRate) ?? 0) <= 0 {
+            throw ValidationError("--limit-rate '\(limitRate)' is not a rate in bytes per second (examples: 500K, 10M)")
+        }
     }
 
     func run() throws {
         ignoreBrokenPipeSignal()
         let endpoint = to
         var problems: [String] = []
+        var listing = FolderWalk.Listing()
         for path in files {
-            do { _ = try FileSender.inspect(path) } catch { problems.append("\(error)".sanitizedForDisplay) }
+            do {
+                let more = try FolderWalk.items(for: [path], followLinks: followLinks)
+                if raw && more.items.contains(where: { $0.entry != .file }) {
+                    problems.append("\(path.sanitizedForDisplay): is a folder; --raw sends files one by one, send folders without --raw")
+                }
+                listing.items += more.items
+                listing.skipped += more.skipped
+            } catch { problems.append("\(error)".sanitizedForDisplay) }
         }
         if !problems.isEmpty {
             for problem in problems.dropLast() { printError("netconsole: \(problem)") }
@@ -64,27 +87,44 @@ struct SendCommand: ParsableCommand {
 
         let tls = try tlsOptions.configuration()
         let loop = try EventLoop()
-        let text = json ? nil : SendProgressDisplay(files: files, onTerminal: isatty(2) == 1)
-        let objects = json ? SendJSONDisplay(files: files) : nil
+        let trees = listing.items.contains { $0.entry != .file }
+        let paths = trees ? listing.items.map(\.path) : files
+        let text = json ? nil : SendProgressDisplay(files: paths, onTerminal: isatty(2) == 1)
+        let objects = json ? SendJSONDisplay(files: paths) : nil
+        text?.endsWithSummary = trees
+        for skipped in listing.skipped {
+            text?.skipped(skipped)
+            objects?.skipped(skipped)
+        }
         var outcome = false
         var sender: FileSender?
-        sender = FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw) { event in
+        let onEvent = { (event: FileSendEvent) in
             if case .connected = event, let note = trustNote(sender?.tlsTransport, endpoint: endpoint) { printError("netconsole: \(note)") }
             text?.show(event)
             objects?.show(event)
             if case let .finished(allConfirmed) = event {
+                if trees {
+                    let summary = TreeSendSummary(items: listing.items, skipped: listing.skipped.count)
+                    text?.summary(summary)
+                    objects?.summary(summary)
+                }
                 outcome = allConfirmed
                 loop.stop()
             }
         }
+        sender = trees ? FileSender(loop: loop, endpoint: endpoint, items: listing.items, onEvent: onEvent)
+            : FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw, onEvent: onEvent)
         sender?.replyTimeout = timeout.value
+        sender?.resumes = !noResume && !raw
+        sender?.rateLimit = limitRate.flatMap { ByteCount.parse($0) }
         sender?.secret = secret
         sender?.tls = tls
         let signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { _ in sender?.cancel() }
         _ = signals
         sender?.start()
         loop.run()
-        if !outcome { throw ExitCode(1) }
+        // A folder arrived whole only if nothing in it was left out either.
+        if !outcome || !listing.skipped.isEmpty { throw ExitCode(1) }
     }
 }
 
@@ -96,6 +136,10 @@ final class SendProgressDisplay {
     private var lastDrawn = 0.0
     private var lineShown = false
     private var confirmed = 0
+    private var summary = TreeSendSummary.Counter()
+    private var sizes: [Int: Int64] = [:]
+    /// A folder send ends with its own summary line instead of the count of confirmed files.
+    var endsWithSummary = false
 
     init(files: [String], onTerminal: Bool) {
         self.files = files
@@ -107,17 +151,26 @@ final class SendProgressDisplay {
         case let .connected(address):
             note("connected to \(address)")
         case let .fileStarted(index, path, size):
+            sizes[index] = size
             meter = TransferMeter(total: size)
             lastDrawn = 0
-            if !onTerminal { note("sending \(display(path)) (\(ByteCount.format(size)))") }
+            // A folder's thousands of files each get their result line; a "sending" line too would only double them.
+            if !onTerminal && !endsWithSummary { note("sending \(display(path)) (\(ByteCount.format(size)))") }
             draw(index: index, force: true)
         case let .progress(index, sent, _):
             meter?.update(done: sent)
             draw(index: index, force: false)
+        case let .resumed(index, offset, size):
+            meter?.update(done: offset)
+            note("\(display(files[index])): resuming at \(size > 0 ? offset * 100 / size : 0) % (\(ByteCount.format(offset)) already there)")
+        case let .folderConfirmed(index, _):
+            summary.note(event, size: 0, index: index)
         case let .fileConfirmed(index, savedAs, sha256):
             confirmed += 1
+            summary.note(event, size: sizes[index] ?? 0, index: index)
             clearLine()
-            let size = meter.map { ByteCount.format($0.total) } ?? "?"
+            // Pipelined answers come while later files are sent: the size is the file's own, not the meter's.
+            let size = sizes[index].map { ByteCount.format($0) } ?? "?"
             let target = savedAs.isEmpty ? "delivered" : "saved as \(savedAs.sanitizedForDisplay)"
             printNow("\(display(files[index])): \(target) (\(size), sha256 \(sha256))")
         case let .fileRefused(index, reason):
@@ -128,8 +181,18 @@ final class SendProgressDisplay {
             printError("netconsole: \(message.sanitizedForDisplay)")
         case let .finished(allConfirmed):
             clearLine()
-            if !allConfirmed && files.count > 1 { note("\(confirmed) of \(files.count) files confirmed") }
+            if !allConfirmed && files.count > 1 && !endsWithSummary { note("\(confirmed) of \(files.count) files confirmed") }
         }
+    }
+
+    func skipped(_ skipped: FolderWalk.Skipped) {
+        printError("netconsole: \(display(skipped.path)) skipped: \(skipped.reason.sanitizedForDisplay)")
+    }
+
+    /// The last line of a folder send: what arrived, what was skipped, what failed.
+    func summary(_ tree: TreeSendSummary) {
+        clearLine()
+        printNow(tree.line(with: summary))
     }
 
     private func display(_ path: String) -> String { path.sanitizedForDisplay }

@@ -96,6 +96,10 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Drop an upload slower than this many bytes per second over 30 s (0: no minimum).", valueName: "bytes"))
     var minRate: Int64 = 256
 
+    @Option(name: .long, help: ArgumentHelp("Keep the part of an interrupted upload this long for `send` to resume it (then it is removed, and logged). (default: 24h)", valueName: "duration"),
+            transform: { try Seconds.parse($0) })
+    var keepPartial = Seconds(24 * 3600)
+
     @Flag(name: .long, help: "Raw mode: save a connection that sent nothing as an empty file (by default port probes leave no file).")
     var keepEmpty = false
 
@@ -177,6 +181,7 @@ struct ServeCommand: ParsableCommand {
         var options = FileServerOptions(directory: files, maxSize: ByteCount.parse(maxSize) ?? FileServerOptions.defaultMaxSize,
                                         fsync: !noFsync, raw: raw, stallTimeout: stallTimeout.value, minimumRate: minRate,
                                         keepEmpty: keepEmpty)
+        options.keepPartial = keepPartial.value
         if let secretFile {
             do { options.secret = try SharedSecret.load(fromFile: secretFile) } catch let error as SharedSecretError {
                 throw failure(error.message)
@@ -286,6 +291,9 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
             if stale.count > 0 {
                 log.note("removed \(stale.count) unfinished upload\(stale.count == 1 ? "" : "s") left in \(store.directory) by an earlier run (\(stale.bytes) bytes)")
             }
+            sweepPartials(of: store, log: log)
+            // Parts expire while the server runs too: checked every minute (or four times per --keep-partial).
+            _ = mainLoop.schedule(after: min(60, store.partials.keepFor / 4), repeating: true) { sweepPartials(of: store, log: log) }
         }
     }
 
@@ -319,3 +327,11 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
     udpServer?.stop()
 }
 
+/// Removes the kept parts of resumable uploads that are older than `--keep-partial`, with a log line for each.
+private func sweepPartials(of store: UploadStore, log: HeadlessLog) {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    for removed in store.partials.sweep(now: Double(now.tv_sec) + Double(now.tv_nsec) / 1e9) {
+        log.note("removed the kept part of \(removed.name.sanitizedForDisplay) (\(removed.bytes) bytes): not resumed within \(formatSeconds(store.partials.keepFor))")
+    }
+}

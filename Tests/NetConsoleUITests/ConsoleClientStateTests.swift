@@ -77,6 +77,17 @@ final class ConsoleClientStateTests: XCTestCase {
         XCTAssertTrue(screen.contains("^X cancel"), "the footer names ^X while a transfer runs:\n\(screen)")
     }
 
+    func testAResumedSendSaysWhereItResumesAndItsRateCountsOnlyWhatMoves() {
+        var state = state()
+        state.beginTransfer(name: "big.bin", now: 100)
+        state.apply(.fileStarted(index: 0, path: "/tmp/big.bin", size: 100 << 20), clock: "t", now: 100)
+        state.apply(.resumed(index: 0, offset: 48 << 20, size: 100 << 20), clock: "t", now: 100)
+        XCTAssertEqual(state.transcript.lines.last?.text, "resuming big.bin at 48 %")
+        for tenth in 1...10 { state.apply(.progress(index: 0, sent: (48 << 20) + Int64(tenth) << 18, size: 100 << 20), clock: "t", now: 100 + Double(tenth) / 10) }
+        let figures = try? XCTUnwrap(state.transfer).figures(now: 101)
+        XCTAssertEqual(figures, "50.5 MiB/100 MiB · 2.5 MiB/s · 0:01 · 0:20 left", "the 48 MiB already there are no rate")
+    }
+
     func testTheConnectionTableHasARateColumn() throws {
         var state = state()
         let peer = try SocketAddress.resolve(host: "127.0.0.1", port: 5000)[0]

@@ -22,9 +22,11 @@ public struct FileTransferDecoder {
     private var pending: [UInt8] = []
     /// Header bytes expected in total, once the name (and secret) lengths are known.
     private var headerLength = FileTransferProtocol.fixedHeaderLength
-    /// The fixed part's length for the version being read: 15 (version 1) or 16 (version 2, with a secret).
+    /// The fixed part's length for the version being read: 15 (version 1), 16 (version 2, with a secret) or 18 (version 4).
     private var fixedLength = FileTransferProtocol.fixedHeaderLength
     private var secretLength = 0
+    private var kind = FileHeader.Kind.file
+    private var identityLength = 0
     private var declaredSize: Int64 = 0
 
     public init() {}
@@ -36,6 +38,13 @@ public struct FileTransferDecoder {
     public var remainingPayload: Int64 {
         if case let .payload(remaining) = stage { return remaining }
         return 0
+    }
+
+    /// The server keeps the first `offset` bytes of the file whose header was just decoded (a resumed upload): only
+    /// the rest of its payload follows, then the trailer.
+    public mutating func resumeCurrentFile(at offset: Int64) {
+        guard case let .payload(remaining) = stage, offset > 0, offset <= remaining else { return }
+        stage = .payload(remaining: remaining - offset)
     }
 
     /// Forgets the file whose header was just decoded, for a server that refused it: the client sends no payload
@@ -67,7 +76,7 @@ public struct FileTransferDecoder {
             case .header:
                 guard offset < input.count else { return nil }
                 if let header = try collectHeader(input, offset: &offset) {
-                    stage = .payload(remaining: header.size)
+                    stage = header.hasPayload ? .payload(remaining: header.size) : .header
                     resetPending()
                     return .header(header)
                 }
@@ -87,6 +96,8 @@ public struct FileTransferDecoder {
         headerLength = FileTransferProtocol.fixedHeaderLength
         fixedLength = FileTransferProtocol.fixedHeaderLength
         secretLength = 0
+        kind = .file
+        identityLength = 0
     }
 
     /// Appends up to `wanted - pending.count` bytes from the input.
@@ -113,10 +124,13 @@ public struct FileTransferDecoder {
         guard pending.count >= fixedLength else { return nil }
         take(upTo: headerLength, from: input, offset: &offset)
         guard pending.count == headerLength else { return nil }
-        let secret = fixedLength == FileTransferProtocol.fixedSecretHeaderLength
-            ? Array(pending[fixedLength..<(fixedLength + secretLength)]) : nil
-        let nameBytes = pending[(fixedLength + secretLength)...]
-        return FileHeader(name: String(decoding: nameBytes, as: UTF8.self), size: declaredSize, secret: secret)
+        let carriesSecret = fixedLength == FileTransferProtocol.fixedSecretHeaderLength
+            || (fixedLength == FileTransferProtocol.fixedTreeHeaderLength && secretLength > 0)
+        let secret = carriesSecret ? Array(pending[fixedLength..<(fixedLength + secretLength)]) : nil
+        let identity = Array(pending[(fixedLength + secretLength)..<(fixedLength + secretLength + identityLength)])
+        let nameBytes = pending[(fixedLength + secretLength + identityLength)...]
+        return FileHeader(name: String(decoding: nameBytes, as: UTF8.self), size: declaredSize, secret: secret, kind: kind,
+                          inTree: fixedLength == FileTransferProtocol.fixedTreeHeaderLength, identity: identity)
     }
 
     private mutating func checkFixedHeaderByte(at index: Int) throws {
@@ -130,8 +144,10 @@ public struct FileTransferDecoder {
             switch pending[4] {
             case FileTransferProtocol.version: fixedLength = FileTransferProtocol.fixedHeaderLength
             case FileTransferProtocol.secretVersion: fixedLength = FileTransferProtocol.fixedSecretHeaderLength
+            case FileTransferProtocol.treeVersion: fixedLength = FileTransferProtocol.fixedTreeHeaderLength
             default:
-                throw fail("unsupported protocol version \(pending[4]) (this server speaks versions \(FileTransferProtocol.version) and \(FileTransferProtocol.secretVersion))")
+                throw fail("unsupported protocol version \(pending[4]) (this server speaks versions \(FileTransferProtocol.version), "
+                           + "\(FileTransferProtocol.secretVersion) and \(FileTransferProtocol.treeVersion))")
             }
         case 6:
             let length = Int(pending[5]) << 8 | Int(pending[6])
@@ -144,6 +160,16 @@ public struct FileTransferDecoder {
             for byte in pending[7..<15] { size = size << 8 | UInt64(byte) }
             guard size <= UInt64(Int64.max) else { throw fail("declared size \(size) is not a valid file size") }
             declaredSize = Int64(size)
+        case 15 where fixedLength == FileTransferProtocol.fixedTreeHeaderLength:
+            guard let entryKind = FileHeader.Kind(rawValue: pending[15]) else { throw fail("unknown entry kind \(pending[15])") }
+            kind = entryKind
+            if entryKind == .folder && declaredSize != 0 { throw fail("a folder entry has no payload (size \(declaredSize))") }
+        case 16:
+            secretLength = Int(pending[16])
+            headerLength += secretLength
+        case 17:
+            identityLength = Int(pending[17])
+            headerLength += identityLength
         case 15:
             secretLength = Int(pending[15])
             if secretLength == 0 { throw fail("a version 2 header needs a secret of 1 to \(SharedSecret.maxLength) bytes") }

@@ -20,6 +20,27 @@ public enum FileTransferEncoder {
         return bytes
     }
 
+    /// A version 4 header: an entry of a folder tree at the relative `path` (components joined by `/`, truncated to
+    /// the wire limit on a UTF-8 boundary).
+    public static func treeHeader(path: String, size: Int64, kind: FileHeader.Kind, secret: SharedSecret? = nil,
+                                  identity: [UInt8] = []) -> [UInt8] {
+        precondition(identity.count <= 255, "an identity is at most 255 bytes")
+        precondition(size >= 0, "a size is never negative")
+        let pathBytes = Array(path.truncatedToUTF8Length(FileTransferProtocol.maxNameLength).utf8)
+        var bytes = FileTransferProtocol.headerMagic
+        bytes.reserveCapacity(FileTransferProtocol.fixedTreeHeaderLength + pathBytes.count + (secret?.bytes.count ?? 0))
+        bytes.append(FileTransferProtocol.treeVersion)
+        appendBigEndian(UInt64(pathBytes.count), byteCount: 2, to: &bytes)
+        appendBigEndian(UInt64(size), byteCount: 8, to: &bytes)
+        bytes.append(kind.rawValue)
+        bytes.append(UInt8(secret?.bytes.count ?? 0))
+        bytes.append(UInt8(identity.count))
+        if let secret { bytes.append(contentsOf: secret.bytes) }
+        bytes.append(contentsOf: identity)
+        bytes.append(contentsOf: pathBytes)
+        return bytes
+    }
+
     /// The SHA-256 of `bytes`, for callers that hold a whole (small) payload in memory.
     public static func sha256(of bytes: [UInt8]) -> [UInt8] {
         Array(SHA256.hash(data: bytes))

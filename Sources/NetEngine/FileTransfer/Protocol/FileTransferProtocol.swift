@@ -11,10 +11,15 @@ public enum FileTransferProtocol {
     public static let version: UInt8 = 1
     /// The header with a shared secret (`send --secret-file`): version 1's fields, then the secret's length and bytes.
     public static let secretVersion: UInt8 = 2
+    /// A folder tree's entries (`send DIR`): version 2's fields, then the entry's kind and a relative path; the secret
+    /// may be empty. (Version 3 is not used.)
+    public static let treeVersion: UInt8 = 4
     /// Magic (4), version (1), name length (2, big-endian), size (8, big-endian).
     public static let fixedHeaderLength = 15
     /// Version 2: version 1's fixed part, then the secret's length (1).
     public static let fixedSecretHeaderLength = 16
+    /// Version 4: version 1's fixed part, the kind (1), the secret's length (1, may be 0), the identity's length (1).
+    public static let fixedTreeHeaderLength = 18
     /// Longest name accepted on the wire, in bytes; longer names are refused as bad headers.
     public static let maxNameLength = 4096
     /// Magic (4) and SHA-256 digest (32).

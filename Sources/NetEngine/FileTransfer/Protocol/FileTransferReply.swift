@@ -5,6 +5,8 @@ import Crypto
 public enum FileTransferReply: Equatable, Sendable {
     case ready
     case waiting(seconds: Int, message: String)
+    /// `READY <offset>`: the answer to a resumable file; the server has its first `offset` bytes already.
+    case readyAt(Int64)
     case saved(name: String)
     case error(code: Int, message: String)
 
@@ -14,6 +16,7 @@ public enum FileTransferReply: Equatable, Sendable {
         switch self {
         case .ready: return "READY\n"
         case let .waiting(seconds, message): return "WAIT \(seconds) \(Self.singleLine(message))\n"
+        case let .readyAt(offset): return "READY \(offset)\n"
         case let .saved(name): return "OK \(Self.singleLine(name))\n"
         case let .error(code, message): return "ERR \(code) \(Self.singleLine(message))\n"
         }
@@ -32,6 +35,8 @@ public enum FileTransferReply: Equatable, Sendable {
             let secondsText = rest.prefix { $0 != " " }
             guard let seconds = Int(secondsText), seconds >= 0 else { return nil }
             self = .waiting(seconds: seconds, message: String(rest.dropFirst(secondsText.count).drop { $0 == " " }))
+        } else if text.hasPrefix("READY "), let offset = Int64(text.dropFirst(6)), offset >= 0 {
+            self = .readyAt(offset)
         } else if text.hasPrefix("OK ") {
             let name = text.dropFirst(3)
             guard !name.isEmpty else { return nil }

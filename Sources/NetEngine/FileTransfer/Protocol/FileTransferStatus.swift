@@ -6,6 +6,9 @@ public enum FileTransferStatus {
     public static let badRequest = 400
     /// The server needs a shared secret and the upload carried none, or the wrong one.
     public static let unauthorized = 401
+    /// A folder tree's path that is refused (`..`, absolute, too deep, a link or a file in the way); the connection
+    /// stays usable.
+    public static let forbidden = 403
     /// The stream ended (or was cut) before the declared size.
     public static let incomplete = 408
     /// The server's operator refused the upload, or did not answer in time (`--ask`).

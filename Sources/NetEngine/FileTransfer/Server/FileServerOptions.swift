@@ -23,6 +23,11 @@ public struct FileServerOptions: Sendable {
     public var approval: UploadApproval?
     /// Seconds an upload waits for `approval` before it is refused.
     public var approvalTimeout: Double = 60
+    /// Seconds the part of an interrupted resumable upload is kept (`--keep-partial`).
+    public var keepPartial: Double = 24 * 3600
+    /// Bytes all kept parts may hold together, and those of one peer (each part also counts against `maxSize`).
+    public var maxPartialBytes: Int64 = 8 << 30
+    public var maxPartialBytesPerPeer: Int64 = 2 << 30
 
     public static let defaultMaxSize: Int64 = 1 << 30
     /// What a file service asks of each recv: an upload is one long stream, and each read costs a recv, a write and

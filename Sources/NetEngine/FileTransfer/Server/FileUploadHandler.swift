@@ -2,28 +2,29 @@
 import Glibc
 #endif
 
-/// Serves the framed protocol on one connection: for each file, header → `READY` (or `ERR`), payload streamed to a
-/// temporary file while hashing, trailer → `OK <name>` (or `ERR`). Files may follow each other on one connection.
+/// Serves the framed protocol on one connection: a `FileServerMachine` decides the sequence (header → `READY` or
+/// `ERR`, payload, trailer → `OK <name>` or `ERR`, the next file); this handler does the work it asks for: temporary
+/// files from the store, writes, the pace of the upload, publishing off the loop, replies and events.
 public final class FileUploadHandler: ConnectionHandler {
     private let store: UploadStore
     private var options: FileServerOptions { store.options }
-    private var decoder = FileTransferDecoder()
-    private var current: Transfer?
-    private var stopped = false
-    /// A finished file is being made durable and published off the loop; input waits until its answer is written.
-    private var publishing = false
-    /// A header waits for `options.approval` (`--ask`): input waits until it is answered.
-    private var asking = false
-    private var askTimer: EventLoop.TimerToken?
+    private var machine: FileServerMachine
+    private var upload: Upload?
+    /// The folder trees this connection recreates (made on first use).
+    private lazy var folders = UploadFolders(store: store)
     /// Bytes that came after a trailer in the same read, handled once the answer to that file is out.
     private var deferred: [UInt8] = []
+    /// `--ask`: the timer of the question the current header waits on.
+    private var askTimer: EventLoop.TimerToken?
 
-    private struct Transfer {
-        let header: FileHeader
-        let safeName: String
-        /// nil when the upload failed mid-stream: its bytes are read and dropped so the answer can follow the trailer.
-        var upload: PendingUpload?
-        var failure: String?
+    private struct Upload {
+        /// As shown: the safe name, or a tree entry's path.
+        let name: String
+        /// The name it is published under, in `folder` (nil: the upload folder itself).
+        let baseName: String
+        let folder: TreeFolder?
+        /// nil once a write failed: its bytes are read and dropped so the answer can follow the trailer.
+        var file: PendingUpload?
         var progress = ProgressThrottle()
         var pace = UploadPace()
     }
@@ -31,203 +32,112 @@ public final class FileUploadHandler: ConnectionHandler {
     /// `store` is shared by every connection of the server.
     public init(store: UploadStore) {
         self.store = store
+        machine = FileServerMachine(settings: FileServerMachine.Settings(maxSize: store.options.maxSize, secret: store.options.secret))
     }
 
     public func connectionStarted(_ connection: Connection) {
-        expectHeader(connection)
+        perform(machine.start(), on: connection)
     }
 
-    private func expectHeader(_ connection: Connection) {
-        let timeout = connection.limits.headerTimeout
-        connection.setDeadline(after: timeout, reason: "no complete file header within \(formatSeconds(timeout))")
-    }
+    /// Whether the machine waits for work done off the loop (publishing, or opening a kept part); input waits too.
+    private var waiting: Bool { !machine.takesInput && !machine.isStopped }
 
     public func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
-        if publishing || asking {
+        if waiting {
             deferred.append(contentsOf: bytes)
             return
         }
         // Trailer bytes: slow ones are still progress, and still count against the minimum rate.
-        if current != nil, decoder.remainingPayload == 0, !keepsPace(bytes.count, on: connection) { return }
+        if machine.awaitsTrailer, !keepsPace(bytes.count, on: connection) { return }
         var offset = 0
-        while !stopped && !connection.isClosed {
-            let event: FileTransferDecoder.Event?
-            do {
-                event = try decoder.next(bytes, offset: &offset)
-            } catch let error as FileTransferError {
-                refuseAndClose(connection, code: error.code, message: error.message)
-                return
-            } catch { return }
-            guard let event else { return }
-            switch event {
-            case let .header(header):
-                begin(header, on: connection)
-                if asking {
-                    deferred.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                    return
+        while !connection.isClosed, let actions = machine.receive(bytes, offset: &offset) {
+            perform(actions, on: connection, input: bytes)
+        }
+        if waiting && offset < bytes.count {
+            deferred.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        }
+    }
+
+    // MARK: Doing what the machine says
+
+    private func perform(_ actions: [FileServerMachine.Action], on connection: Connection,
+                         input: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+        for action in actions {
+            if connection.isClosed { return }
+            switch action {
+            case .expectHeader:
+                let timeout = connection.limits.headerTimeout
+                connection.setDeadline(after: timeout, reason: "no complete file header within \(formatSeconds(timeout))")
+            case .clearDeadline:
+                connection.clearDeadline()
+            case let .started(name, size):
+                connection.emit(.uploadStarted(id: connection.id, name: name, size: size))
+            case let .open(name, folder, size):
+                askFirst(name, size: size, on: connection) { self.open(name, in: folder, size: size, on: connection) }
+            case let .openResumable(name, folder, size, identity):
+                askFirst(name, size: size, on: connection) {
+                    self.openResumable(name, in: folder, size: size, identity: identity, on: connection)
                 }
-            case let .data(slice): store(slice, on: connection)
-            case let .trailer(digest):
-                finish(expecting: digest, on: connection)
-                if publishing {
-                    deferred.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                    return
+            case .keep:
+                if let current = upload, let file = current.file, file.isPartial {
+                    connection.emit(.uploadRejected(id: connection.id, reason: "\(current.name): \(file.written) bytes kept to resume "
+                                                    + "within \(formatSeconds(options.keepPartial))"))
                 }
+                upload?.file?.keep()
+                upload = nil
+            case let .makeFolder(components):
+                let result = Result { () throws(FileTransferError) in try folders.folder(components).relativePath }
+                perform(machine.folderMade(result), on: connection)
+            case let .treeEnded(summary):
+                report(summary, on: connection)
+            case let .store(range):
+                store(UnsafeRawBufferPointer(rebasing: input[range]), on: connection)
+            case let .publish(name, digest):
+                publish(name, expecting: digest, on: connection)
+            case .discard:
+                upload?.file?.discard()
+                upload = nil
+            case let .reply(reply):
+                connection.write(reply.line)
+            case let .rejected(reason):
+                connection.emit(.uploadRejected(id: connection.id, reason: reason))
+            case .close:
+                connection.closeWhenFlushed()
+            case let .drop(reason):
+                connection.fail(SocketError(code: ETIMEDOUT, message: reason))
             }
         }
     }
 
-    // MARK: One file
-
-    private func begin(_ header: FileHeader, on connection: Connection) {
-        connection.clearDeadline()
-        if let refusal = secretRefusal(header) {
-            // The connection ends: a guesser gets one try per connection, and no payload byte is ever read for it.
-            refuseAndClose(connection, code: FileTransferStatus.unauthorized, message: refusal)
-            return
-        }
-        let safeName = SafeFileName.sanitize(header.name)
-        connection.emit(.uploadStarted(id: connection.id, name: safeName, size: header.size))
-        if header.size > options.maxSize {
-            let pair = ByteCount.formatApart(header.size, options.maxSize)
-            refuse(connection, code: FileTransferStatus.tooLarge,
-                   message: "\(safeName) is \(pair.0), larger than this server's limit of \(pair.1)")
-            return
-        }
-        if let free = store.availableBytes(), header.size > free {
-            refuse(connection, code: FileTransferStatus.cannotWrite,
-                   message: "not enough space for \(safeName): \(ByteCount.formatApart(header.size, free).0) needed, \(ByteCount.formatApart(header.size, free).1) free")
-            return
-        }
-        if let approval = options.approval {
-            return ask(approval, header, safeName, on: connection)
-        }
-        startStoring(header, safeName, on: connection)
-    }
-
-    /// Stops reading, tells the client to wait, and asks; the answer (or the timeout) goes on with the upload or
-    /// refuses it, and reading resumes either way.
-    private func ask(_ approval: UploadApproval, _ header: FileHeader, _ safeName: String, on connection: Connection) {
-        asking = true
+    /// `--ask`: before `open` stores a byte, tells the client to wait (reading paused) and asks the operator; a yes
+    /// opens, a no or no answer within the timeout refuses with `ERR 403`. Without `--ask`, opens at once.
+    private func askFirst(_ name: String, size: Int64, on connection: Connection, open: @escaping () -> Void) {
+        guard let approval = options.approval else { return open() }
         connection.setReadingPaused(true)
         let timeout = options.approvalTimeout
-        connection.write(FileTransferReply.waiting(seconds: Int(timeout.rounded(.up)), message: "asking whether to accept \(safeName)").line)
+        connection.write(FileTransferReply.waiting(seconds: Int(timeout.rounded(.up)), message: "asking whether to accept \(name)").line)
         let decision = UploadDecision { [weak self, weak connection] accepted, reason in
             guard let self, let connection else { return }
-            asking = false
             if let askTimer { connection.loop.cancel(askTimer) }
             askTimer = nil
-            guard !connection.isClosed, !stopped else { return }
+            guard !connection.isClosed else { return }
             if accepted {
-                startStoring(header, safeName, on: connection)
+                open()
             } else {
-                refuse(connection, code: FileTransferStatus.refused, message: reason ?? "\(safeName) refused by the server's operator")
+                perform(machine.opened(refusal: (FileTransferStatus.refused, reason ?? "\(name) refused by the server's operator")),
+                        on: connection)
             }
             resumeReading(connection)
         }
         askTimer = connection.loop.schedule(after: timeout) { [weak decision] in
-            decision?.expire(reason: "\(safeName) not accepted: no answer within \(formatSeconds(timeout))")
+            decision?.expire(reason: "\(name) not accepted: no answer within \(formatSeconds(timeout))")
         }
-        approval.ask(UploadRequest(connectionID: connection.id, name: safeName, size: header.size, peer: connection.peer), decision)
+        approval.ask(UploadRequest(connectionID: connection.id, name: name, size: size, peer: connection.peer), decision)
     }
 
-    private func startStoring(_ header: FileHeader, _ safeName: String, on connection: Connection) {
-        let upload: PendingUpload
-        do {
-            upload = try store.begin()
-        } catch {
-            refuse(connection, code: FileTransferStatus.cannotWrite, message: "cannot store \(safeName): \(error)")
-            return
-        }
-        current = Transfer(header: header, safeName: safeName, upload: upload)
-        _ = current!.pace.received(0, of: safeName, options: options, on: connection)
-        connection.write(FileTransferReply.ready.line)
-    }
-
-    /// Why the header may not upload under the server's secret, or nil.
-    private func secretRefusal(_ header: FileHeader) -> String? {
-        guard let secret = options.secret else { return nil }
-        guard let offered = header.secret else {
-            return "this server needs the shared secret: send with --secret-file FILE"
-        }
-        return secret.matches(offered) ? nil : "wrong secret"
-    }
-
-    /// Refuses the file just announced; the client sends nothing more for it, so the connection stays usable.
-    private func refuse(_ connection: Connection, code: Int, message: String) {
-        decoder.skipCurrentFile()
-        connection.emit(.uploadRejected(id: connection.id, reason: "\(code) \(message)"))
-        connection.write(FileTransferReply.error(code: code, message: message).line)
-        expectHeader(connection)
-    }
-
-    private func store(_ slice: UnsafeRawBufferPointer, on connection: Connection) {
-        guard var transfer = current else { return }
-        if let upload = transfer.upload {
-            do {
-                try upload.write(slice)
-            } catch {
-                upload.discard()
-                transfer.upload = nil
-                transfer.failure = "cannot write \(transfer.safeName): \(error)"
-            }
-        }
-        current = transfer
-        guard keepsPace(slice.count, on: connection), var transfer = current else { return }
-        let received = transfer.header.size - decoder.remainingPayload
-        if transfer.progress.shouldReport(received: received, total: transfer.header.size) {
-            connection.emit(.uploadProgress(id: connection.id, received: received, size: transfer.header.size))
-        }
-        current = transfer
-    }
-
-    /// Counts `count` bytes of the current file towards its pace (stall deadline, minimum rate); false when the upload
-    /// was too slow and the connection is being refused.
-    private func keepsPace(_ count: Int, on connection: Connection) -> Bool {
-        guard var transfer = current else { return true }
-        let tooSlow = transfer.pace.received(count, of: transfer.safeName, options: options, on: connection)
-        current = transfer
-        guard let tooSlow else { return true }
-        refuseAndClose(connection, code: FileTransferStatus.incomplete, message: tooSlow)
-        return false
-    }
-
-    private func finish(expecting digest: [UInt8], on connection: Connection) {
-        guard let transfer = current else { return }
-        current = nil
-        let name = transfer.safeName
-        guard let upload = transfer.upload else {
-            let message = transfer.failure ?? "cannot write \(name)"
-            connection.emit(.uploadRejected(id: connection.id, reason: message))
-            answer(.error(code: FileTransferStatus.cannotWrite, message: message), on: connection)
-            return
-        }
-        publishing = true
-        connection.setReadingPaused(true)
-        connection.clearDeadline()
-        WorkerPool.disk.run({ Result { try upload.publish(as: name, expectedSHA256: digest) } }, thenOn: connection.loop) { [self] result in
-            publishing = false
-            let reply: FileTransferReply
-            switch result {
-            case let .success(saved):
-                connection.emit(.fileSaved(id: connection.id, path: saved.path, size: saved.size, sha256: saved.sha256))
-                reply = .saved(name: saved.name)
-            case let .failure(error as FileTransferError):
-                connection.emit(.uploadRejected(id: connection.id, reason: "\(name): \(error.message)"))
-                reply = .error(code: error.code, message: error.message)
-            case let .failure(error):
-                let message = "cannot save \(name): \(error)"
-                connection.emit(.uploadRejected(id: connection.id, reason: message))
-                reply = .error(code: FileTransferStatus.cannotWrite, message: message)
-            }
-            guard !connection.isClosed, !stopped else { return }
-            answer(reply, on: connection)
-            resumeReading(connection)
-        }
-    }
-
-    /// Reads again, starting with the bytes that arrived while it waited.
+    /// Reads again, starting with the bytes that arrived while it waited (unless work off the loop still holds it).
     private func resumeReading(_ connection: Connection) {
+        guard !connection.isClosed, !waiting else { return }
         connection.setReadingPaused(false)
         if !deferred.isEmpty {
             let rest = deferred
@@ -236,64 +146,197 @@ public final class FileUploadHandler: ConnectionHandler {
         }
     }
 
-    private func answer(_ reply: FileTransferReply, on connection: Connection) {
-        connection.write(reply.line)
-        expectHeader(connection)
+    /// The tree's last word, under the name its top folder was saved as.
+    private func report(_ summary: FileServerMachine.TreeSummary, on connection: Connection) {
+        var saved = summary
+        saved.top = folders.savedTop(summary.top) ?? summary.top
+        let event = NetEvent.treeReceived(id: connection.id, summary: saved)
+        connection.emit(event)
+    }
+
+    /// Opens the kept part of this upload (or a new one) off the loop, since what is kept is read and hashed again;
+    /// without room for a kept part it is an upload like any other, from its first byte.
+    private func openResumable(_ name: String, in components: [String], size: Int64, identity: [UInt8], on connection: Connection) {
+        let folder: TreeFolder?
+        do {
+            folder = try folders.folderOrRoot(components)
+        } catch {
+            return perform(machine.opened(refusal: (error.code, error.message)), on: connection)
+        }
+        let key = PartialUploads.key(peer: connection.peer.host, name: name, size: size, identity: identity, secret: options.secret?.bytes)
+        let partials = store.partials!
+        let peer = connection.peer.host
+        connection.setReadingPaused(true)
+        WorkerPool.disk.run({ Result { try partials.begin(key: key, name: name, size: size, peer: peer) } },
+                            thenOn: connection.loop) { [self] result in
+            guard !connection.isClosed else {
+                if case let .success(file?) = result { file.keep() }
+                return
+            }
+            switch result {
+            case let .success(file?):
+                if let free = store.availableBytes(), size - file.written > free {
+                    file.keep()
+                    let pair = ByteCount.formatApart(size - file.written, free)
+                    perform(machine.opened(refusal: (FileTransferStatus.cannotWrite,
+                                                     "not enough space for \(name): \(pair.0) needed, \(pair.1) free")), on: connection)
+                } else {
+                    start(Upload(name: name, baseName: baseName(name, components), folder: folder, file: file), on: connection)
+                    perform(machine.opened(refusal: nil, offset: file.written), on: connection)
+                }
+            case .success(nil):
+                open(name, in: components, size: size, on: connection)
+            case let .failure(error):
+                perform(machine.opened(refusal: (FileTransferStatus.cannotWrite, "cannot store \(name): \(error)")), on: connection)
+            }
+            guard !connection.isClosed else { return }
+            connection.setReadingPaused(false)
+            if !deferred.isEmpty && !waiting {
+                let rest = deferred
+                deferred = []
+                rest.withUnsafeBytes { self.connection(connection, received: $0) }
+            }
+        }
+    }
+
+    private func baseName(_ name: String, _ components: [String]) -> String {
+        components.isEmpty ? name : String(name.split(separator: "/").last ?? Substring(name))
+    }
+
+    private func start(_ new: Upload, on connection: Connection) {
+        upload = new
+        _ = upload!.pace.received(0, of: new.name, options: options, on: connection)
+    }
+
+    private func open(_ name: String, in components: [String], size: Int64, on connection: Connection) {
+        let folder: TreeFolder?
+        do {
+            folder = try folders.folderOrRoot(components)
+        } catch {
+            return perform(machine.opened(refusal: (error.code, error.message)), on: connection)
+        }
+        if let free = store.availableBytes(), size > free {
+            let pair = ByteCount.formatApart(size, free)
+            return perform(machine.opened(refusal: (FileTransferStatus.cannotWrite,
+                                                    "not enough space for \(name): \(pair.0) needed, \(pair.1) free")), on: connection)
+        }
+        let file: PendingUpload
+        do {
+            file = try store.begin()
+        } catch {
+            return perform(machine.opened(refusal: (FileTransferStatus.cannotWrite, "cannot store \(name): \(error)")), on: connection)
+        }
+        let baseName = components.isEmpty ? name : String(name.split(separator: "/").last ?? Substring(name))
+        upload = Upload(name: name, baseName: baseName, folder: folder, file: file)
+        _ = upload!.pace.received(0, of: name, options: options, on: connection)
+        perform(machine.opened(refusal: nil), on: connection)
+    }
+
+    private func store(_ slice: UnsafeRawBufferPointer, on connection: Connection) {
+        guard var current = upload else { return }
+        if let file = current.file {
+            do {
+                try file.write(slice)
+            } catch {
+                file.discard()
+                current.file = nil
+                upload = current
+                perform(machine.storeFailed("cannot write \(current.name): \(error)"), on: connection)
+            }
+        }
+        guard keepsPace(slice.count, on: connection), var current = upload, let now = machine.current else { return }
+        if current.progress.shouldReport(received: now.received, total: now.size) {
+            connection.emit(.uploadProgress(id: connection.id, received: now.received, size: now.size))
+        }
+        upload = current
+    }
+
+    /// Counts `count` bytes of the current file towards its pace (stall deadline, minimum rate); false when the upload
+    /// was too slow and the connection is being refused.
+    private func keepsPace(_ count: Int, on connection: Connection) -> Bool {
+        guard var current = upload else { return true }
+        let tooSlow = current.pace.received(count, of: current.name, options: options, on: connection)
+        upload = current
+        guard let tooSlow else { return true }
+        perform(machine.tooSlow(tooSlow), on: connection)
+        return false
+    }
+
+    private func publish(_ name: String, expecting digest: [UInt8], on connection: Connection) {
+        guard let current = upload, let file = current.file else { return }
+        upload = nil
+        let baseName = current.baseName
+        let folder = current.folder
+        let work = { Result { try file.publish(as: baseName, in: folder, expectedSHA256: digest) } }
+        guard store.fsyncEnabled else {
+            // Without fsync, publishing is a link and a stat: done here, it spares every file two thread hops (what
+            // many small files of a tree would otherwise wait on), and the input goes on in the same read.
+            answer(work(), for: name, on: connection)
+            return
+        }
+        connection.setReadingPaused(true)
+        WorkerPool.disk.run(work, thenOn: connection.loop) { [self] result in
+            guard answer(result, for: name, on: connection) else { return }
+            connection.setReadingPaused(false)
+            if !deferred.isEmpty {
+                let rest = deferred
+                deferred = []
+                rest.withUnsafeBytes { self.connection(connection, received: $0) }
+            }
+        }
+    }
+
+    /// Reports how publishing `name` went and answers the client; false when the connection is gone or stopped.
+    @discardableResult
+    private func answer(_ result: Result<SavedFile, Error>, for name: String, on connection: Connection) -> Bool {
+        let reply: FileTransferReply
+        switch result {
+        case let .success(saved):
+            connection.emit(.fileSaved(id: connection.id, path: saved.path, size: saved.size, sha256: saved.sha256))
+            reply = .saved(name: saved.name)
+        case let .failure(error as FileTransferError):
+            connection.emit(.uploadRejected(id: connection.id, reason: "\(name): \(error.message)"))
+            reply = .error(code: error.code, message: error.message)
+        case let .failure(error):
+            let message = "cannot save \(name): \(error)"
+            connection.emit(.uploadRejected(id: connection.id, reason: message))
+            reply = .error(code: FileTransferStatus.cannotWrite, message: message)
+        }
+        let actions = machine.published(reply)
+        guard !connection.isClosed, !actions.isEmpty else { return false }
+        perform(actions, on: connection)
+        return true
     }
 
     // MARK: Ending
 
-    private func refuseAndClose(_ connection: Connection, code: Int, message: String) {
-        abandonCurrent(connection, reason: nil)
-        stopped = true
-        connection.emit(.uploadRejected(id: connection.id, reason: "\(code) \(message)"))
-        connection.write(FileTransferReply.error(code: code, message: message).line)
-        connection.closeWhenFlushed()
-    }
-
     public func connectionReachedEnd(_ connection: Connection) {
-        if current != nil || !decoder.isBetweenFiles {
-            let message: String
-            if let transfer = current {
-                let received = transfer.header.size - decoder.remainingPayload
-                message = received < transfer.header.size
-                    ? "connection ended after \(received) of \(transfer.header.size) bytes of \(transfer.safeName)"
-                    : "connection ended before the trailer of \(transfer.safeName)"
-            } else {
-                message = "connection ended in the middle of a file header"
-            }
-            abandonCurrent(connection, reason: nil)
-            connection.emit(.uploadRejected(id: connection.id, reason: message))
-            connection.write(FileTransferReply.error(code: FileTransferStatus.incomplete, message: message).line)
-        }
-        stopped = true
-        connection.closeWhenFlushed()
+        perform(machine.peerEnded(), on: connection)
     }
 
     /// A header that never completed, or a stalled upload: the client is told why before the connection is dropped.
     public func connectionDeadlinePassed(_ connection: Connection, reason: String) {
-        abandonCurrent(connection, reason: nil)
-        stopped = true
-        connection.emit(.uploadRejected(id: connection.id, reason: "\(FileTransferStatus.incomplete) \(reason)"))
-        connection.write(FileTransferReply.error(code: FileTransferStatus.incomplete, message: reason).line)
-        connection.fail(SocketError(code: ETIMEDOUT, message: reason))
+        perform(machine.deadlinePassed(reason: reason), on: connection)
     }
 
     public func connectionClosed(_ connection: Connection, error: SocketError?) {
         if let askTimer { connection.loop.cancel(askTimer) }
         askTimer = nil
-        if let transfer = current {
-            let why = error?.message ?? "connection closed"
-            abandonCurrent(connection, reason: "\(transfer.safeName): \(why) before the upload finished")
+        let actions = machine.connectionClosed(why: error?.message ?? "connection closed")
+        // The connection is closed, so `perform` would skip these: the temporary file still goes, the reason is still told.
+        for action in actions {
+            switch action {
+            case .discard:
+                upload?.file?.discard()
+                upload = nil
+            case .keep:
+                upload?.file?.keep()
+                upload = nil
+            case let .rejected(reason):
+                connection.emit(.uploadRejected(id: connection.id, reason: reason))
+            default:
+                break
+            }
         }
-        stopped = true
-    }
-
-    /// Removes the temporary file of the upload in progress, if any, and reports why (when `reason` is given).
-    private func abandonCurrent(_ connection: Connection, reason: String?) {
-        guard let transfer = current else { return }
-        current = nil
-        transfer.upload?.discard()
-        if let reason { connection.emit(.uploadRejected(id: connection.id, reason: reason)) }
     }
 }

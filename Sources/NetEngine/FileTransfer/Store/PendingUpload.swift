@@ -21,11 +21,29 @@ public final class PendingUpload {
     /// writes during the transfer instead of all at the final fsync (which then only waits for the tail).
     static let writebackChunk: Int64 = 4 << 20
 
+    /// A kept partial upload (in `PartialUploads`' folder): published from its descriptor, removed with its record.
+    private let partial: PartialUploads.Kept?
+
     init(descriptor: Int32, temporaryName: String?, store: UploadStore) {
         self.descriptor = descriptor
         self.temporaryName = temporaryName
         self.store = store
+        partial = nil
     }
+
+    /// The kept part of an upload, `written` bytes long already, with `hasher` over those bytes.
+    init(partialDescriptor descriptor: Int32, kept: PartialUploads.Kept, written: Int64, hasher: SHA256, store: UploadStore) {
+        self.descriptor = descriptor
+        temporaryName = nil
+        self.store = store
+        partial = kept
+        self.written = written
+        self.hasher = hasher
+        writebackStartedUpTo = written
+    }
+
+    /// Whether it is a kept part (resumable), which `keep()` leaves in place.
+    public var isPartial: Bool { partial != nil }
 
     deinit { discard() }
 
@@ -54,7 +72,7 @@ public final class PendingUpload {
     /// when the store asks for it, and publishes the very file that was written (by its descriptor) under `name` or a
     /// free variant of it. A mismatch throws a `FileTransferError` 422; disk trouble throws a `SocketError`. Either
     /// way the file is gone.
-    public func publish(as name: String, expectedSHA256: [UInt8]?) throws -> SavedFile {
+    public func publish(as name: String, in folder: TreeFolder? = nil, expectedSHA256: [UInt8]?) throws -> SavedFile {
         guard !finished else { throw StorageError("upload already finished", code: EBADF) }
         let digest = Array(hasher.finalize())
         do {
@@ -67,9 +85,10 @@ public final class PendingUpload {
                     if errno != EINTR { throw StorageError(errno: errno, operation: "fsync", subject: "upload folder") }
                 }
             }
-            let published = try store.publish(descriptor: descriptor, temporaryName: temporaryName, as: name)
+            let published = try store.publish(descriptor: descriptor, temporaryName: temporaryName, as: name, in: folder)
             finished = true
             closeDescriptor()
+            partial?.remove()
             return SavedFile(name: published.name, path: published.path, size: written, sha256: hexString(digest))
         } catch {
             discard()
@@ -83,6 +102,16 @@ public final class PendingUpload {
         finished = true
         closeDescriptor()
         if let temporaryName { store.discard(temporaryName: temporaryName) }
+        partial?.remove()
+    }
+
+    /// The connection ended part way: a kept part stays for the next attempt (what was written is in the file);
+    /// anything else is discarded.
+    public func keep() {
+        guard partial != nil else { return discard() }
+        guard !finished else { return }
+        finished = true
+        closeDescriptor()
     }
 
     private func closeDescriptor() {

@@ -42,9 +42,14 @@ public final class UploadStore {
     /// Names tried by `publish` so far (tests read it to prove the cost is bounded).
     private(set) var publishAttempts = 0
 
+    /// The kept parts of interrupted resumable uploads (set once, in `init`; used from any thread).
+    public private(set) var partials: PartialUploads!
+
     public init(options: FileServerOptions, temporaryFiles: TemporaryFiles = .anonymous) {
         self.options = options
         anonymousSupported = temporaryFiles == .anonymous
+        partials = PartialUploads(store: self, keepFor: options.keepPartial, maxBytes: options.maxPartialBytes,
+                                  maxBytesPerPeer: options.maxPartialBytesPerPeer)
     }
 
     deinit {
@@ -162,13 +167,16 @@ public final class UploadStore {
     /// Gives the file open as `descriptor` (anonymous, or named `temporaryName`) the first free name among `name`,
     /// `name (n)`, ... and removes the temporary name. Links never replace an existing file; a named temporary file
     /// that someone swapped is caught by comparing the published file's identity with the descriptor's.
-    func publish(descriptor: Int32, temporaryName: String?, as name: String) throws -> (name: String, path: String) {
-        let dir = try folder()
+    /// In a tree's `folder`, the name is free there (and `path` is relative to the upload folder's parent path).
+    func publish(descriptor: Int32, temporaryName: String?, as name: String, in tree: TreeFolder? = nil) throws -> (name: String, path: String) {
+        let root = try folder()
+        let dir = tree?.descriptor ?? root
+        let prefix = tree.map { $0.relativePath + "/" } ?? ""
         var written = stat()
         guard fstat(descriptor, &written) == 0 else { throw StorageError(errno: errno, operation: "stat", subject: name) }
-        for candidate in candidates(for: name) {
+        for candidate in candidates(for: name, key: prefix + name) {
             lock.withLock { publishAttempts += 1 }
-            let code = link(descriptor, temporaryName: temporaryName, into: dir, as: candidate.text)
+            let code = link(descriptor, temporaryName: temporaryName, from: root, into: dir, as: candidate.text)
             if code == EEXIST { continue }
             if code != 0 { throw StorageError(errno: code, operation: "save", subject: candidate.text) }
             var linked = stat()
@@ -176,24 +184,24 @@ public final class UploadStore {
                 || linked.st_dev != written.st_dev || linked.st_ino != written.st_ino {
                 // Only a named temporary file can be swapped; what was linked is not what was written and hashed.
                 unlinkat(dir, candidate.text, 0)
-                if let temporaryName { unlinkat(dir, temporaryName, 0) }
+                if let temporaryName { unlinkat(root, temporaryName, 0) }
                 throw StorageError("the temporary file of \(name) was replaced by someone else during the upload; nothing saved", code: EBUSY)
             }
-            if let temporaryName { unlinkat(dir, temporaryName, 0) }
-            remember(name, next: candidate.number.map { $0 + 1 })
+            if let temporaryName { unlinkat(root, temporaryName, 0) }
+            remember(prefix + name, next: candidate.number.map { $0 + 1 })
             if fsyncEnabled { _ = fsync(dir) }
-            return (candidate.text, join(directory, candidate.text))
+            return (prefix + candidate.text, join(directory, prefix + candidate.text))
         }
         throw StorageError("too many files named like \(name)", code: EEXIST)
     }
 
     /// Creates `candidate` for the file: 0, or the errno (EEXIST when the name is taken).
-    private func link(_ descriptor: Int32, temporaryName: String?, into dir: Int32, as candidate: String) -> Int32 {
+    private func link(_ descriptor: Int32, temporaryName: String?, from root: Int32, into dir: Int32, as candidate: String) -> Int32 {
         if let temporaryName {
-            if linkat(dir, temporaryName, dir, candidate, 0) == 0 { return 0 }
+            if linkat(root, temporaryName, dir, candidate, 0) == 0 { return 0 }
             switch errno {
             case EPERM, EOPNOTSUPP, EMLINK, ENOSYS:
-                return reserveAndRename(temporaryName, in: dir, as: candidate)
+                return reserveAndRename(temporaryName, from: root, in: dir, as: candidate)
             case let code: return code
             }
         }
@@ -207,11 +215,11 @@ public final class UploadStore {
     }
 
     /// No hard links on this file system: reserve the name exclusively, then rename over the reservation.
-    private func reserveAndRename(_ temporaryName: String, in dir: Int32, as candidate: String) -> Int32 {
+    private func reserveAndRename(_ temporaryName: String, from root: Int32, in dir: Int32, as candidate: String) -> Int32 {
         let fd = openat(dir, candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
         if fd < 0 { return errno }
         close(fd)
-        guard renameat(dir, temporaryName, dir, candidate) == 0 else {
+        guard renameat(root, temporaryName, dir, candidate) == 0 else {
             let code = errno
             unlinkat(dir, candidate, 0)
             return code
@@ -220,23 +228,19 @@ public final class UploadStore {
     }
 
     /// The names to try for `name`: the remembered next number first, then numbers growing by powers of two, then
-    /// random suffixes. At most `sequentialProbes + randomProbes` names, however many copies exist.
-    private func candidates(for name: String) -> [(text: String, number: Int?)] {
-        let start = lock.withLock { nextNumber[name] } ?? 0
-        var result: [(String, Int?)] = []
-        var number = start
-        var step = 1
-        for probe in 0..<Self.sequentialProbes {
-            result.append((SafeFileName.variant(of: name, number: number), number))
-            number += step
-            if probe > 0 && step < 1 << 40 { step *= 2 }
-        }
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<Self.randomProbes {
+    /// random suffixes. At most `sequentialProbes + randomProbes` names, however many copies exist; made one at a time
+    /// as they are tried, so a file whose name is free (each of a tree's thousands) pays for one name, not for all.
+    private func candidates(for name: String, key: String) -> LazyMapSequence<Range<Int>, (text: String, number: Int?)> {
+        let start = lock.withLock { nextNumber[key] } ?? 0
+        return (0..<(Self.sequentialProbes + Self.randomProbes)).lazy.map { probe in
+            if probe < Self.sequentialProbes {
+                let number = probe == 0 ? start : start + (1 << (probe - 1))
+                return (SafeFileName.variant(of: name, number: number), number)
+            }
+            var generator = SystemRandomNumberGenerator()
             let token = String(generator.next() as UInt64 % 2_176_782_336, radix: 36)  // six base-36 digits at most
-            result.append((SafeFileName.variant(of: name, suffix: " (\(token))"), nil))
+            return (SafeFileName.variant(of: name, suffix: " (\(token))"), nil)
         }
-        return result
     }
 
     private func remember(_ name: String, next: Int?) {

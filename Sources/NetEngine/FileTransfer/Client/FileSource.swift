@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+
+/// One local file being sent: opened once, read front to back in blocks that are hashed as they are read, and
+/// checked at the end against how it was when opening (a file that changed is never reported complete). A file that
+/// reports a size of 0 but yields data (`/proc`, `/sys`) is read whole at opening and sent as it was then.
+final class FileSource {
+    let path: String
+    private(set) var size: Int64 = 0
+    private(set) var read: Int64 = 0
+    private var descriptor: Int32 = -1
+    private var identity = FileIdentity()
+    private var snapshot: [UInt8]?
+    private var hasher = SHA256()
+
+    /// The most a zero-size file is read into memory to send it.
+    static let snapshotLimit = 16 << 20
+
+    enum OpenFailure: Error {
+        /// The file cannot be opened: it is skipped.
+        case unavailable(String)
+        /// It opened but could not be read: the session ends.
+        case unreadable(String)
+    }
+
+    init(path: String) {
+        self.path = path
+    }
+
+    deinit { close() }
+
+    func open() throws(OpenFailure) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        var info = stat()
+        if fd < 0 || fstat(fd, &info) != 0 {
+            let reason = Self.describe(errno)
+            if fd >= 0 { Glibc.close(fd) }
+            throw .unavailable(reason)
+        }
+        descriptor = fd
+        size = Int64(info.st_size)
+        identity = FileIdentity(info)
+        guard size == 0 else { return }
+        switch Self.readWhole(fd, limit: Self.snapshotLimit) {
+        case let .success(bytes):
+            if !bytes.isEmpty {
+                snapshot = bytes
+                size = Int64(bytes.count)
+            }
+        case let .failure(reason):
+            throw .unreadable("\(path): \(reason)")
+        }
+    }
+
+    var isComplete: Bool { read == size }
+
+    /// What tells this file's content from a changed one: device, inode, size and modification time.
+    var identityBytes: [UInt8] {
+        var info = stat()
+        guard descriptor >= 0, fstat(descriptor, &info) == 0 else { return [] }
+        var bytes: [UInt8] = []
+        for value in [UInt64(info.st_dev), UInt64(info.st_ino), UInt64(bitPattern: Int64(size)),
+                      UInt64(bitPattern: Int64(info.st_mtim.tv_sec)), UInt64(info.st_mtim.tv_nsec)] {
+            withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+
+    /// Reads and hashes the first `offset` bytes without sending them (the server kept them from an earlier try).
+    func skip(to offset: Int64) -> Result<Void, FileSendError> {
+        guard offset <= size, read == 0 else { return .failure(FileSendError(message: "cannot resume \(path) at \(offset)")) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while read < offset {
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), offset - read))])
+            if case let .failure(error) = readBlock(into: chunk) { return .failure(error) }
+        }
+        return .success(())
+    }
+
+    /// Reads and hashes the next block into `buffer`; the byte count, or why the file cannot be sent.
+    func readBlock(into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, FileSendError> {
+        let wanted = Int(min(Int64(buffer.count), size - read))
+        if let snapshot {
+            let start = Int(read)
+            snapshot.withUnsafeBytes { source in
+                buffer.baseAddress!.copyMemory(from: source.baseAddress! + start, byteCount: wanted)
+            }
+            return .success(took(wanted, buffer))
+        }
+        while true {
+            let n = Glibc.read(descriptor, buffer.baseAddress, wanted)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return .failure(FileSendError(message: "cannot read \(path): \(Self.describe(errno))")) }
+            if n == 0 {
+                return .failure(FileSendError(message: "\(path) shrank while being sent: it ended after \(read) of \(size) bytes"))
+            }
+            return .success(took(n, buffer))
+        }
+    }
+
+    private func took(_ count: Int, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        read += Int64(count)
+        return count
+    }
+
+    /// Every byte is read: the SHA-256, or why the file must not be reported sent (it changed meanwhile).
+    func finish() -> Result<[UInt8], FileSendError> {
+        if snapshot == nil, let change = identity.change(of: descriptor, sentSize: size) {
+            return .failure(FileSendError(message: "\(path) changed while it was being sent (\(change)); nothing was saved, send it again"))
+        }
+        return .success(Array(hasher.finalize()))
+    }
+
+    func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    // MARK: Checking files
+
+    /// The size of the regular, readable file at `path`, or an error that says what is wrong with it.
+    static func inspect(_ path: String) throws -> Int64 {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            throw FileSendError(message: "\(path): \(describe(errno))")
+        }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            throw FileSendError(message: "\(path): is a folder, not a file")
+        }
+        if info.st_mode & S_IFMT != S_IFREG {
+            throw FileSendError(message: "\(path): not a regular file")
+        }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw FileSendError(message: "\(path): \(describe(errno))") }
+        Glibc.close(fd)
+        return Int64(info.st_size)
+    }
+
+    /// All of `fd`'s bytes, up to `limit`.
+    private static func readWhole(_ fd: Int32, limit: Int) -> Result<[UInt8], FileSendError> {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return .failure(FileSendError(message: describe(errno))) }
+            if n == 0 { return .success(bytes) }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit {
+                return .failure(FileSendError(message: "reports a size of 0 but yields more than \(ByteCount.format(limit)); not sent"))
+            }
+        }
+    }
+
+    static func describe(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "no such file"
+        case EACCES: return "permission denied"
+        case ENOTDIR: return "a part of the path is not a folder"
+        default: return String(cString: strerror(code)).lowercased()
+        }
+    }
+}

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns what `send` is given (files and folders) into the items it sends: a file as itself; a folder as its tree,
+/// depth first in name order, each folder before what it holds (so empty folders arrive too), then its end. Links
+/// are not followed unless asked (they are reported skipped), nor is anything that is not a file or a folder.
+public enum FolderWalk {
+    public struct Skipped: Equatable, Sendable {
+        public var path: String
+        public var reason: String
+    }
+
+    public struct Listing: Equatable, Sendable {
+        public var items: [SendItem] = []
+        public var skipped: [Skipped] = []
+
+        public init() {}
+    }
+
+    /// The items for `arguments`; throws what is wrong with an argument that can be sent in no way (missing,
+    /// unreadable, not a file or folder).
+    public static func items(for arguments: [String], followLinks: Bool) throws -> Listing {
+        var listing = Listing()
+        for argument in arguments {
+            var info = stat()
+            if stat(argument, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+                let top = SafeFileName.sanitize(FileSender.baseName(argument))
+                var ancestors: [(dev_t, ino_t)] = []
+                let before = listing.skipped.count
+                listing.items.append(SendItem(path: argument, wireName: top, entry: .treeFolder(path: top)))
+                walk(argument, wire: top, depth: 1, info: info, followLinks: followLinks, ancestors: &ancestors, into: &listing)
+                let skipped = Int64(listing.skipped.count - before)
+                listing.items.append(SendItem(path: argument, wireName: top, entry: .treeEnd(top: top, skipped: skipped)))
+            } else {
+                _ = try FileSender.inspect(argument)
+                listing.items.append(SendItem(path: argument, wireName: FileSender.baseName(argument), entry: .file))
+            }
+        }
+        return listing
+    }
+
+    private static func walk(_ folder: String, wire: String, depth: Int, info: stat, followLinks: Bool,
+                             ancestors: inout [(dev_t, ino_t)], into listing: inout Listing) {
+        ancestors.append((info.st_dev, info.st_ino))
+        defer { ancestors.removeLast() }
+        guard let stream = opendir(folder) else {
+            listing.skipped.append(Skipped(path: folder, reason: "cannot be listed: \(String(cString: strerror(errno)).lowercased())"))
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(stream)
+        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            let wireName = wire + "/" + name
+            var entry = stat()
+            guard lstat(path, &entry) == 0 else {
+                listing.skipped.append(Skipped(path: path, reason: String(cString: strerror(errno)).lowercased()))
+                continue
+            }
+            if entry.st_mode & S_IFMT == S_IFLNK {
+                guard followLinks else {
+                    listing.skipped.append(Skipped(path: path, reason: "a link, not followed (--follow-links follows links)"))
+                    continue
+                }
+                guard stat(path, &entry) == 0 else {
+                    listing.skipped.append(Skipped(path: path, reason: "a link to nothing"))
+                    continue
+                }
+            }
+            switch entry.st_mode & S_IFMT {
+            case S_IFREG:
+                listing.items.append(SendItem(path: path, wireName: wireName, entry: .treeFile))
+            case S_IFDIR:
+                if ancestors.contains(where: { $0.0 == entry.st_dev && $0.1 == entry.st_ino }) {
+                    listing.skipped.append(Skipped(path: path, reason: "a link back to a folder above it"))
+                } else if depth + 1 > TreePath.maxDepth {
+                    listing.skipped.append(Skipped(path: path, reason: "deeper than \(TreePath.maxDepth) folders"))
+                } else {
+                    listing.items.append(SendItem(path: path, wireName: wireName, entry: .treeFolder(path: wireName)))
+                    walk(path, wire: wireName, depth: depth + 1, info: entry, followLinks: followLinks, ancestors: &ancestors, into: &listing)
+                }
+            default:
+                listing.skipped.append(Skipped(path: path, reason: "not a regular file"))
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import NetEngine
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `netconsole send DIR` into `netconsole serve --files`, as a user runs them.
+final class FolderSendCommandTests: XCTestCase {
+    override func setUp() { ignoreBrokenPipeSignal() }
+
+    private func startFileServer(_ folder: URL) throws -> (RunningProcess, UInt16) {
+        let server = try RunningProcess(["serve", "--files", folder.path, "--port", "0", "--no-byte-log", "--no-fsync"])
+        addTeardownBlock { server.interrupt(); server.waitForExit() }
+        return (server, server.listeningPort(service: "files"))
+    }
+
+    private func tree(_ root: URL) -> [String] {
+        ((FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String]) ?? []).sorted()
+    }
+
+    private func make(_ root: URL, _ files: [String: Data], folders: [String] = []) throws {
+        for folder in folders {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        for (path, data) in files {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url)
+        }
+    }
+
+    private func lines(_ data: Data) -> [String] {
+        String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    func testAFolderTreeArrivesWholeUnderAFreshNameWithTheSummaryLastOnBothSides() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let big = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) })
+        let files: [String: Data] = [
+            "photos/a.txt": Data("alpha\n".utf8), "photos/2024/b.bin": Data([0, 1, 2]), "photos/2024/deep/c.txt": Data(),
+            "photos/2024/big.bin": big, "photos/é ü.txt": Data("names\n".utf8),
+        ]
+        try make(source, files, folders: ["photos/empty", "photos/2024/also empty"])
+        try FileManager.default.createDirectory(at: target.appendingPathComponent("photos"), withIntermediateDirectories: false)
+        let (server, port) = try startFileServer(target)
+
+        let result = try runToCompletion(["send", source.appendingPathComponent("photos").path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(lines(result.stdout).last, "all arrived: 5 files (3.0 MiB), 5 folders, 0 skipped, 0 failed")
+        XCTAssertEqual(tree(target.appendingPathComponent("photos")), [], "the existing folder is left alone")
+        let saved = target.appendingPathComponent("photos (1)")
+        XCTAssertEqual(tree(saved), ["2024", "2024/also empty", "2024/b.bin", "2024/big.bin", "2024/deep", "2024/deep/c.txt",
+                                     "a.txt", "empty", "é ü.txt"])
+        for (path, data) in files {
+            XCTAssertEqual(try Data(contentsOf: saved.appendingPathComponent(String(path.dropFirst("photos/".count)))), data, path)
+        }
+        XCTAssertTrue(waitUntil { server.stderr.contains("folder photos (1) arrived whole: 5 files, 5 folders") }, server.stderr)
+    }
+
+    func testLinksAreSkippedAndReportedUnlessFollowed() throws {
+        let source = try makeTemporaryDirectory(self)
+        let outside = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        try make(source, ["tree/real.txt": Data("real".utf8)])
+        try make(outside, ["secret.txt": Data("outside".utf8)])
+        try FileManager.default.createSymbolicLink(atPath: source.appendingPathComponent("tree/to-file").path,
+                                                   withDestinationPath: outside.appendingPathComponent("secret.txt").path)
+        try FileManager.default.createSymbolicLink(atPath: source.appendingPathComponent("tree/to-folder").path, withDestinationPath: outside.path)
+        let (_, port) = try startFileServer(target)
+
+        let skipped = try runToCompletion(["send", source.appendingPathComponent("tree").path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(skipped.status, 1, "a folder with something left out did not arrive whole")
+        XCTAssertTrue(skipped.stderr.contains("to-file skipped: a link, not followed (--follow-links follows links)"), skipped.stderr)
+        XCTAssertTrue(skipped.stderr.contains("to-folder skipped: a link"), skipped.stderr)
+        XCTAssertEqual(lines(skipped.stdout).last, "incomplete: 1 files (4 B), 1 folders, 2 skipped, 0 failed")
+        XCTAssertEqual(tree(target.appendingPathComponent("tree")), ["real.txt"])
+
+        let followed = try runToCompletion(["send", source.appendingPathComponent("tree").path, "--follow-links", "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(followed.status, 0, followed.stderr)
+        XCTAssertEqual(tree(target.appendingPathComponent("tree (1)")), ["real.txt", "to-file", "to-folder", "to-folder/secret.txt"])
+        XCTAssertEqual(lines(followed.stdout).last, "all arrived: 3 files (18 B), 2 folders, 0 skipped, 0 failed")
+    }
+
+    func testRawRefusesAFolderAndJSONEndsWithTheSummary() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        try make(source, ["d/x.txt": Data("x".utf8)])
+        let (_, port) = try startFileServer(target)
+        let raw = try runToCompletion(["send", "--raw", source.appendingPathComponent("d").path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(raw.status, 1)
+        XCTAssertTrue(raw.stderr.contains("is a folder; --raw sends files one by one"), raw.stderr)
+
+        let json = try runToCompletion(["send", "--json", source.appendingPathComponent("d").path, "--to", "127.0.0.1:\(port)"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let last = try XCTUnwrap(lines(json.stdout).last)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        XCTAssertEqual(object["event"] as? String, "summary")
+        XCTAssertEqual(object["files"] as? String ?? (object["files"] as? NSNumber)?.stringValue, "1")
+    }
+
+    private func waitUntil(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import NetEngine
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Resumable uploads in the upload handler on an `EmbeddedConnection`, and the kept parts' store: real files, no socket.
+final class PartialUploadTests: XCTestCase {
+    private func makeFolder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("netconsole-partial-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    private func store(_ folder: URL, configure: (inout FileServerOptions) -> Void = { _ in }) -> UploadStore {
+        var options = FileServerOptions(directory: folder.path, fsync: false)
+        configure(&options)
+        return UploadStore(options: options)
+    }
+
+    private func replies(_ embedded: EmbeddedConnection, until suffix: String) -> String {
+        var text = ""
+        embedded.runLoop { text += embedded.takeWrittenText(); return text.hasSuffix(suffix) }
+        return text
+    }
+
+    private func parts(_ folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(PartialUploads.folderName).path)) ?? []).sorted()
+    }
+
+    func testAnInterruptedUploadIsKeptAndContinuedWhereItStopped() throws {
+        let folder = try makeFolder()
+        let shared = store(folder)
+        let payload = Array("the whole file, in two goes".utf8)
+        let header = FileTransferEncoder.treeHeader(path: "notes.txt", size: Int64(payload.count), kind: .resumableFile, identity: [1, 2])
+
+        var embedded = try EmbeddedConnection(handler: FileUploadHandler(store: shared))
+        embedded.receive(header)
+        XCTAssertEqual(replies(embedded, until: "\n"), "READY 0\n")
+        embedded.receive(Array(payload[0..<10]))
+        embedded.receiveEnd()
+        XCTAssertTrue(embedded.isClosed)
+        XCTAssertEqual(parts(folder).count, 2, "the part and its record: \(parts(folder))")
+
+        embedded = try EmbeddedConnection(handler: FileUploadHandler(store: shared))
+        embedded.receive(header)
+        XCTAssertEqual(replies(embedded, until: "\n"), "READY 10\n")
+        embedded.receive(Array(payload[10...]) + FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: payload)))
+        XCTAssertEqual(replies(embedded, until: "\n"), "OK notes.txt\n")
+        XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("notes.txt")), Data(payload))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["notes.txt"], "no part left, no hidden folder")
+    }
+
+    func testAnotherIdentityOrACorruptedPartNeverSplices() throws {
+        let folder = try makeFolder()
+        let shared = store(folder)
+        let payload = [UInt8](repeating: 5, count: 100)
+        var embedded = try EmbeddedConnection(handler: FileUploadHandler(store: shared))
+        embedded.receive(FileTransferEncoder.treeHeader(path: "f", size: 100, kind: .resumableFile, identity: [1]))
+        _ = replies(embedded, until: "\n")
+        embedded.receive(Array(payload[0..<40]))
+        embedded.receiveEnd()
+
+        // The same name and size from a changed file (another identity) starts from nothing.
+        embedded = try EmbeddedConnection(handler: FileUploadHandler(store: shared))
+        embedded.receive(FileTransferEncoder.treeHeader(path: "f", size: 100, kind: .resumableFile, identity: [2]))
+        XCTAssertEqual(replies(embedded, until: "\n"), "READY 0\n")
+        embedded.receiveEnd()
+
+        // A part whose bytes were changed on disk is hashed again, so the upload fails its check instead of
+        // splicing; and the part is removed, so the next attempt starts over.
+        let part = try XCTUnwrap(parts(folder).first { $0.hasSuffix(".part") && (try? Data(contentsOf: folder.appendingPathComponent(PartialUploads.folderName).appendingPathComponent($0)))?.count == 40 })
+        let partURL = folder.appendingPathComponent(PartialUploads.folderName).appendingPathComponent(part)
+        try Data(repeating: 9, count: 40).write(to: partURL)
+        embedded = try EmbeddedConnection(handler: FileUploadHandler(store: shared))
+        embedded.receive(FileTransferEncoder.treeHeader(path: "f", size: 100, kind: .resumableFile, identity: [1]))
+        XCTAssertEqual(replies(embedded, until: "\n"), "READY 40\n")
+        embedded.receive(Array(payload[40...]) + FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: payload)))
+        XCTAssertTrue(replies(embedded, until: "\n").hasPrefix("ERR 422 checksum mismatch"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: partURL.path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("f").path))
+    }
+
+    func testCapsLeaveNoRoomToKeepAndOldPartsAreSwept() throws {
+        let folder = try makeFolder()
+        let small = store(folder) { $0.maxPartialBytesPerPeer = 50 }
+        var embedded = try EmbeddedConnection(handler: FileUploadHandler(store: small))
+        embedded.receive(FileTransferEncoder.treeHeader(path: "big", size: 60, kind: .resumableFile, identity: [1]))
+        XCTAssertEqual(replies(embedded, until: "\n"), "READY 0\n", "still uploaded, just not kept")
+        embedded.receive([UInt8](repeating: 1, count: 30))
+        embedded.receiveEnd()
+        XCTAssertEqual(parts(folder), [], "over the per-peer cap: nothing kept")
+
+        embedded = try EmbeddedConnection(handler: FileUploadHandler(store: small))
+        embedded.receive(FileTransferEncoder.treeHeader(path: "fits", size: 40, kind: .resumableFile, identity: [1]))
+        _ = replies(embedded, until: "\n")
+        embedded.receive([UInt8](repeating: 1, count: 30))
+        embedded.receiveEnd()
+        XCTAssertEqual(parts(folder).count, 2)
+        XCTAssertEqual(small.partials.sweep(now: Date().timeIntervalSince1970).count, 0, "young parts stay")
+        let swept = small.partials.sweep(now: Date().timeIntervalSince1970 + small.partials.keepFor + 1)
+        XCTAssertEqual(swept.map(\.name), ["fits"])
+        XCTAssertEqual(swept.map(\.bytes), [30])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(PartialUploads.folderName).path))
+    }
+
+    func testAPartIsKeyedByPeerSoNoOneElseContinuesIt() {
+        let key = { (peer: String) in PartialUploads.key(peer: peer, name: "f", size: 1, identity: [1], secret: nil) }
+        XCTAssertNotEqual(key("10.0.0.1"), key("10.0.0.2"))
+        XCTAssertNotEqual(PartialUploads.key(peer: "p", name: "f", size: 1, identity: [1], secret: [7]), key("p"), "the secret counts too")
+        XCTAssertEqual(key("p"), key("p"))
+    }
+}
