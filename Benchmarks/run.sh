@@ -3,12 +3,12 @@
 # Servers run pinned to CPU 0, the load generator to CPU 1 (unless --unpinned), every server driven by the same
 # generator (`netconsole bench echo`). Prints one table per case with ratios against ours.
 #
-# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,udp,files,tree,memory,tls]
+# Usage: Benchmarks/run.sh [--quick] [--unpinned] [--runs N] [--duration S] [--only echo,udp,files,tree,memory,tls,rings]
 #   --quick      1 run of 2 s per case (smoke test of the whole script)
 #   --unpinned   no taskset; ours runs with --threads 1 and (netconsole-t2) --threads 2, NIO uses both cores too
 #   --runs N     runs per case and server (median reported; default 5)
 #   --duration S seconds measured per run (default 5; 0.5 s warmup before each)
-#   --only LIST  sections to run: echo, udp, files, tree, memory, tls (default all)
+#   --only LIST  sections to run: echo, udp, files, tree, memory, tls, rings (default all)
 #   --servers L  echo servers to run, comma-separated (default: all of ECHO_SERVERS below)
 #   --cases L    echo cases, comma-separated CONNSxSIZE (default: 1x64,100x1K,10x64K)
 # Environment: SCRATCH=.build-xyz builds netconsole in that scratch path (default .build);
@@ -27,7 +27,7 @@ RUNS=5
 DURATION=5
 WARMUP=0.5
 PINNED=1
-SECTIONS="echo,udp,files,tree,memory,tls"
+SECTIONS="echo,udp,files,tree,memory,tls,rings"
 SERVERS_OPT=""
 CASES_OPT=""
 FILE_SIZE=${FILE_SIZE:-1G}
@@ -789,6 +789,54 @@ for name, values in rates.items():
 PY
 }
 
+# MARK: Payload rings
+
+# Peak RSS (VmHWM, KiB) of `serve` (one loop) holding COUNT connections that each echoed BYTES bytes; EXTRA is
+# --watch-all (every connection keeps the inspector's payload rings) or nothing.
+rings_rss() {
+    local count=$1 bytes=$2 extra=$3 port
+    port=$(free_port)
+    # shellcheck disable=SC2086
+    $(server_cpu) "$NETCONSOLE" serve --host 127.0.0.1 --port "$port" --quiet --threads 1 --max-connections 20000 $extra >/dev/null &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_for_port "$port"
+    $(load_cpu) python3 - "$port" "$count" "$bytes" <<'PY'
+import socket, sys, time
+port, count, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+held = []
+for _ in range(count):
+    s = socket.create_connection(("127.0.0.1", port))
+    held.append(s)
+    # Each connection echoes its payload once, so (with --watch-all) each ring holds it each way.
+    s.sendall(payload)
+    got = 0
+    while got < size:
+        got += len(s.recv(65536))
+time.sleep(1)
+PY
+    local hwm; hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+    stop_server "$pid"
+    echo "$hwm"
+}
+
+run_rings() {
+    local count=10000
+    echo
+    echo "### memory: peak RSS (VmHWM) of serve holding $count connections, without and with payload rings (--watch-all)"
+    echo "| payload echoed per connection | no rings (MiB) | rings (MiB) | rings cost per connection (KiB) |"
+    echo "|---|---:|---:|---:|"
+    for bytes in 64 1024 65536; do
+        local without with
+        without=$(rings_rss "$count" "$bytes" "")
+        with=$(rings_rss "$count" "$bytes" "--watch-all")
+        echo -e "rings\t$count x $bytes\tno rings\t$without" >> "$RESULTS"
+        echo -e "rings\t$count x $bytes\trings\t$with" >> "$RESULTS"
+        echo "| $bytes B | $(python3 -c "print(round($without / 1024, 1))") | $(python3 -c "print(round($with / 1024, 1))") | $(python3 -c "print(round(($with - $without) / $count, 1))") |"
+    done
+}
+
 # MARK: Main
 
 ensure_packages
@@ -801,6 +849,7 @@ section files && run_files
 section tree && run_tree
 section memory && run_memory
 section tls && run_tls
+section rings && run_rings
 if section files; then
     echo
     echo "### memory: peak RSS (VmHWM) of the file server during one $FILE_SIZE upload"

@@ -19,4 +19,18 @@ public enum ConsoleAction: Equatable, Sendable {
     case repaint
     /// Stop like any job until the shell's fg (Ctrl-Z, which raw mode turned into a key).
     case suspend
+    /// Watch connection `id` in the inspector (snapshots until `stopInspecting`).
+    case inspect(id: Int)
+    case stopInspecting
+    /// Watch the TCP connection of client session `id` in the inspector.
+    case inspectSession(id: Int)
+    /// Send `bytes` to the peer of connection `id` from the server's side.
+    case sendToConnection(id: Int, bytes: [UInt8])
+    case closeConnection(id: Int)
+    /// Close with an RST (SO_LINGER 0).
+    case resetConnection(id: Int)
+    /// Write connection `id`'s transcript to a new file at `path`.
+    case saveTranscript(id: Int, path: String)
+    /// The answer to upload question `number` (`--ask`).
+    case answerUpload(number: Int, accept: Bool)
 }

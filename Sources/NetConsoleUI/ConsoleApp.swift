@@ -23,6 +23,9 @@ public struct ConsoleOptions: Sendable {
     public var tlsClient: TLSClientConfiguration?
     /// Said in the server pane at start (where the TLS certificate is, its fingerprint).
     public var startNotes: [String] = []
+    /// `--ask`: every upload waits for a y or n; unanswered for `askTimeout` seconds, it is refused.
+    public var ask = false
+    public var askTimeout = 60.0
 
     public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5,
                 mouse: Bool = true, connect: String? = nil, tls: TLSContext? = nil) {
@@ -45,9 +48,24 @@ public final class ConsoleApp {
     private let options: ConsoleOptions
     private let loop: EventLoop
     private var state: ConsoleState
+    static let captureLimit = 256
     private var terminal: CursesTerminal?
     /// The echo and file servers, hosted like `serve` hosts them (one loop here).
-    private lazy var servers = ServerGroup(loops: [loop], host: options.host, sink: { [unowned self] event in self.record(event) })
+    private lazy var servers: ServerGroup = {
+        let group = ServerGroup(loops: [loop], host: options.host, sink: { [unowned self] event in self.record(event) })
+        // Every connection keeps its last bytes, so the inspector shows what came before it was opened; at most
+        // 256 at once (about 40 MiB of rings), so a flood of connections cannot make the console's memory grow without end.
+        group.capturesPayload = true
+        group.captureLimit = Self.captureLimit
+        return group
+    }()
+    /// The inspector's snapshots and actions, and the uploads waiting for a y or n.
+    private lazy var inspection = ConsoleInspection(loop: loop, servers: { [unowned self] in self.servers }, sessionConnection: { [unowned self] id in
+        self.liveSessions.values.lazy.compactMap(\.connection).first { $0.id == id && !$0.isClosed }
+    }) { [unowned self] change in
+        change(&self.state)
+        self.redrawSoon()
+    }
     /// Ports the servers got the first time, so stopping and starting again keeps their addresses.
     private var ports: [String: UInt16] = [:]
     /// The client pane's sessions' connections, by session id.
@@ -72,7 +90,14 @@ public final class ConsoleApp {
     static let recentTargets = 20
     private var signals: SignalWatcher?
     /// Shared by every upload connection, so names and the folder descriptor are handled in one place.
-    private lazy var uploadStore = UploadStore(options: FileServerOptions(directory: options.saveDirectory))
+    private lazy var uploadStore: UploadStore = {
+        var fileOptions = FileServerOptions(directory: options.saveDirectory)
+        if options.ask {
+            fileOptions.approval = inspection.approval(timeout: options.askTimeout)
+            fileOptions.approvalTimeout = options.askTimeout
+        }
+        return UploadStore(options: fileOptions)
+    }()
 
     public init(options: ConsoleOptions) throws {
         self.options = options
@@ -133,6 +158,7 @@ public final class ConsoleApp {
         // Ages tick and closed connections fade out even when nothing happens.
         loop.schedule(after: 1, repeating: true) { [unowned self] in
             self.state.expireClosedConnections(now: MonotonicClock.now())
+            self.inspection.dropSettledAsks()
             self.state.picker.reloadIfChanged()
             self.state.expireEchoes(now: MonotonicClock.now(), timeout: self.options.echoTimeout, clock: Self.clock())
             self.redrawSoon()
@@ -174,6 +200,7 @@ public final class ConsoleApp {
         state.connectionViewHeight = heights.connections
         state.repliesViewHeight = heights.replies
         state.savedViewHeight = heights.saved
+        state.inspectorViewHeight = InspectorRenderer.payloadHeight(rows: terminal.rows)
         state.screenTooSmall = ConsoleLayout(cols: terminal.cols, rows: terminal.rows).tooSmall
         state.screenCols = terminal.cols
         state.screenRows = terminal.rows
@@ -234,6 +261,7 @@ public final class ConsoleApp {
         }
         syncViewSize()
         guard let action = state.handle(key) else { return }
+        if inspection.perform(action) { return }
         switch action {
         case .quit:
             loop.stop()
@@ -271,6 +299,14 @@ public final class ConsoleApp {
             sendNextQueued()
         case .cancelQueue:
             if state.cancelQueued(nil, clock: Self.clock(), now: MonotonicClock.now()) { queueSender.cancel() }
+        case .inspectSession(let id):
+            guard let connection = liveSessions[id]?.connection, !connection.isClosed else {
+                return state.note("session #\(id) has no open connection to inspect", clock: Self.clock(), style: .bad)
+            }
+            state.openInspector(connectionID: connection.id)
+            _ = inspection.perform(.inspect(id: connection.id))
+        case .inspect, .stopInspecting, .sendToConnection, .closeConnection, .resetConnection, .saveTranscript, .answerUpload:
+            break
         }
     }
 

@@ -6,4 +6,5 @@ public enum ConsoleCommand: Equatable, Sendable {
     case send, fieldDone, edit, searchHistory
     case pick, filesBack, cancelTransfer, reloadFolder, mark, markAll, cancelQueue
     case nextSession, previousSession, cycleLineEnding, toggleHexInput, reconnect, finishSending, disconnect, resend
+    case inspect, inspectSession, leaveInspector, toggleHex, typeToPeer, closeConnection, resetConnection, saveTranscript
 }

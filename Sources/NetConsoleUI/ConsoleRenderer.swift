@@ -19,7 +19,7 @@ public enum ConsoleRenderer {
             let lines = ["Terminal too small:", "\(cols)x\(rows), needs \(ConsoleLayout.minimumCols)x\(ConsoleLayout.minimumRows).",
                          "Enlarge it, or q quits."]
             for (index, line) in lines.enumerated() { grid.write(line, row: index, col: 0) }
-            if let confirmation = state.confirmation { drawConfirmation(confirmation, cols: cols, rows: rows, &grid) }
+            if let confirmation = state.confirmation ?? state.uploadAskConfirmation(now: now) { drawConfirmation(confirmation, cols: cols, rows: rows, &grid) }
             return RenderedScreen(grid: grid, cursor: nil)
         }
         var cursor: (row: Int, col: Int)?
@@ -36,6 +36,10 @@ public enum ConsoleRenderer {
         drawTranscript(state, layout.transcript, &grid)
         drawPicker(state, layout.picker, besideReplies: layout.picker.y == layout.transcript.y, now: now, &grid)
         drawFooter(state, layout.footer, &grid)
+        if let inspector = state.inspector {
+            cursor = nil
+            InspectorRenderer.draw(inspector, state: state, cols: cols, rows: rows, now: now, &grid, cursor: &cursor)
+        }
         if state.showHelp {
             drawHelp(state, cols: cols, rows: rows, &grid)
             cursor = nil
@@ -44,7 +48,7 @@ public enum ConsoleRenderer {
             drawViewer(viewer, cols: cols, rows: rows, &grid)
             cursor = nil
         }
-        if let confirmation = state.confirmation {
+        if let confirmation = state.confirmation ?? state.uploadAskConfirmation(now: now) {
             drawConfirmation(confirmation, cols: cols, rows: rows, &grid)
             cursor = nil
         }
@@ -272,7 +276,7 @@ public enum ConsoleRenderer {
     }
 
     /// Draws "label [field]" and returns the cursor position when the field has focus.
-    private static func drawField(_ label: String, _ editor: LineEditor, focused: Bool, row: Int, col: Int, width: Int,
+    static func drawField(_ label: String, _ editor: LineEditor, focused: Bool, row: Int, col: Int, width: Int,
                                   _ grid: inout ScreenGrid) -> (row: Int, col: Int)? {
         guard width > label.displayWidth + 3 else { return nil }
         let used = grid.write(label, row: row, col: col, width: width, style: focused ? .emphasis : .normal)
@@ -478,6 +482,7 @@ public enum ConsoleRenderer {
         if state.showHelp { keys = [("↑↓", "scroll"), ("any key", "close")] }
         if state.viewer != nil { keys = [("any key", "close")] }
         if state.confirmation != nil { keys = [("y", "yes"), ("n", "no"), ("Esc", "cancel")] }
+        if state.confirmation == nil && !state.uploadAsks.isEmpty { keys = [("y", "accept"), ("n", "refuse")] }
         // Too long for the screen: drop entries from the end, but keep help and quit, which must always be found.
         let essential: Set<String> = ["help", "quit"]
         func width(_ entries: [(String, String)]) -> Int { entries.reduce(0) { $0 + $1.0.displayWidth + $1.1.displayWidth + 3 } }
@@ -492,7 +497,7 @@ public enum ConsoleRenderer {
     }
 
     /// A small box in the middle of the screen: the question, what would be lost, and the answers.
-    private static func drawConfirmation(_ confirmation: Confirmation, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
+    static func drawConfirmation(_ confirmation: Confirmation, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
         let answers = "y yes   n no"
         let lines = [""] + confirmation.detail + ["", answers]
         let contentWidth = max(confirmation.title.displayWidth + 2, lines.map(\.displayWidth).max() ?? 0)
@@ -542,7 +547,7 @@ public enum ConsoleRenderer {
     }
 
     private static func drawHelp(_ state: ConsoleState, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
-        drawBox("Help", KeyBindings.helpLines(for: state.focus), first: state.helpScroll, maxWidth: 100, cols: cols, rows: rows, &grid)
+        drawBox("Help", KeyBindings.helpLines(for: state.focus, inspecting: state.inspector != nil), first: state.helpScroll, maxWidth: 100, cols: cols, rows: rows, &grid)
     }
 
     /// A line shown whole: wrapped at spaces to the box, which is as wide as the screen allows.

@@ -1,7 +1,7 @@
 import NetEngine
 
 /// The picker's marks and the send queue: Space marks, ^A marks all shown, Enter on a file sends the marks, ^X
-/// cancels the item being sent, Space on a queued one takes it out, F8 cancels the whole queue.
+/// cancels the item being sent, Space on a queued one takes it out, F9 cancels the whole queue.
 extension ConsoleState {
     /// The selected picker entry as a mark, or why it cannot be one.
     private func markForSelection() -> Result<SendQueue.Mark, MarkRefusal> {

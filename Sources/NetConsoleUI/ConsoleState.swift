@@ -127,9 +127,13 @@ public struct ConsoleState {
     public var focus = ConsoleFocus.message
     public var showHelp = false
     /// First line of the help shown; it scrolls.
-    public private(set) var helpScroll = 0
-    public private(set) var confirmation: Confirmation?
-    public private(set) var viewer: LineViewer?
+    public internal(set) var helpScroll = 0
+    public internal(set) var confirmation: Confirmation?
+    public internal(set) var viewer: LineViewer?
+    /// The connection being inspected, over the whole screen (ConsoleState+Inspector.swift).
+    public internal(set) var inspector: Inspector?
+    /// Uploads waiting for a y or n (`--ask`), the oldest asked first (ConsoleState+UploadAsks.swift).
+    public internal(set) var uploadAsks: [UploadAsk] = []
 
     // The connection list: the selection is a connection, so it stays on it while rows come and go.
     public internal(set) var selectedConnectionID: Int?
@@ -167,6 +171,7 @@ public struct ConsoleState {
     /// Applies a key press to the view; returns what the console must do, if anything.
     public mutating func handle(_ key: Key) -> ConsoleAction? {
         if key != .resize { messageHint = nil }
+        if confirmation == nil, !uploadAsks.isEmpty { return handleUploadAskKey(key) }
         if let pending = confirmation {
             switch key {
             case .character("y"), .character("Y"), .enter:
@@ -200,6 +205,7 @@ public struct ConsoleState {
             }
         }
         if key == .resize { return nil }
+        if inspector != nil { return handleInspectorKey(key) }
         if editingConnectionFilter { return handleFilterKey(key) }
         if historySearch != nil { return handleSearchKey(key) }
         if case .paste(let text) = key { return handlePaste(text) }
@@ -304,7 +310,7 @@ public struct ConsoleState {
     }
 
     private mutating func handleHelpKey(_ key: Key) -> ConsoleAction? {
-        let lines = KeyBindings.helpLines(for: focus).count
+        let lines = KeyBindings.helpLines(for: focus, inspecting: inspector != nil).count
         switch key {
         case .up, .character("k"): helpScroll = max(0, helpScroll - 1)
         case .down, .character("j"): helpScroll = min(lines - 1, helpScroll + 1)
@@ -465,6 +471,9 @@ public struct ConsoleState {
         case .reloadFolder: picker.reload()
         case .nextSession, .previousSession, .cycleLineEnding, .toggleHexInput, .reconnect, .finishSending, .disconnect, .resend:
             return runSessionCommand(command)
+        case .inspect: return openInspector()
+        case .inspectSession: return inspectSelectedSession()
+        case .leaveInspector, .toggleHex, .typeToPeer, .closeConnection, .resetConnection, .saveTranscript: break
         }
         return nil
     }
@@ -529,7 +538,7 @@ public struct ConsoleState {
     }
 
     /// Does the state's part of an action that was asked for or confirmed, and hands it on.
-    private mutating func perform(_ action: ConsoleAction) -> ConsoleAction {
+    mutating func perform(_ action: ConsoleAction) -> ConsoleAction {
         if case .selectServices(let selection) = action { serviceSelection = selection }
         return action
     }
@@ -555,13 +564,13 @@ public struct ConsoleState {
         return lines
     }
 
-    private mutating func ask(_ title: String, _ detail: [String], _ action: ConsoleAction) -> ConsoleAction? {
+    mutating func ask(_ title: String, _ detail: [String], _ action: ConsoleAction) -> ConsoleAction? {
         if detail.isEmpty { return perform(action) }
         confirmation = Confirmation(title: title, detail: detail, action: action)
         return nil
     }
 
-    private mutating func confirmQuit() -> ConsoleAction? {
+    mutating func confirmQuit() -> ConsoleAction? {
         ask("Quit netconsole?", losses(openConnections(), includeTransfer: true), .quit)
     }
 

@@ -24,7 +24,7 @@ public enum KeyBindings {
                 KeyBinding([.function(10), .control("c"), .control("q")], "^C", "quit (F10, ^Q too; asks first if connections or a transfer would be lost)", .quit, footer: "quit"),
                 // The footer shows ^X only while a transfer runs (ConsoleRenderer), so it is not listed for it here.
                 KeyBinding([.control("x")], "^X", "cancel the file being sent (a queue goes on with the next)", .cancelTransfer),
-                KeyBinding([.function(8)], "F8", "cancel the whole send queue", .cancelQueue),
+                KeyBinding([.function(9)], "F9", "cancel the whole send queue", .cancelQueue),
             ]
         case .serverPane:
             return [
@@ -34,7 +34,8 @@ public enum KeyBindings {
                 KeyBinding([.character("q"), .character("Q")], "q", "quit", .quit, footer: "quit"),
             ]
         case .connections:
-            return listMoves + [
+            return [KeyBinding([.enter, .character("i")], "Enter i", "inspect the connection: its payload, the kernel's view; send, close, reset, save (a closed one: its line whole)", .inspect, footer: "inspect")]
+                + listMoves.filter { $0.command != .showWhole } + [
                 KeyBinding([.character("/")], "/", "filter by peer, service or state", .filterConnections, footer: "filter"),
                 KeyBinding([.character("o")], "o", "sort: number, peer, bytes in, bytes out (open stay above closed)", .sortConnections),
             ]
@@ -79,6 +80,23 @@ public enum KeyBindings {
                 KeyBinding([.function(5)], "F5", "connect again", .reconnect),
                 KeyBinding([.function(6)], "F6", "half-close: send FIN, keep reading (nc -N)", .finishSending),
                 KeyBinding([.function(7)], "F7", "disconnect", .disconnect),
+                KeyBinding([.function(8)], "F8", "inspect the session's connection (payload, TCP_INFO, close, reset, save)", .inspectSession),
+            ]
+        case .inspector:
+            return [
+                KeyBinding([.escape, .character("q")], "Esc q", "back to the connection list", .leaveInspector, footer: "back"),
+                KeyBinding([.character("x"), .tab], "x Tab", "hex + ASCII or text", .toggleHex, footer: "hex/text"),
+                KeyBinding([.character("s"), .enter], "s Enter", "type a line the server sends to the peer (Enter sends it with \\n)", .typeToPeer, footer: "send"),
+                KeyBinding([.character("c")], "c", "close gracefully (asks first when data would be lost)", .closeConnection, footer: "close"),
+                KeyBinding([.character("r")], "r", "reset: RST via SO_LINGER 0 (asks first)", .resetConnection, footer: "reset"),
+                KeyBinding([.character("w")], "w", "save the transcript to a new file (never overwrites)", .saveTranscript, footer: "save"),
+                KeyBinding([.up, .character("k")], "↑↓ k j", "scroll", .lineUp, footer: "scroll"),
+                KeyBinding([.down, .character("j")], "", "", .lineDown),
+                KeyBinding([.pageUp], "PgUp PgDn", "a page up or down", .pageUp),
+                KeyBinding([.pageDown], "", "", .pageDown),
+                KeyBinding([.home, .character("g")], "Home End", "oldest, newest (End follows new bytes)", .first),
+                KeyBinding([.end, .character("G")], "", "", .last),
+                KeyBinding([.character("?")], "?", "help", .help),
             ]
         }
     }
@@ -96,6 +114,13 @@ public enum KeyBindings {
         case .message: return [.message, .fields, .everywhere, .session]
         case .files: return [.files, .everywhere]
         }
+    }
+
+    /// What `key` does in the inspector: its own keys, then the global ones that make sense over it.
+    public static func inspectorBinding(for key: Key) -> KeyBinding? {
+        let global: [ConsoleCommand] = [.help, .repaint, .suspend, .quit, .cancelTransfer]
+        let candidates = bindings(.inspector) + bindings(.everywhere).filter { global.contains($0.command) }
+        return candidates.first { $0.keys.contains(key) }
     }
 
     public static func binding(for key: Key, focus: ConsoleFocus) -> KeyBinding? {
@@ -121,8 +146,8 @@ public enum KeyBindings {
     }
 
     /// The help: the bindings where `focus` is first, then the rest, each under its heading.
-    public static func helpLines(for focus: ConsoleFocus) -> [String] {
-        let here = contexts(for: focus)
+    public static func helpLines(for focus: ConsoleFocus, inspecting: Bool = false) -> [String] {
+        let here = inspecting ? [.inspector, .everywhere] : contexts(for: focus)
         let order = here + KeyContext.allCases.filter { !here.contains($0) }
         let labelWidth = KeyContext.allCases.flatMap { bindings($0) }.map(\.label.displayWidth).max() ?? 10
         var lines = ["netconsole — keys (↑↓ PgUp PgDn scroll, any other key closes)"]

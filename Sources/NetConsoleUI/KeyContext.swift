@@ -1,6 +1,6 @@
 /// Where a binding applies. The focused part decides which apply; the most specific one wins.
 public enum KeyContext: CaseIterable, Equatable, Sendable {
-    case everywhere, serverPane, connections, log, saved, replies, fields, message, files, session
+    case everywhere, serverPane, connections, log, saved, replies, fields, message, files, session, inspector
 
     public var title: String {
         switch self {
@@ -14,6 +14,7 @@ public enum KeyContext: CaseIterable, Equatable, Sendable {
         case .message: return "Message"
         case .files: return "File picker"
         case .session: return "Sessions (Connect to, Message, Replies)"
+        case .inspector: return "Inspector (Enter or i on a connection, F8 on a session)"
         }
     }
 }

@@ -46,6 +46,8 @@ final class LiveSession {
         let handler = SessionHandler { event in
             switch event {
             case .opened(let connection):
+                // The inspector (F8) shows what crossed since the start.
+                connection.startCapture()
                 opened?()
                 onEvent(.opened(peer: connection.peer.description, local: connection.localAddress?.description))
             case .received(let bytes): onEvent(.received(bytes))
@@ -59,6 +61,9 @@ final class LiveSession {
         self.handler = handler
         self.client = client
     }
+
+    /// The TCP connection while it is open.
+    var connection: Connection? { client?.connection }
 
     func start() {
         client?.start()

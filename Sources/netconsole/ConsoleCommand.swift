@@ -35,6 +35,12 @@ struct ConsoleCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave the mouse to the terminal (to select and copy text); keys do everything the mouse does.")
     var noMouse = false
 
+    @Flag(name: .long, help: "Ask before each upload: it waits (nothing stored) for y or n in a popup with its name, size and peer; unanswered in 60 s it is refused. Raw uploads are refused.")
+    var ask = false
+
+    @Option(name: .long, help: .hidden, transform: { try Seconds.parse($0) })
+    var askTimeout = Seconds(60)
+
     @OptionGroup var tlsOptions: ServerTLSOptions
 
     func run() throws {
@@ -54,6 +60,8 @@ struct ConsoleCommand: ParsableCommand {
                 throw failure(error.message)
             }
         }
+        options.ask = ask
+        options.askTimeout = askTimeout.value
         do {
             try ConsoleApp(options: options).run()
         } catch let error as SocketError where error.code == EADDRINUSE {

@@ -124,6 +124,9 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .long, help: .hidden)
     var noByteLog = false
 
+    @Flag(name: .long, help: "Keep the last 64 KiB each way of every connection in memory (the payload rings the console's inspector shows), e.g. to measure what they cost.")
+    var watchAll = false
+
     func validate() throws {
         if byteLog && noByteLog { throw ValidationError("--byte-log and --no-byte-log contradict each other") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -231,7 +234,7 @@ struct ServeCommand: ParsableCommand {
         }
         try runServers(services, host: host, mode: mode, limits: limits, threads: threads, readSize: readSize,
                        access: AccessPolicy(allow: allow, deny: deny), udpEcho: udpEcho,
-                       dumpLimit: dump ? Int(ByteCount.parse(dumpLimit) ?? 4096) : 0, log: log)
+                       dumpLimit: dump ? Int(ByteCount.parse(dumpLimit) ?? 4096) : 0, capturesPayload: watchAll, log: log)
     }
 }
 
@@ -255,7 +258,7 @@ struct ServiceSpec {
 /// Runs `services` on `threads` event loops until a signal, or until every server stops by itself (`once` mode).
 func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits: ServerLimits, threads: Int,
                 readSize: Int? = nil, access: AccessPolicy = AccessPolicy(), udpEcho: UDPEchoSpec? = nil,
-                dumpLimit: Int = 0, log: HeadlessLog) throws {
+                dumpLimit: Int = 0, capturesPayload: Bool = false, log: HeadlessLog) throws {
     let mainLoop = try EventLoop()
     var loops = [mainLoop]
     for _ in 1..<threads { loops.append(try EventLoop()) }
@@ -274,6 +277,7 @@ func runServers(_ services: [ServiceSpec], host: String, mode: ServeMode, limits
                             reportsBytes: log.wantsBytes, sink: log.sink)
     group.accessPolicy = access
     group.payloadDumpLimit = dumpLimit
+    group.capturesPayload = capturesPayload
     group.onAllStopped = { for loop in loops { loop.stop() } }
     var announcements: [(String, SocketAddress)] = []
     for service in services {

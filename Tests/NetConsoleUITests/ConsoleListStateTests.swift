@@ -75,11 +75,16 @@ final class ConsoleListStateTests: XCTestCase {
         XCTAssertEqual(state.listedConnections.map(\.id), [4, 3, 5, 2, 1], "by bytes in, open ones first")
     }
 
-    func testEnterShowsTheWholeLineAndAnyKeyClosesIt() {
+    func testEnterInspectsAConnectionAndShowsAWholeLogLine() {
         var state = state(open: 1, closed: 0)
         _ = state.handle(.down)
-        _ = state.handle(.enter)
-        XCTAssertEqual(state.viewer?.title, "Connection #1")
+        XCTAssertEqual(state.handle(.enter), .inspect(id: 1), "Enter on a connection opens the inspector")
+        XCTAssertEqual(state.inspector?.connectionID, 1)
+        XCTAssertEqual(state.handle(.character("q")), .stopInspecting, "q leaves the inspector, it does not quit")
+        XCTAssertNil(state.inspector)
+        state.apply(.connectionClosed(id: 1, peer: peer, bytesIn: 3, bytesOut: 3, reason: nil), now: 9, clock: "t")
+        XCTAssertNil(state.handle(.enter), "a closed connection has nothing to inspect")
+        XCTAssertEqual(state.viewer?.title, "Connection #1", "its line is shown whole")
         XCTAssertNil(state.handle(.character("q")), "q closes the popup, it does not quit")
         XCTAssertNil(state.viewer)
         let long = String(repeating: "word ", count: 60)

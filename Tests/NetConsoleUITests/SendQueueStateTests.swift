@@ -217,7 +217,7 @@ final class SendQueueStateTests: XCTestCase {
         XCTAssertEqual(state.sendQueue.items.map(\.status), [.cancelled, .sending, .cancelled, .queued])
     }
 
-    func testSpaceOnAQueuedItemTakesItOutAndF8CancelsTheWholeQueue() throws {
+    func testSpaceOnAQueuedItemTakesItOutAndF9CancelsTheWholeQueue() throws {
         var state = pickerState(try makeFolder())
         _ = state.handle(.control("a"))
         _ = sendMarks(&state)
@@ -226,10 +226,10 @@ final class SendQueueStateTests: XCTestCase {
         XCTAssertNil(state.handle(.character(" ")))
         XCTAssertEqual(state.sendQueue.items.map(\.status), [.sending, .queued, .cancelled, .queued])
         XCTAssertTrue(state.sendQueue.marks.isEmpty, "taking it out does not mark it")
-        XCTAssertEqual(state.handle(.function(8)), .cancelQueue)
+        XCTAssertEqual(state.handle(.function(9)), .cancelQueue)
         XCTAssertTrue(state.cancelQueued(nil, clock: "", now: 1))
         XCTAssertEqual(state.sendQueue.items.map(\.status), Array(repeating: .cancelled, count: 4))
-        XCTAssertNil(state.handle(.function(8)), "nothing left to cancel")
+        XCTAssertNil(state.handle(.function(9)), "nothing left to cancel")
         XCTAssertEqual(state.transcript.lines.last?.text, "✗ send queue cancelled")
     }
 

@@ -48,6 +48,10 @@ public final class Connection: EventHandler {
     private let dumpLimit: Int
     @exclusivity(unchecked) private var dumpLeft: (received: Int, sent: Int) = (0, 0)
     @exclusivity(unchecked) private var dumpHidden: (received: Int, sent: Int) = (0, 0)
+    /// The inspector's payload rings, while the connection is watched.
+    private var capture: PayloadCapture?
+    /// Whether payload goes anywhere (a dump or a capture): the hot path's only test for either.
+    @exclusivity(unchecked) private var tapped = false
     @exclusivity(unchecked) public private(set) var isWriteShutDown = false
     /// Reading goes on while output waits. Off for servers (a peer that does not read must not make them buffer);
     /// on for a client that drives both directions, like the load generator: with requests in flight both ways, a
@@ -75,6 +79,7 @@ public final class Connection: EventHandler {
         sink = owner.sink
         dumpLimit = owner.payloadDumpLimit
         dumpLeft = (dumpLimit, dumpLimit)
+        tapped = dumpLimit > 0
         openedAt = MonotonicClock.now()
         lastActivity = openedAt
     }
@@ -130,7 +135,7 @@ public final class Connection: EventHandler {
         if pending.isEmpty {
             do {
                 let sent = try send(bytes)
-                if dumpLimit > 0 { dump(UnsafeRawBufferPointer(rebasing: bytes.prefix(sent)), received: false) }
+                if tapped { tap(UnsafeRawBufferPointer(rebasing: bytes.prefix(sent)), received: false) }
                 countSent(sent)
                 if sent == bytes.count { return }
                 pending.append(UnsafeRawBufferPointer(rebasing: bytes[sent...]))
@@ -282,7 +287,7 @@ public final class Connection: EventHandler {
         do {
             let sent = try pending.withReadableBytes { readable in
                 let sent = try send(readable)
-                if dumpLimit > 0 { dump(UnsafeRawBufferPointer(rebasing: readable.prefix(sent)), received: false) }
+                if tapped { tap(UnsafeRawBufferPointer(rebasing: readable.prefix(sent)), received: false) }
                 return sent
             }
             countSent(sent)
@@ -325,11 +330,54 @@ public final class Connection: EventHandler {
             }
             bytesIn += count
             if reportsBytes { sink?(.bytesReceived(id: id, count: count)) }
-            if dumpLimit > 0 { dump(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), received: true) }
+            if tapped { tap(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), received: true) }
             handler.connection(self, received: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             guard count == buffer.count, !isClosed, wantsRead else { return }
         }
         if !isSocket { readBufferedInputSoon() }
+    }
+
+    // MARK: Inspecting
+
+    /// Keeps the last `capacity` bytes each way from now on (the inspector's rings), until `stopCapture()`.
+    public func startCapture(capacity: Int = PayloadRing.defaultCapacity) {
+        guard capture == nil else { return }
+        capture = PayloadCapture(capacity: capacity, receivedSoFar: bytesIn, sentSoFar: bytesOut)
+        tapped = true
+    }
+
+    /// Forgets the rings and their memory.
+    public func stopCapture() {
+        capture = nil
+        tapped = dumpLimit > 0
+    }
+
+    public var isCapturing: Bool { capture != nil }
+
+    /// Memory the rings hold now (0 when not watched).
+    public var captureBytes: Int { capture?.allocatedBytes ?? 0 }
+
+    /// Everything about the connection now, with the payload its rings hold.
+    public func snapshot() -> ConnectionSnapshot {
+        let now = MonotonicClock.now()
+        let wall = ConnectionSnapshot.wallClockOffset()
+        func wallClock(_ chunks: [PayloadChunk]) -> [PayloadChunk] {
+            chunks.map { var chunk = $0; chunk.time += wall; return chunk }
+        }
+        // The TCP socket under the transport (a plain socket, or the one TLS runs over); none in memory.
+        let tcpSocket = isClosed ? nil : isSocket ? socket : (transport as? TLSTransport)?.socket
+        return ConnectionSnapshot(id: id, service: service, peer: peer, local: tcpSocket?.localAddress, age: now - openedAt,
+                                  takenAt: now, bytesIn: bytesIn, bytesOut: bytesOut, pendingOutput: pending.count, isClosed: isClosed,
+                                  tcp: tcpSocket.flatMap { try? TCPInfo.read(descriptor: $0.descriptor) }, isCapturing: capture != nil,
+                                  received: wallClock(capture?.received.chunks() ?? []), sent: wallClock(capture?.sent.chunks() ?? []))
+    }
+
+    /// Where payload goes when the connection is tapped: the dump, the rings, or both. Kept out of line so the
+    /// untapped hot path stays as small as it was.
+    @inline(never)
+    private func tap(_ bytes: UnsafeRawBufferPointer, received: Bool) {
+        if dumpLimit > 0 { dump(bytes, received: received) }
+        capture?.append(bytes, received: received, time: ownLoop.turnTime)
     }
 
     /// Reports `bytes` as payload while the limit for their direction lasts; counts the rest.

@@ -31,6 +31,13 @@ public final class ServerGroup {
     public let limits: ServerLimits
     /// Payload bytes each way per connection reported as `payload` events by services started after it is set.
     public var payloadDumpLimit = 0
+    /// Every connection of services started after it is set keeps payload rings for the inspector.
+    public var capturesPayload = false
+    /// With `capturesPayload`, how many connections across the group keep rings at once (each ring pair holds at
+    /// most about 160 KiB): later ones keep none while that many are open, so memory stays bounded however many
+    /// connections arrive. Set before the first service starts.
+    public var captureLimit = Int.max
+    private lazy var captureBudget = ConnectionBudget(limit: captureLimit)
     /// Who may connect to every service started after it is set (`--allow`/`--deny`).
     public var accessPolicy = AccessPolicy()
     /// Called on the first loop's thread when every server has stopped by itself (`once` mode).
@@ -86,6 +93,8 @@ public final class ServerGroup {
                 server.accessPolicy = accessPolicy
                 server.tls = service.tls
                 server.payloadDumpLimit = payloadDumpLimit
+                server.capturesPayload = capturesPayload
+                server.captureBudget = captureBudget
                 if let first = started.first {
                     try server.start(sharingListenerOf: first)
                 } else {
@@ -125,6 +134,31 @@ public final class ServerGroup {
     }
 
     public var isEmpty: Bool { servers.isEmpty }
+
+    /// Runs `work` on the loop that holds connection `id` (nil when no server has it open), and `then` with its result
+    /// on `replyLoop`: how another thread (the console's) acts on a connection and gets values back.
+    public func withConnection<Result>(id: Int, replyOn replyLoop: EventLoop, _ work: @escaping (Connection?) -> Result,
+                                       then: @escaping (Result) -> Void) {
+        let all = servers.values.flatMap { $0 }
+        let search = ConnectionSearch(remaining: all.count)
+        guard !all.isEmpty else {
+            replyLoop.execute { then(work(nil)) }
+            return
+        }
+        for server in all {
+            server.loop.execute {
+                if let found = server.connection(id: id) {
+                    search.markFound()
+                    let result = work(found)
+                    replyLoop.execute { then(result) }
+                } else if search.lookedWithoutFinding() {
+                    // Connection numbers are unique, so the last server to look without finding answers for all.
+                    let result = work(nil)
+                    replyLoop.execute { then(result) }
+                }
+            }
+        }
+    }
 
     private func serverStoppedByItself() {
         loops[0].execute { [weak self] in

@@ -22,6 +22,13 @@ public final class TCPServer: EventHandler {
     package let reportsBytes: Bool
     /// `serve --dump`: payload bytes each way per connection reported as events (0: none).
     public var payloadDumpLimit = 0
+    /// Every connection keeps the last bytes each way in payload rings from its start (`serve --watch-all`, the
+    /// console), so an inspector opened later shows what came before.
+    public var capturesPayload = false
+    /// How many connections may keep rings at once, shared with the other servers of a group (nil: every one).
+    public var captureBudget: ConnectionBudget?
+    /// Connections holding a place in `captureBudget`.
+    private var budgetedCaptures: Set<Int> = []
     private let makeHandler: () -> ConnectionHandler
     package let sink: EventSink?
     private var listener: Socket?
@@ -50,6 +57,9 @@ public final class TCPServer: EventHandler {
     public var isListening: Bool { listener != nil }
     public var openConnections: [Connection] { connections.values.sorted { $0.id < $1.id } }
     public var connectionCount: Int { connections.count }
+
+    /// The open connection numbered `id`, if this server has it (on the loop's thread only).
+    public func connection(id: Int) -> Connection? { connections[id] }
 
     @inline(__always)
     func emit(_ event: NetEvent) {
@@ -151,6 +161,16 @@ public final class TCPServer: EventHandler {
         connections[connection.id] = connection
         servedCount += 1
         if mode != .concurrent { updateListenerInterest() }
+        if capturesPayload {
+            if let captureBudget {
+                if captureBudget.acquire() {
+                    budgetedCaptures.insert(connection.id)
+                    connection.startCapture()
+                }
+            } else {
+                connection.startCapture()
+            }
+        }
         emit(.connectionOpened(id: connection.id, service: service, peer: peer))
         connection.start()
     }
@@ -173,6 +193,7 @@ public final class TCPServer: EventHandler {
 
     package func connectionDidClose(_ connection: Connection, error: SocketError?) {
         if connections.removeValue(forKey: connection.id) != nil { budget.release() }
+        if budgetedCaptures.remove(connection.id) != nil { captureBudget?.release() }
         emit(.connectionClosed(id: connection.id, peer: connection.peer, bytesIn: connection.bytesIn,
                                bytesOut: connection.bytesOut, reason: error?.message))
         switch mode {

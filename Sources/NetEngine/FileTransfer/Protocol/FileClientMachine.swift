@@ -336,6 +336,11 @@ public struct FileClientMachine {
 
     private mutating func handle(line: String) -> [Action] {
         let reply = FileTransferReply(line: line)
+        if case let .waiting(seconds, _)? = reply, phase != .done {
+            // Someone at the server decides (`--ask`): its own timeout ends the wait, with an answer, before ours.
+            let wait = Double(seconds) + settings.replyTimeout
+            return [.setDeadline(seconds: wait, message: "no answer to the header of \(path) within \(formatSeconds(wait)) of the server asking")]
+        }
         if !inFlight.isEmpty { return answerPipelined(reply, line: line) }
         switch (phase, reply) {
         case (.awaitingReady, .ready?):
@@ -379,7 +384,7 @@ public struct FileClientMachine {
     /// Whether `bytes` can be the start of a reply line, so a peer speaking something else is caught at once
     /// instead of after the reply timeout.
     public static func mayStartReply(_ bytes: [UInt8]) -> Bool {
-        ["READY", "OK ", "ERR "].contains { keyword in
+        ["READY", "OK ", "ERR ", "WAIT "].contains { keyword in
             let word = Array(keyword.utf8)
             let common = min(word.count, bytes.count)
             return bytes.prefix(common).elementsEqual(word.prefix(common))

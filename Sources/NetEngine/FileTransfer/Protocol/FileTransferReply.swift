@@ -1,8 +1,10 @@
 import Crypto
 
-/// One line the server sends: `READY`, `OK <saved-name>` or `ERR <code> <message>`.
+/// One line the server sends: `READY`, `OK <saved-name>` or `ERR <code> <message>`; or, before `READY` or `ERR`,
+/// `WAIT <seconds> <message>` while someone decides whether the upload may start (`--ask`).
 public enum FileTransferReply: Equatable, Sendable {
     case ready
+    case waiting(seconds: Int, message: String)
     /// `READY <offset>`: the answer to a resumable file; the server has its first `offset` bytes already.
     case readyAt(Int64)
     case saved(name: String)
@@ -13,6 +15,7 @@ public enum FileTransferReply: Equatable, Sendable {
     public var line: String {
         switch self {
         case .ready: return "READY\n"
+        case let .waiting(seconds, message): return "WAIT \(seconds) \(Self.singleLine(message))\n"
         case let .readyAt(offset): return "READY \(offset)\n"
         case let .saved(name): return "OK \(Self.singleLine(name))\n"
         case let .error(code, message): return "ERR \(code) \(Self.singleLine(message))\n"
@@ -27,6 +30,11 @@ public enum FileTransferReply: Equatable, Sendable {
         let text = Substring(scalars)
         if text == "READY" {
             self = .ready
+        } else if text.hasPrefix("WAIT ") {
+            let rest = text.dropFirst(5)
+            let secondsText = rest.prefix { $0 != " " }
+            guard let seconds = Int(secondsText), seconds >= 0 else { return nil }
+            self = .waiting(seconds: seconds, message: String(rest.dropFirst(secondsText.count).drop { $0 == " " }))
         } else if text.hasPrefix("READY "), let offset = Int64(text.dropFirst(6)), offset >= 0 {
             self = .readyAt(offset)
         } else if text.hasPrefix("OK ") {

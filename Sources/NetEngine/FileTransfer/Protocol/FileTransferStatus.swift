@@ -11,6 +11,8 @@ public enum FileTransferStatus {
     public static let forbidden = 403
     /// The stream ended (or was cut) before the declared size.
     public static let incomplete = 408
+    /// The server's operator refused the upload, or did not answer in time (`--ask`).
+    public static let refused = 403
     /// Declared size above the server's `--max-size`.
     public static let tooLarge = 413
     /// The bytes arrived but their SHA-256 is not the one in the trailer.

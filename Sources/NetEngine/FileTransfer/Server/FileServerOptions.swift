@@ -19,6 +19,10 @@ public struct FileServerOptions: Sendable {
     public var minimumRateWindow: Double = 30
     /// When set, a framed upload must carry this secret in its header, and raw uploads are refused.
     public var secret: SharedSecret?
+    /// `--ask`: every framed upload waits after its header for this to accept it (raw uploads are refused).
+    public var approval: UploadApproval?
+    /// Seconds an upload waits for `approval` before it is refused.
+    public var approvalTimeout: Double = 60
     /// Seconds the part of an interrupted resumable upload is kept (`--keep-partial`).
     public var keepPartial: Double = 24 * 3600
     /// Bytes all kept parts may hold together, and those of one peer (each part also counts against `maxSize`).

@@ -14,6 +14,8 @@ public final class FileUploadHandler: ConnectionHandler {
     private lazy var folders = UploadFolders(store: store)
     /// Bytes that came after a trailer in the same read, handled once the answer to that file is out.
     private var deferred: [UInt8] = []
+    /// `--ask`: the timer of the question the current header waits on.
+    private var askTimer: EventLoop.TimerToken?
 
     private struct Upload {
         /// As shown: the safe name, or a tree entry's path.
@@ -71,9 +73,11 @@ public final class FileUploadHandler: ConnectionHandler {
             case let .started(name, size):
                 connection.emit(.uploadStarted(id: connection.id, name: name, size: size))
             case let .open(name, folder, size):
-                open(name, in: folder, size: size, on: connection)
+                askFirst(name, size: size, on: connection) { self.open(name, in: folder, size: size, on: connection) }
             case let .openResumable(name, folder, size, identity):
-                openResumable(name, in: folder, size: size, identity: identity, on: connection)
+                askFirst(name, size: size, on: connection) {
+                    self.openResumable(name, in: folder, size: size, identity: identity, on: connection)
+                }
             case .keep:
                 if let current = upload, let file = current.file, file.isPartial {
                     connection.emit(.uploadRejected(id: connection.id, reason: "\(current.name): \(file.written) bytes kept to resume "
@@ -102,6 +106,43 @@ public final class FileUploadHandler: ConnectionHandler {
             case let .drop(reason):
                 connection.fail(SocketError(code: ETIMEDOUT, message: reason))
             }
+        }
+    }
+
+    /// `--ask`: before `open` stores a byte, tells the client to wait (reading paused) and asks the operator; a yes
+    /// opens, a no or no answer within the timeout refuses with `ERR 403`. Without `--ask`, opens at once.
+    private func askFirst(_ name: String, size: Int64, on connection: Connection, open: @escaping () -> Void) {
+        guard let approval = options.approval else { return open() }
+        connection.setReadingPaused(true)
+        let timeout = options.approvalTimeout
+        connection.write(FileTransferReply.waiting(seconds: Int(timeout.rounded(.up)), message: "asking whether to accept \(name)").line)
+        let decision = UploadDecision { [weak self, weak connection] accepted, reason in
+            guard let self, let connection else { return }
+            if let askTimer { connection.loop.cancel(askTimer) }
+            askTimer = nil
+            guard !connection.isClosed else { return }
+            if accepted {
+                open()
+            } else {
+                perform(machine.opened(refusal: (FileTransferStatus.refused, reason ?? "\(name) refused by the server's operator")),
+                        on: connection)
+            }
+            resumeReading(connection)
+        }
+        askTimer = connection.loop.schedule(after: timeout) { [weak decision] in
+            decision?.expire(reason: "\(name) not accepted: no answer within \(formatSeconds(timeout))")
+        }
+        approval.ask(UploadRequest(connectionID: connection.id, name: name, size: size, peer: connection.peer), decision)
+    }
+
+    /// Reads again, starting with the bytes that arrived while it waited (unless work off the loop still holds it).
+    private func resumeReading(_ connection: Connection) {
+        guard !connection.isClosed, !waiting else { return }
+        connection.setReadingPaused(false)
+        if !deferred.isEmpty {
+            let rest = deferred
+            deferred = []
+            rest.withUnsafeBytes { self.connection(connection, received: $0) }
         }
     }
 
@@ -279,6 +320,8 @@ public final class FileUploadHandler: ConnectionHandler {
     }
 
     public func connectionClosed(_ connection: Connection, error: SocketError?) {
+        if let askTimer { connection.loop.cancel(askTimer) }
+        askTimer = nil
         let actions = machine.connectionClosed(why: error?.message ?? "connection closed")
         // The connection is closed, so `perform` would skip these: the temporary file still goes, the reason is still told.
         for action in actions {

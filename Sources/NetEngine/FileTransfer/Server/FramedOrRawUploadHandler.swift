@@ -36,7 +36,7 @@ public final class FramedOrRawUploadHandler: ConnectionHandler {
             return
         }
         let framed = seen.elementsEqual(magic)
-        if !framed && store.options.secret != nil { return refuseRaw(connection) }
+        if !framed && refusesRaw { return refuseRaw(connection) }
         let handler: ConnectionHandler = framed ? FileUploadHandler(store: store) : RawUploadHandler(store: store)
         choose(handler, on: connection)
         let held = prefix
@@ -47,7 +47,7 @@ public final class FramedOrRawUploadHandler: ConnectionHandler {
 
     public func connectionReachedEnd(_ connection: Connection) {
         if refused { return }
-        if chosen == nil && store.options.secret != nil { return refuseRaw(connection) }
+        if chosen == nil && refusesRaw { return refuseRaw(connection) }
         if chosen == nil {
             // Nothing, or only the start of the magic: what arrived is a (tiny) raw upload.
             choose(RawUploadHandler(store: store), on: connection)
@@ -72,13 +72,19 @@ public final class FramedOrRawUploadHandler: ConnectionHandler {
     }
 
     /// A raw upload carries no secret, so a server that has one takes none, and stores no byte of it.
+    /// A raw upload has no name or size to check a secret against or to ask about (`--ask`).
+    private var refusesRaw: Bool { store.options.secret != nil || store.options.approval != nil }
+
     private func refuseRaw(_ connection: Connection) {
-        let message = "raw uploads are refused: this server needs the shared secret (netconsole send --secret-file FILE)"
+        let message = store.options.secret != nil
+            ? "raw uploads are refused: this server needs the shared secret (netconsole send --secret-file FILE)"
+            : "raw uploads are refused: this server asks before each upload, which needs a name and size (netconsole send)"
+        let code = store.options.secret != nil ? FileTransferStatus.unauthorized : FileTransferStatus.refused
         refused = true
         prefix = []
         connection.clearDeadline()
-        connection.emit(.uploadRejected(id: connection.id, reason: "\(FileTransferStatus.unauthorized) \(message)"))
-        connection.write(FileTransferReply.error(code: FileTransferStatus.unauthorized, message: message).line)
+        connection.emit(.uploadRejected(id: connection.id, reason: "\(code) \(message)"))
+        connection.write(FileTransferReply.error(code: code, message: message).line)
         connection.closeWhenFlushed()
     }
 
