@@ -240,25 +240,12 @@ run_echo() {
     echo "load command: ${load:+$load }netconsole bench echo 127.0.0.1:PORT --connections N --size S --duration $DURATION --warmup $WARMUP ($RUNS runs, median)"
     if [ "$PINNED" = 1 ]; then echo "servers: taskset -c 0 (NIOEchoServer and netconsole on one loop each)"; else echo "servers: unpinned; netconsole serve --threads 1 and (netconsole-t2) --threads 2, NIOEchoServer with its default System.coreCount loops"; fi
     echo "CPU columns: share of one core used by the server (all its threads; forked children of socat and ncat not counted) and by the generator"
-    python3 - "$RESULTS" <<'PY'
-import sys, statistics, collections
-rows = collections.defaultdict(list)
-order = []
-for line in open(sys.argv[1]):
-    section, case, name, result = line.rstrip("\n").split("\t")
-    if section != "echo":
-        continue
-    fields = dict(kv.split("=") for kv in result.split()[1:])
-    if (case, name) not in rows:
-        order.append((case, name))
-    rows[(case, name)].append(fields)
-def med(name, case, key):
-    values = [float(r[key]) for r in rows[(case, name)] if r.get(key, "nan") != "nan"]
-    return statistics.median(values) if values else float("nan")
-cases = []
-for case, _ in order:
-    if case not in cases:
-        cases.append(case)
+    python3 - "$RESULTS" "$ROOT/Benchmarks" <<'PY'
+import sys, statistics
+sys.path.insert(0, sys.argv[2])
+from results import Results
+results = Results(sys.argv[1], "echo")
+rows, order, med, cases = results.rows, results.order, results.med, results.cases
 for case in cases:
     names = [n for c, n in order if c == case]
     print(f"\n### echo {case} B")
@@ -368,25 +355,12 @@ run_udp() {
     done
     echo "load command: ${load:+$load }netconsole bench echo --udp 127.0.0.1:PORT --connections N --size S --pipeline K --duration $DURATION --warmup $WARMUP ($RUNS runs, median)"
     echo "servers: netconsole serve --udp-only; socat -T 3 UDP-LISTEN:PORT,fork PIPE (one datagram in flight only; its forked children not in the CPU column); Benchmarks/peers/udp_echo.c (blocking recvfrom/sendto)"
-    python3 - "$RESULTS" <<'PY'
-import sys, statistics, collections
-rows = collections.defaultdict(list)
-order = []
-for line in open(sys.argv[1]):
-    section, case, name, result = line.rstrip("\n").split("\t")
-    if section != "udp":
-        continue
-    fields = dict(kv.split("=") for kv in result.split()[1:])
-    if (case, name) not in rows:
-        order.append((case, name))
-    rows[(case, name)].append(fields)
-def med(name, case, key):
-    values = [float(r[key]) for r in rows[(case, name)] if r.get(key, "nan") != "nan"]
-    return statistics.median(values) if values else float("nan")
-cases = []
-for case, _ in order:
-    if case not in cases:
-        cases.append(case)
+    python3 - "$RESULTS" "$ROOT/Benchmarks" <<'PY'
+import sys, statistics
+sys.path.insert(0, sys.argv[2])
+from results import Results
+results = Results(sys.argv[1], "udp")
+rows, order, med, cases = results.rows, results.order, results.med, results.cases
 for case in cases:
     names = [n for c, n in order if c == case]
     print(f"\n### udp echo {case} B")
@@ -695,25 +669,12 @@ run_tls() {
     echo
     echo "load command: ${load:+$load }netconsole bench echo --tls --fingerprint SHA256:... 127.0.0.1:PORT --connections N --size S (or --handshakes --connections 8) --duration $DURATION --warmup $WARMUP ($RUNS runs, median)"
     echo "servers: netconsole serve --tls --cert/--key --threads 1; socat OPENSSL-LISTEN:PORT,fork,...,verify=0 PIPE; ncat -k --ssl -l -e /bin/cat (one ECDSA P-256 certificate for all)"
-    python3 - "$RESULTS" <<'PY'
-import sys, statistics, collections
-rows = collections.defaultdict(list)
-order = []
-for line in open(sys.argv[1]):
-    section, case, name, result = line.rstrip("\n").split("\t")
-    if section != "tls":
-        continue
-    fields = dict(kv.split("=") for kv in result.split()[1:])
-    if (case, name) not in rows:
-        order.append((case, name))
-    rows[(case, name)].append(fields)
-def med(name, case, key):
-    values = [float(r[key]) for r in rows[(case, name)] if r.get(key, "nan") != "nan"]
-    return statistics.median(values) if values else float("nan")
-cases = []
-for case, _ in order:
-    if case not in cases:
-        cases.append(case)
+    python3 - "$RESULTS" "$ROOT/Benchmarks" <<'PY'
+import sys, statistics
+sys.path.insert(0, sys.argv[2])
+from results import Results
+results = Results(sys.argv[1], "tls")
+rows, order, med, cases = results.rows, results.order, results.med, results.cases
 for case in cases:
     names = [n for c, n in order if c == case]
     key = "handshakes_per_s" if case.startswith("handshakes") else "requests_per_s"

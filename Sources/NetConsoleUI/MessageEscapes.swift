@@ -27,7 +27,7 @@ public enum MessageEscapes {
             case "t": out.append(0x09)
             case "0": out.append(0x00)
             case "x":
-                guard index + 3 < scalars.count, let high = hexValue(scalars[index + 2]), let low = hexValue(scalars[index + 3]) else {
+                guard index + 3 < scalars.count, let high = hexDigitValue(scalars[index + 2]), let low = hexDigitValue(scalars[index + 3]) else {
                     throw MessageSyntaxError("\\x needs two hex digits (column \(column)), like \\x1b")
                 }
                 out.append(high << 4 | low)
@@ -84,7 +84,7 @@ public enum MessageEscapes {
                 index += 2
                 continue
             }
-            guard let value = hexValue(scalar) else {
+            guard let value = hexDigitValue(scalar) else {
                 throw MessageSyntaxError("'\(String(scalar).sanitizedForDisplay)' is not a hex digit (column \(column)): hex mode sends bytes like de ad be ef")
             }
             if let first = high {
@@ -155,17 +155,6 @@ public enum MessageEscapes {
         return Unicode.Scalar(value).map { ($0, length) }
     }
 
-    static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-    }
+    static func hex(_ byte: UInt8) -> String { hexString([byte]) }
 
-    private static func hexValue(_ scalar: Unicode.Scalar) -> UInt8? {
-        switch scalar.value {
-        case 0x30...0x39: return UInt8(scalar.value - 0x30)
-        case 0x41...0x46: return UInt8(scalar.value - 0x41 + 10)
-        case 0x61...0x66: return UInt8(scalar.value - 0x61 + 10)
-        default: return nil
-        }
-    }
 }

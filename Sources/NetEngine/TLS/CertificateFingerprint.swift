@@ -23,7 +23,7 @@ public struct CertificateFingerprint: Equatable, Hashable, Sendable, CustomStrin
         }
         var nibbles: [UInt8] = []
         for scalar in rest.unicodeScalars where scalar != ":" {
-            guard let value = Self.hexValue(scalar) else {
+            guard let value = hexDigitValue(scalar) else {
                 throw TLSError("'\(text.sanitizedForDisplay)' is not a certificate fingerprint: expected SHA256: and 64 hex digits")
             }
             nibbles.append(value)
@@ -36,12 +36,4 @@ public struct CertificateFingerprint: Equatable, Hashable, Sendable, CustomStrin
 
     public var description: String { "SHA256:" + hexString(digest) }
 
-    private static func hexValue(_ scalar: Unicode.Scalar) -> UInt8? {
-        switch scalar.value {
-        case 0x30...0x39: return UInt8(scalar.value - 0x30)
-        case 0x41...0x46: return UInt8(scalar.value - 0x41 + 10)
-        case 0x61...0x66: return UInt8(scalar.value - 0x61 + 10)
-        default: return nil
-        }
-    }
 }
