@@ -175,4 +175,29 @@ final class ConsoleSendQueueTUITests: XCTestCase {
             XCTAssertEqual(try String(contentsOf: console.saveDirectory.appendingPathComponent(name), encoding: .utf8), "\(name) over tls\n")
         }
     }
+
+    func testAFolderArrivingIsOneRowInTheServerPaneThenOneSavedRow() throws {
+        let source = try makeTemporaryDirectory(self)
+        let tree = source.appendingPathComponent("album")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        for index in 1...4 {
+            let file = tree.appendingPathComponent("photo-\(index).jpg")
+            XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: nil))
+            XCTAssertEqual(truncate(file.path, 768 << 10), 0)
+        }
+        try console.startAndWaitForServers(cols: 120, rows: 40)
+        let port = try XCTUnwrap(console.port(of: "files", in: console.screen()))
+        // Throttled, so the tree is seen arriving.
+        let sender = try RunningProcess(["send", tree.path, "--limit-rate", "1M", "--to", "127.0.0.1:\(port)"])
+        let arriving = console.waitForScreen("the folder's row with files done") {
+            $0.range(of: #"files +[1-3] files? album/"#, options: .regularExpression) != nil
+        }
+        // The connection table's rows: number, peer, service.
+        let rows = arriving.split(separator: "\n").filter { $0.range(of: #"^ \d+ +127\.0\.0\.1:\d+ +files "#, options: .regularExpression) != nil }
+        XCTAssertEqual(rows.count, 1, arriving)
+        XCTAssertFalse(rows.contains { $0.contains("upload ") }, "one row for the folder, not an upload row per file:\n\(arriving)")
+        XCTAssertEqual(sender.waitForExit(), 0, sender.stderr)
+        let saved = console.waitForScreen("the folder in the saved list") { console.line(containing: " album/ ", in: $0).contains("4 files") }
+        XCTAssertFalse(saved.contains(" photo-1.jpg "), "its files are not listed one by one:\n\(saved)")
+    }
 }
