@@ -26,6 +26,8 @@ public struct ConsoleOptions: Sendable {
     /// `--ask`: every upload waits for a y or n; unanswered for `askTimeout` seconds, it is refused.
     public var ask = false
     public var askTimeout = 60.0
+    /// `--udp`: a UDP echo server (RFC 862) on the echo server's port number too, its peers in the server pane.
+    public var udp = false
 
     public init(host: String, port: UInt16, saveDirectory: String, pickerDirectory: String, echoTimeout: Double = 5,
                 mouse: Bool = true, connect: String? = nil, tls: TLSContext? = nil) {
@@ -48,6 +50,7 @@ public final class ConsoleApp {
     private let options: ConsoleOptions
     private let loop: EventLoop
     private var state: ConsoleState
+    private var udpEcho: UDPEchoServer?
     static let captureLimit = 256
     private var terminal: CursesTerminal?
     /// The echo and file servers, hosted like `serve` hosts them (one loop here).
@@ -237,6 +240,7 @@ public final class ConsoleApp {
             }
             do {
                 ports[service] = try servers.start(spec).port
+                if service == ConsoleState.echoService, options.udp, let port = ports[service] { try startUDPEcho(port: port) }
             } catch let error as SocketError {
                 if throwing { throw SocketError(code: error.code, message: "\(service) server: \(error.message)") }
                 state.note("\(service) server cannot start: \(error.message)", clock: Self.clock(), style: .bad)
@@ -250,7 +254,19 @@ public final class ConsoleApp {
     private func stopServers(except kept: ServiceSelection? = nil) {
         for service in [ConsoleState.echoService, ConsoleState.filesService] where !(kept?.includes(service) ?? false) {
             servers.stop(service)
+            if service == ConsoleState.echoService {
+                udpEcho?.stop()
+                udpEcho = nil
+            }
         }
+    }
+
+    /// The UDP echo server beside the TCP one, on the same port number; it stops and starts with it.
+    private func startUDPEcho(port: UInt16) throws {
+        guard udpEcho == nil else { return }
+        let server = UDPEchoServer(service: ConsoleState.udpEchoService, loop: loop) { [unowned self] event in self.record(event) }
+        try server.start(at: try ServerGroup.bindAddress(host: options.host, port: port))
+        udpEcho = server
     }
 
     // MARK: Keys and actions

@@ -81,8 +81,14 @@ public enum ConsoleRenderer {
         let used = titleBar("SERVER", focused: focused, rect, &grid)
         let style: CellStyle = focused ? .focusedPaneTitle : .paneTitle
         var parts: [String] = []
+        let echo = state.services.first { $0.name == ConsoleState.echoService }
         for service in state.services where state.serviceSelection.includes(service.name) || service.listening {
             let address = service.address ?? "-"
+            if service.name == ConsoleState.udpEchoService, let echo, echo.address == service.address, echo.listening == service.listening {
+                // UDP beside TCP echo on the same address: said with it, so the title stays short.
+                if let index = parts.firstIndex(where: { $0.hasPrefix(ConsoleState.echoService + " ") }) { parts[index] += " +udp" }
+                continue
+            }
             parts.append("\(service.name) \(address) \(service.listening ? "on" : "off")")
         }
         parts.append("mode: \(state.serviceSelection.rawValue)")
@@ -188,7 +194,7 @@ public enum ConsoleRenderer {
             let stateText = ConsoleState.stateText(connection).truncatedInMiddle(toWidth: stateWidth)
             let age = (connection.closedAt ?? now) - connection.openedAt
             let rate = closed ? "-" : connection.rate.bytesPerSecond(now: now).map(ConsoleState.formatRate) ?? "-"
-            let cells = ["\(connection.id)", connection.peer, connection.service, stateText,
+            let cells = [connection.udp?.label ?? "\(connection.id)", connection.peer, connection.service, stateText,
                          ConsoleState.formatBytes(connection.bytesIn), ConsoleState.formatBytes(connection.bytesOut), rate,
                          ConsoleState.formatAge(age)]
             var style: CellStyle = closed ? .muted : .normal

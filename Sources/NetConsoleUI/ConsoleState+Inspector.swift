@@ -9,8 +9,9 @@ extension ConsoleState {
         guard let index = selectedConnectionIndex(in: listed) ?? (listed.isEmpty ? nil : 0) else { return nil }
         let row = listed[index]
         selectedConnectionID = row.id
-        if row.closedAt != nil {
-            viewer = LineViewer(title: "Connection #\(row.id)", text: describe(row))
+        if row.closedAt != nil || row.udp != nil {
+            // Nothing to inspect: a closed connection, or a UDP peer (no connection at all).
+            viewer = LineViewer(title: row.udp.map { "UDP peer \($0.label)" } ?? "Connection #\(row.id)", text: describe(row))
             return nil
         }
         inspector = Inspector(connectionID: row.id)

@@ -66,7 +66,11 @@ extension ConsoleState {
             updateConnection(id) { $0.upload = nil }
         case let .treeReceived(id, summary):
             noteTreeReceived(id, summary, clock: clock)
-        case .connectionRefused, .connectionDenied, .datagramsEchoed, .datagramsDropped, .tlsHandshakeFailed, .error:
+        case let .datagramsEchoed(service, peer, datagrams, bytes):
+            noteDatagrams(service: service, peer: peer, datagrams: datagrams, bytes: bytes, now: now)
+            // Its first datagram is news for the log; later totals (at most one a second) only move the row.
+            if datagrams > 1 { return }
+        case .connectionRefused, .connectionDenied, .datagramsDropped, .tlsHandshakeFailed, .error:
             break
         }
         log.append(EventLogFormatter.line(for: event), time: clock, style: Self.logStyle(for: event))
@@ -75,6 +79,7 @@ extension ConsoleState {
     /// Drops closed connections that have been shown long enough. Returns whether anything changed.
     @discardableResult
     public mutating func expireClosedConnections(now: Double) -> Bool {
+        endIdleUDPPeers(now: now)
         let before = connections.count
         let selectedIndex = selectedConnectionIndex
         connections.removeAll { $0.closedAt.map { now - $0 >= Self.closedLinger } ?? false }
@@ -162,6 +167,7 @@ extension ConsoleState {
 
     /// What the STATE column says: open, closed (with the reason) or the upload's progress.
     public static func stateText(_ connection: ConnectionRow) -> String {
+        if let udp = connection.udp { return udpStateText(connection, udp) }
         if let folder = connection.folder { return folder.text }
         if let upload = connection.upload {
             let percent = upload.size.map { $0 > 0 ? "\(Int(upload.received * 100 / $0))%" : "" } ?? formatBytes(Int(upload.received))
@@ -194,7 +200,7 @@ extension ConsoleState {
     }
 
     func describe(_ connection: ConnectionRow) -> String {
-        "#\(connection.id) \(connection.service) \(connection.peer) · \(Self.stateText(connection)) · in \(connection.bytesIn) bytes"
+        "#\(connection.udp?.label ?? "\(connection.id)") \(connection.service) \(connection.peer) · \(Self.stateText(connection)) · in \(connection.bytesIn) bytes"
             + " · out \(connection.bytesOut) bytes"
     }
 }

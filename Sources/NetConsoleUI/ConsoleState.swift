@@ -27,6 +27,8 @@ public struct ConsoleState {
         public var upload: UploadRow?
         /// A folder tree arriving (ConsoleState+FolderArrival.swift).
         public var folder: FolderArrivalRow?
+        /// A UDP echo peer rather than a connection (ConsoleState+UDPPeers.swift).
+        public var udp: UDPPeerRow?
         /// Bytes both ways, for the RATE column.
         public var rate = RateMeter()
     }
@@ -93,6 +95,8 @@ public struct ConsoleState {
     public static let closedLinger = 3.0
 
     // Server pane
+    /// UDP peer rows made so far (their numbers, `u1`, `u2`, ...).
+    var udpRowsMade = 0
     public var services = [ServiceStatus(name: ConsoleState.echoService), ServiceStatus(name: ConsoleState.filesService)]
     public var serviceSelection = ServiceSelection.both
     /// The servers' TLS certificate fingerprint ("SHA256:..."), when they speak TLS.

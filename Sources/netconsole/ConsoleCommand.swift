@@ -38,6 +38,9 @@ struct ConsoleCommand: ParsableCommand {
     @Flag(name: .long, help: "Ask before each upload: it waits (nothing stored) for y or n in a popup with its name, size and peer; unanswered in 60 s it is refused. Raw uploads are refused.")
     var ask = false
 
+    @Flag(name: .long, help: "Also run a UDP echo server (RFC 862) on the echo server's port number; each peer is a row in the server pane with its datagrams and bytes.")
+    var udp = false
+
     @Option(name: .long, help: .hidden, transform: { try Seconds.parse($0) })
     var askTimeout = Seconds(60)
 
@@ -61,6 +64,7 @@ struct ConsoleCommand: ParsableCommand {
             }
         }
         options.ask = ask
+        options.udp = udp
         options.askTimeout = askTimeout.value
         do {
             try ConsoleApp(options: options).run()
