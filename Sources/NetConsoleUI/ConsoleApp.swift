@@ -330,7 +330,13 @@ public final class ConsoleApp {
     private func sendNextQueued() {
         while !queueSender.isBusy, let item = state.startNextQueued(now: MonotonicClock.now()) {
             do {
-                if let files = try queueSender.send(item) { state.queueFolderListed(item.id, files: files) }
+                try queueSender.send(item, onListed: { [unowned self] files in
+                    state.queueFolderListed(item.id, files: files)
+                    redrawSoon()
+                }, onFailed: { [unowned self] reason in
+                    state.queueItemFailed(item.id, reason: reason, clock: Self.clock(), now: MonotonicClock.now())
+                    sendNextQueued()
+                })
             } catch {
                 state.queueItemFailed(item.id, reason: "\(error)", clock: Self.clock(), now: MonotonicClock.now())
             }

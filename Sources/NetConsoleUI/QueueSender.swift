@@ -23,19 +23,31 @@ final class QueueSender {
 
     var isBusy: Bool { sendingID != nil }
 
-    /// Starts sending `item`; returns the number of files of a folder. Throws what stops it before any connection.
-    @discardableResult
-    func send(_ item: SendQueue.Item) throws -> Int? {
+    /// Starts sending `item`. Throws what stops it before any connection. A folder is listed on a worker thread first,
+    /// so a big tree does not stop the console: `onListed` then gets its number of files, or `onFailed` why it cannot be
+    /// listed. The item is the one being sent from now on, so `cancel()` works while it is listed too.
+    func send(_ item: SendQueue.Item, onListed: @escaping (Int) -> Void, onFailed: @escaping (String) -> Void) throws {
         precondition(sendingID == nil, "one item at a time")
         let endpoint = try Endpoint(parsing: item.target)
         let id = item.id
-        let sender: FileSender
-        var files: Int?
         if item.mark.isFolder {
-            let listing = try FolderWalk.items(for: [item.mark.path], followLinks: false)
-            files = listing.items.filter(\.isFile).count
-            sender = FileSender(loop: loop, endpoint: endpoint, items: listing.items) { [unowned self] event in self.report(event, id) }
-        } else if String(validating: item.mark.rawPath, as: UTF8.self) == nil {
+            sendingID = id
+            FolderWalk.list([item.mark.path], followLinks: false, thenOn: loop) { [weak self] result in
+                guard let self, self.sendingID == id, self.sender == nil else { return }  // cancelled while it was listed
+                switch result {
+                case let .success(listing):
+                    onListed(listing.items.filter(\.isFile).count)
+                    start(FileSender(loop: loop, endpoint: endpoint, items: listing.items) { [unowned self] event in self.report(event, id) },
+                          id: id, resumes: false)
+                case let .failure(error):
+                    sendingID = nil
+                    onFailed("\(error)")
+                }
+            }
+            return
+        }
+        let sender: FileSender
+        if String(validating: item.mark.rawPath, as: UTF8.self) == nil {
             // No String path reaches such a name: open it by its bytes and send it through the descriptor's path.
             let opened = (item.mark.rawPath + [0]).withUnsafeBufferPointer {
                 open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_RDONLY | O_CLOEXEC)
@@ -50,18 +62,21 @@ final class QueueSender {
             sender = FileSender(loop: loop, endpoint: endpoint, files: [item.mark.path]) { [unowned self] event in self.report(event, id) }
         }
         // A file on its own resumes where an interrupted attempt stopped, if the server kept that part.
-        sender.resumes = !item.mark.isFolder
+        start(sender, id: id, resumes: true)
+    }
+
+    private func start(_ sender: FileSender, id: Int, resumes: Bool) {
+        sender.resumes = resumes
         sender.tls = tls
         sendingID = id
         self.sender = sender
         sender.start()
-        return files
     }
 
-    /// Stops the item being sent: its connection closes; it reports nothing more.
+    /// Stops the item being sent (or being listed): its connection closes; it reports nothing more.
     func cancel() {
-        guard let sender else { return }
         sendingID = nil
+        guard let sender else { return }
         self.sender = nil
         sender.cancel()
         closeDescriptor()

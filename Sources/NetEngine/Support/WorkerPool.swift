@@ -10,6 +10,8 @@ final class WorkerPool: @unchecked Sendable {
     static let disk = WorkerPool(threadCount: 1)
     /// Name lookups: a few at once, so one slow DNS answer does not hold up every other.
     static let resolver = WorkerPool(threadCount: 4)
+    /// Listing folders to send: a tree of a million entries takes seconds, which no loop may wait for.
+    static let listing = WorkerPool(threadCount: 1)
 
     private let threadCount: Int
     private var mutex = pthread_mutex_t()

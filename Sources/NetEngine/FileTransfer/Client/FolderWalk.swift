@@ -18,6 +18,13 @@ public enum FolderWalk {
         public init() {}
     }
 
+    /// `items(for:followLinks:)` on a worker thread, its result handed back on `loop`'s thread (for a caller on a
+    /// loop, like the console, that must not stop while a big tree is listed).
+    public static func list(_ arguments: [String], followLinks: Bool, thenOn loop: EventLoop,
+                            _ completion: @escaping (Result<Listing, Error>) -> Void) {
+        WorkerPool.listing.run({ Result { try items(for: arguments, followLinks: followLinks) } }, thenOn: loop, completion)
+    }
+
     /// The items for `arguments`; throws what is wrong with an argument that can be sent in no way (missing,
     /// unreadable, not a file or folder).
     public static func items(for arguments: [String], followLinks: Bool) throws -> Listing {
