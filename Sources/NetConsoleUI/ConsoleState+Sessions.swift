@@ -238,6 +238,12 @@ extension ConsoleState {
     // MARK: What the network reports
 
     /// Whether a server connection is one of the console's own open sessions (to its own servers).
+    /// Whether `session` is connected to one of the console's own servers (its local address is a connection there).
+    func isToOwnServer(_ session: Session) -> Bool {
+        guard let local = session.localAddress else { return false }
+        return connections.contains { $0.closedAt == nil && $0.peer == local }
+    }
+
     func isOwnSession(_ row: ConnectionRow) -> Bool {
         sessionList.sessions.contains { !$0.isClosed && $0.localAddress == row.peer }
     }

@@ -564,7 +564,19 @@ public struct ConsoleState {
         if includeTransfer, isTransferring, let transfer {
             lines.append("sending \(transfer.name.truncated(toWidth: 30)) will stop")
         }
-        if includeTransfer, sendQueue.isRunning { lines.append("\(Self.plural(sendQueue.pendingCount, "queued item")) will not be sent") }
+        if includeTransfer, sendQueue.isRunning {
+            let sending = sendQueue.items.first { $0.status == .sending }
+            if let sending, !(isTransferring && transfer != nil) {
+                lines.append("sending \(sending.mark.name.truncated(toWidth: 30)) will stop")
+            }
+            let waiting = sendQueue.items.filter { $0.status == .queued }.count
+            if waiting > 0 { lines.append("\(Self.plural(waiting, "queued item")) will not be sent") }
+        }
+        if includeTransfer {
+            // Sessions to the console's own servers are its own business; one to any other server is the user's.
+            let sessions = sessionList.sessions.filter { !$0.isClosed && !$0.isUDP && !isToOwnServer($0) }
+            if !sessions.isEmpty { lines.append("\(Self.plural(sessions.count, "session")) to other servers will be closed") }
+        }
         return lines
     }
 

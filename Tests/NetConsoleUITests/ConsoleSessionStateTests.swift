@@ -205,6 +205,17 @@ final class ConsoleSessionStateTests: XCTestCase {
         XCTAssertEqual(state.handle(.control("c")), .quit)
     }
 
+    func testASessionToAnotherServerIsALossWhenQuitting() {
+        var state = state()
+        _ = state.perform(.connect(target: "127.0.0.1:8080"), clock: "t", now: 0)
+        state.sessionOpened(1, peer: "127.0.0.1:8080", localAddress: "127.0.0.1:6000", clock: "t", now: 0)
+        XCTAssertNil(state.handle(.control("c")), "asks first")
+        XCTAssertEqual(state.confirmation?.detail, ["1 session to other servers will be closed"])
+        _ = state.handle(.character("n"))
+        state.sessionClosed(1, error: nil, clock: "t")
+        XCTAssertEqual(state.handle(.control("c")), .quit, "nothing open any more")
+    }
+
     func testTargetsNameTCPOrUDP() throws {
         let cases: [(String, String, Bool)] = [
             ("127.0.0.1:80", "127.0.0.1:80", false), ("tcp://localhost:25", "localhost:25", false),

@@ -84,6 +84,11 @@ final class MessageEscapesTests: XCTestCase {
             ([0xE2, 0x80, 0xAE, 0x61], "\\u{202e}a"),
             ([0xC2, 0x9B], "\\u{9b}"),
             (Array("👨‍👩‍👧 🇫🇷 e\u{301}".utf8), "👨‍👩‍👧 🇫🇷 e\u{301}"),
+            // A mark with no base (hex de ad is U+07AD) would sit on the column's space, where terminals disagree on
+            // its width and the row shifts: escaped, at the start and after a space; kept on a base.
+            ([0xDE, 0xAD, 0xBE, 0xEF], "\\u{7ad}\\xbe\\xef"),
+            (Array("a \u{301}b\u{301}".utf8), "a \\u{301}b\u{301}"),
+            (Array("\u{200D}x".utf8), "\\u{200d}x"),
         ]
         for (bytes, shown) in cases {
             XCTAssertEqual(MessageEscapes.displayText(bytes), shown, "\(bytes)")

@@ -12,6 +12,11 @@ extension String {
             case 0x0D: out += "\\r"
             case 0..<0x20, 0x7F, 0x80..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
                 out += "\\u{\(String(scalar.value, radix: 16))}"
+            case _ where (scalar.properties.isGraphemeExtend || scalar.value == 0x200C || scalar.value == 0x200D)
+                && (out.unicodeScalars.last.map { $0 == " " } ?? true):
+                // A mark with nothing to sit on (at the start, or after a space that separates columns): terminals
+                // disagree on its width, so a row could shift; it is shown as an escape instead.
+                out += "\\u{\(String(scalar.value, radix: 16))}"
             default: out.unicodeScalars.append(scalar)
             }
         }
