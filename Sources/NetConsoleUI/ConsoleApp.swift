@@ -276,7 +276,8 @@ public final class ConsoleApp {
             terminal.refreshSize()
         }
         syncViewSize()
-        guard let action = state.handle(key) else { return }
+        guard var action = state.handle(key) else { return }
+        action = state.noteInspectorAction(action, clock: Self.clock(), now: MonotonicClock.now())
         if inspection.perform(action) { return }
         switch action {
         case .quit:
@@ -319,7 +320,7 @@ public final class ConsoleApp {
             guard let connection = liveSessions[id]?.connection, !connection.isClosed else {
                 return state.note("session #\(id) has no open connection to inspect", clock: Self.clock(), style: .bad)
             }
-            state.openInspector(connectionID: connection.id)
+            state.openInspector(connectionID: connection.id, session: id)
             _ = inspection.perform(.inspect(id: connection.id))
         case .inspect, .stopInspecting, .sendToConnection, .closeConnection, .resetConnection, .saveTranscript, .answerUpload:
             break

@@ -308,9 +308,18 @@ public enum ConsoleRenderer {
             return
         }
         if let c = drawField(" Message: ", state.message, focused: state.focus == .message, row: rect.y, col: rect.x, width: rect.width, &grid) { cursor = c }
-        if let hint = state.messageHint, state.message.text.isEmpty {
-            let start = rect.x + " Message: ".displayWidth
-            grid.write(hint, row: rect.y, col: start, width: rect.maxX - start, style: .focusedField)
+        if let hint = state.messageHint {
+            if state.message.text.isEmpty {
+                let start = rect.x + " Message: ".displayWidth
+                grid.write(hint, row: rect.y, col: start, width: rect.maxX - start, style: .focusedField)
+            } else {
+                // The text stays to be fixed; the reason goes after it (as much as fits), or over its end when the
+                // line is full, so an Enter that sends nothing never does so in silence.
+                let shown = "  ← " + hint
+                let after = rect.x + " Message: ".displayWidth + state.message.text.displayWidth
+                let start = max(rect.x, min(after, rect.maxX - min(shown.displayWidth, max(0, rect.width - 12))))
+                grid.write(shown, row: rect.y, col: start, width: rect.maxX - start, style: .bad)
+            }
         }
     }
 

@@ -32,8 +32,26 @@ extension ConsoleState {
     }
 
     /// Opens the inspector on connection `id` (a session's, found by the console).
-    public mutating func openInspector(connectionID id: Int) {
-        inspector = Inspector(connectionID: id)
+    public mutating func openInspector(connectionID id: Int, session: Int? = nil) {
+        inspector = Inspector(connectionID: id, sessionID: session)
+    }
+
+    /// A session's connection is acted on from the inspector: what is sent there goes in the session's transcript and
+    /// counts (with the session's line end), and a close or reset is the user's doing, not the peer's.
+    public mutating func noteInspectorAction(_ action: ConsoleAction, clock: String, now: Double) -> ConsoleAction {
+        guard let sessionID = inspector?.sessionID, let index = sessionList.index(of: sessionID) else { return action }
+        switch action {
+        case let .sendToConnection(id, bytes):
+            // The prompt's line ends in LF; the session's own line end replaces it.
+            let line = Array(bytes.dropLast()) + sessionList.sessions[index].lineEnding.bytes
+            _ = recordSent(line, on: index, clock: clock, now: now)
+            return .sendToConnection(id: id, bytes: line)
+        case .closeConnection, .resetConnection:
+            sessionList.sessions[index].closingByUser = true
+        default:
+            break
+        }
+        return action
     }
 
     /// A fresh snapshot of the inspected connection.

@@ -183,6 +183,12 @@ extension ConsoleState {
     private mutating func send(_ bytes: [UInt8], on index: Int, clock: String, now: Double) -> [SessionCommand] {
         let session = sessionList.sessions[index]
         if session.isUDP { return sendDatagram(bytes, on: index, clock: clock, now: now) }
+        return recordSent(bytes, on: index, clock: clock, now: now)
+    }
+
+    /// Shows and counts `bytes` as sent on the TCP session at `index` (by its message field, or from the inspector).
+    mutating func recordSent(_ bytes: [UInt8], on index: Int, clock: String, now: Double) -> [SessionCommand] {
+        let session = sessionList.sessions[index]
         let waits = session.echo.isEchoing
         let line = append("→ \(session.target)  \(Self.messageShown(bytes))", to: index, time: clock, style: .muted,
                           detail: waits ? Self.waitingMarker : nil)

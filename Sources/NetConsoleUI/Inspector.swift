@@ -36,8 +36,12 @@ public struct Inspector: Equatable {
     /// Rows the payload had at the last render, for paging.
     public var viewHeight = 10
 
-    public init(connectionID: Int) {
+    /// The client session whose connection this is (opened with F8), nil for a server-side connection.
+    public internal(set) var sessionID: Int?
+
+    public init(connectionID: Int, sessionID: Int? = nil) {
         self.connectionID = connectionID
+        self.sessionID = sessionID
     }
 
     /// Takes a new snapshot: rates from the last one, lines rebuilt only when bytes moved.

@@ -1,0 +1,79 @@
+import NetConsoleUI
+import NetEngine
+import XCTest
+
+/// A session's connection seen and acted on from the inspector (F8), and the hints the message field gives.
+final class ConsoleSessionInspectorStateTests: XCTestCase {
+    private let peer = "127.0.0.1:4000"
+
+    private func openSession() -> ConsoleState {
+        var state = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        state.target.setText(peer)
+        _ = state.sendMessage("hello", target: peer, clock: "t", now: 0)
+        state.sessionOpened(1, peer: peer, localAddress: "127.0.0.1:6000", clock: "t", now: 0)
+        return state
+    }
+
+    private func screen(_ state: ConsoleState) -> String {
+        let screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 1)
+        return (0..<screen.grid.rows).map { screen.grid.text(ofRow: $0) }.joined(separator: "\n")
+    }
+
+    func testWhatTheInspectorSendsOnASessionIsInItsTranscriptWithItsLineEnd() {
+        var state = openSession()
+        _ = state.handle(.control("t"))  // CRLF for this session
+        XCTAssertEqual(state.selectedSession?.lineEnding, .crlf)
+        state.openInspector(connectionID: 42, session: 1)
+        let before = state.selectedSession?.bytesOut ?? 0
+        let action = state.noteInspectorAction(.sendToConnection(id: 42, bytes: Array("abc\n".utf8)), clock: "t", now: 1)
+        XCTAssertEqual(action, .sendToConnection(id: 42, bytes: Array("abc\r\n".utf8)), "the session's line end")
+        XCTAssertEqual(state.selectedSession?.bytesOut, before + 5)
+        XCTAssertEqual(state.transcript.lines.last?.text, "→ \(peer)  abc")
+    }
+
+    func testACloseOrResetFromTheInspectorIsTheUsersDoing() {
+        for action in [ConsoleAction.closeConnection(id: 42), .resetConnection(id: 42)] {
+            var state = openSession()
+            state.openInspector(connectionID: 42, session: 1)
+            XCTAssertEqual(state.noteInspectorAction(action, clock: "t", now: 1), action)
+            state.sessionClosed(1, error: nil, clock: "t")
+            XCTAssertTrue(state.transcript.lines.last?.text.hasPrefix("✗ closed by you") == true, "\(action): \(state.transcript.lines.last?.text ?? "")")
+        }
+        var state = openSession()
+        state.openInspector(connectionID: 42)  // a server-side connection: no session is touched
+        _ = state.noteInspectorAction(.closeConnection(id: 42), clock: "t", now: 1)
+        state.sessionClosed(1, error: nil, clock: "t")
+        XCTAssertEqual(state.transcript.lines.last?.text.hasPrefix("✗ closed by the peer"), true)
+    }
+
+    func testF8OnAUDPSessionSaysWhyNothingOpens() {
+        var state = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        _ = state.sendMessage("one", target: "udp://127.0.0.1:7", clock: "t", now: 0)
+        state.sessionOpened(1, peer: "127.0.0.1:7", clock: "t", now: 0)
+        state.focus = .message
+        XCTAssertNil(state.handle(.function(8)))
+        XCTAssertTrue(screen(state).contains("a UDP session has no connection to inspect"), screen(state))
+    }
+
+    func testEnterWithABadEscapeSaysWhyInTheField() {
+        var state = openSession()
+        state.focus = .message
+        for character in "A\\q" { _ = state.handle(.character(character)) }
+        XCTAssertNil(state.handle(.enter))
+        XCTAssertEqual(state.message.text, "A\\q", "the text stays to be fixed")
+        let text = screen(state)
+        XCTAssertTrue(text.contains("\\q"), text)
+        XCTAssertNotNil(state.messageHint)
+        XCTAssertTrue(text.contains(String(state.messageHint!.prefix(20))), "the reason is on the screen:\n\(text)")
+    }
+
+    func testEnterOnAnEmptyMessageWithNoLineEndSaysThereIsNothingToSend() {
+        var state = openSession()
+        state.focus = .message
+        _ = state.handle(.control("t"))
+        _ = state.handle(.control("t"))
+        XCTAssertEqual(state.selectedSession?.lineEnding, LineEnding.none)
+        XCTAssertNil(state.handle(.enter))
+        XCTAssertTrue(screen(state).contains("nothing to send"), screen(state))
+    }
+}
