@@ -12,6 +12,18 @@ public struct RenderedScreen: Equatable {
 
 /// Draws a `ConsoleState` into a `ScreenGrid` of any size. `now` is monotonic seconds, for connection ages.
 public enum ConsoleRenderer {
+    /// How to reach one of the console's own servers from another terminal: its echo server (else its file server),
+    /// with a client that speaks TLS when the servers do; empty when none listens.
+    static func tryCommand(_ state: ConsoleState) -> String {
+        let listening = state.services.filter(\.listening)
+        guard let service = listening.first(where: { $0.name == ConsoleState.echoService }) ?? listening.first,
+              let address = service.address else { return "" }
+        var endpoint = address
+        for wildcard in ["0.0.0.0:", "[::]:"] where endpoint.hasPrefix(wildcard) { endpoint = "127.0.0.1:" + endpoint.dropFirst(wildcard.count) }
+        if state.tlsFingerprint != nil { return ": try  openssl s_client -quiet -connect \(endpoint)" }
+        return ": try  nc \(endpoint.replacingColon())"
+    }
+
     public static func render(_ state: ConsoleState, cols: Int, rows: Int, now: Double) -> RenderedScreen {
         let layout = ConsoleLayout(cols: cols, rows: rows)
         var grid = ScreenGrid(rows: rows, cols: cols)
@@ -178,9 +190,9 @@ public enum ConsoleRenderer {
             if !state.connections.isEmpty {
                 summary = "nothing matches the filter (/ changes it, Esc in it clears it)"
             } else if state.acceptedTotal == 0 {
-                summary = "no connections yet: try  nc \(state.target.text.replacingColon())"
+                summary = "no connections yet" + tryCommand(state)
             } else {
-                summary = "none open · \(state.acceptedTotal) accepted: try  nc \(state.target.text.replacingColon())"
+                summary = "none open · \(state.acceptedTotal) accepted" + tryCommand(state)
             }
             grid.write(" " + summary, row: rect.y + 1, col: rect.x, width: rect.width, style: .muted)
             return

@@ -55,3 +55,22 @@ final class UDPPeerStateTests: XCTestCase {
         XCTAssertTrue(state.connections.isEmpty, "a quiet peer goes like a closed connection")
     }
 }
+
+/// The empty connection list says how to reach the console's own servers, whatever the client pane targets.
+final class ServerHintStateTests: XCTestCase {
+    func testTheHintNamesTheConsolesOwnEchoServerAndATLSClientUnderTLS() throws {
+        var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
+        let echo = try SocketAddress.resolve(host: "0.0.0.0", port: 44897)[0]
+        let files = try SocketAddress.resolve(host: "127.0.0.1", port: 44898)[0]
+        state.apply(.listening(service: ConsoleState.echoService, address: echo), now: 0, clock: "t")
+        state.apply(.listening(service: ConsoleState.filesService, address: files), now: 0, clock: "t")
+        state.target.setText("127.0.0.1:40005")  // a session elsewhere: not what the server pane should suggest
+        func hint() -> String {
+            let screen = ConsoleRenderer.render(state, cols: 100, rows: 30, now: 1)
+            return (0..<screen.grid.rows).map { screen.grid.text(ofRow: $0) }.first { $0.contains("no connections yet") } ?? ""
+        }
+        XCTAssertTrue(hint().contains("try  nc 127.0.0.1 44897"), hint())
+        state.tlsFingerprint = "SHA256:ab"
+        XCTAssertTrue(hint().contains("try  openssl s_client -quiet -connect 127.0.0.1:44897"), hint())
+    }
+}
