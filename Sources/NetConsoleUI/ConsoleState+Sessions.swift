@@ -193,6 +193,7 @@ extension ConsoleState {
         let line = append("→ \(session.target)  \(Self.messageShown(bytes))", to: index, time: clock, style: .muted,
                           detail: waits ? Self.waitingMarker : nil)
         sessionList.sessions[index].keepSent(bytes, line: line)
+        if session.status == .connecting { sessionList.sessions[index].sentWhileConnecting.append(line) }
         sessionList.sessions[index].bytesOut += bytes.count
         if let given = sessionList.sessions[index].echo.sent(bytes, line: line, at: now) { setDetail(nil, ofLine: given, in: index) }
         return [.send(id: session.id, bytes: bytes)]
@@ -257,6 +258,7 @@ extension ConsoleState {
     public mutating func sessionOpened(_ id: Int, peer: String, localAddress: String? = nil, clock: String, now: Double) {
         guard let index = sessionList.index(of: id) else { return }
         sessionList.sessions[index].status = .open
+        sessionList.sessions[index].sentWhileConnecting = []
         sessionList.sessions[index].localAddress = localAddress
         sessionList.sessions[index].echo.restartClocks(at: now)
         append("● connected to \(peer.sanitizedForDisplay)", to: index, time: clock, style: .muted)
@@ -323,6 +325,13 @@ extension ConsoleState {
         let reason = sessionList.sessions[index].closingByUser ? "cancelled by you" : reason
         end(index, reason: reason, clock: clock)
         append("✗ \(reason.sanitizedForDisplay)", to: index, time: clock, style: .bad)
+        // What was typed while it connected never left: said on each line, and once in all.
+        let unsent = sessionList.sessions[index].sentWhileConnecting
+        sessionList.sessions[index].sentWhileConnecting = []
+        for line in unsent { setDetail("not sent", ofLine: line, in: index) }
+        if !unsent.isEmpty {
+            append("✗ \(unsent.count == 1 ? "1 message was" : "\(unsent.count) messages were") not sent", to: index, time: clock, style: .bad)
+        }
     }
 
     /// Echoes sent `timeout` seconds before `now` or earlier and still incomplete are given up: their waiting

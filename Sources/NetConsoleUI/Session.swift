@@ -40,6 +40,8 @@ public struct Session: Equatable {
     var partialCharacter: [UInt8] = []
     /// The user asked for the end (disconnect or reconnect), so an orderly close is theirs, not the peer's.
     var closingByUser = false
+    /// Transcript lines of messages typed while it was still connecting: they go out once it opens, or never.
+    var sentWhileConnecting: [Int] = []
 
     /// Bytes of sent messages kept for resending, per session.
     static let sentBytesBudget = 256 * 1024

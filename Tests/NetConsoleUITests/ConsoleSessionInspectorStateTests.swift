@@ -76,4 +76,20 @@ final class ConsoleSessionInspectorStateTests: XCTestCase {
         XCTAssertNil(state.handle(.enter))
         XCTAssertTrue(screen(state).contains("nothing to send"), screen(state))
     }
+
+    func testMessagesTypedWhileConnectingAreMarkedNotSentWhenTheConnectFails() {
+        var state = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        _ = state.sendMessage("lost msg", target: "127.0.0.1:1", clock: "t", now: 0)
+        state.sessionConnectFailed(1, reason: "connection refused: 127.0.0.1:1", clock: "t")
+        let lines = state.transcript.lines
+        let sent = lines.first { $0.text.hasPrefix("→ ") }
+        XCTAssertEqual(sent?.detail, "not sent", lines.map { "\($0.text) \($0.detail ?? "")" }.joined(separator: "\n"))
+        XCTAssertEqual(lines.last?.text, "✗ 1 message was not sent")
+
+        var opened = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        _ = opened.sendMessage("made it", target: "127.0.0.1:2", clock: "t", now: 0)
+        opened.sessionOpened(1, peer: "127.0.0.1:2", clock: "t", now: 0)
+        opened.sessionClosed(1, error: "reset by the peer", clock: "t")
+        XCTAssertNil(opened.transcript.lines.first { $0.text.hasPrefix("→ ") }?.detail, "sent once the connection opened")
+    }
 }
