@@ -84,7 +84,7 @@ public enum KeyBindings {
             ]
         case .inspector:
             return [
-                KeyBinding([.escape, .character("q")], "Esc q", "back to the connection list", .leaveInspector, footer: "back"),
+                KeyBinding([.escape, .character("q")], "Esc q", "back (to the connection list, or to the session for F8)", .leaveInspector, footer: "back"),
                 KeyBinding([.character("x"), .tab], "x Tab", "hex + ASCII or text", .toggleHex, footer: "hex/text"),
                 KeyBinding([.character("s"), .enter], "s Enter", "type a line the server sends to the peer (Enter sends it with \\n)", .typeToPeer, footer: "send"),
                 KeyBinding([.character("c")], "c", "close gracefully (asks first when data would be lost)", .closeConnection, footer: "close"),
@@ -155,6 +155,8 @@ public enum KeyBindings {
             lines.append("")
             lines.append(context.title + (here.contains(context) ? "" : " (elsewhere)"))
             for binding in bindings(context) where !binding.label.isEmpty {
+                // The inspector has its own Tab and Esc: the panes' moves are not listed as working there.
+                if inspecting && context == .everywhere && [.nextField, .previousField, .toServerPane].contains(binding.command) { continue }
                 lines.append("  " + binding.label.fitted(toWidth: labelWidth) + "  " + binding.meaning)
             }
         }

@@ -92,4 +92,12 @@ final class ConsoleSessionInspectorStateTests: XCTestCase {
         opened.sessionClosed(1, error: "reset by the peer", clock: "t")
         XCTAssertNil(opened.transcript.lines.first { $0.text.hasPrefix("→ ") }?.detail, "sent once the connection opened")
     }
+
+    func testTheInspectorsHelpDoesNotListThePanesTabAndEsc() {
+        let lines = KeyBindings.helpLines(for: .server, inspecting: true)
+        let everywhere = lines.drop { !$0.hasPrefix("Everywhere") }.dropFirst().prefix { !$0.isEmpty }
+        XCTAssertFalse(everywhere.contains { $0.contains("next part") || $0.contains("server pane") }, everywhere.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.contains("x Tab") && $0.contains("hex + ASCII or text") })
+        XCTAssertTrue(KeyBindings.helpLines(for: .server).contains { $0.contains("next part") }, "still listed outside the inspector")
+    }
 }
