@@ -10,6 +10,8 @@ public enum ConsoleAction: Equatable, Sendable {
     case cancelTransfer
     /// Send what the state queued (`ConsoleState.sendQueue`), one item after another.
     case sendQueue(target: String)
+    /// The marks, once a question about their size was answered yes (queued by the state when performed).
+    case queueMarks
     /// Stop one item of the send queue, or (nil) all of it.
     case cancelQueueItem(id: Int)
     case cancelQueue

@@ -322,7 +322,8 @@ public final class ConsoleApp {
             }
             state.openInspector(connectionID: connection.id, session: id)
             _ = inspection.perform(.inspect(id: connection.id))
-        case .inspect, .stopInspecting, .sendToConnection, .closeConnection, .resetConnection, .saveTranscript, .answerUpload:
+        case .inspect, .stopInspecting, .sendToConnection, .closeConnection, .resetConnection, .saveTranscript, .answerUpload,
+             .queueMarks:
             break
         }
     }

@@ -54,13 +54,24 @@ extension ConsoleState {
         sendQueue.toggleAll(all)
     }
 
-    /// Queues the marks for the Files to target.
+    /// Queues the marks for the Files to target, asking first when a file among them is large (as for one file).
     mutating func sendMarks() -> ConsoleAction? {
-        let target = fileTarget.text
-        guard !target.isEmpty else {
+        guard !fileTarget.text.isEmpty else {
             transcript.append("✗ nothing to send to: fill in Files to", time: "", style: .bad)
             return nil
         }
+        let large = sendQueue.marks.filter { !$0.isFolder && $0.size > Self.largeFile }
+        guard let first = large.first else { return queueMarks() }
+        let more = large.count > 1 ? " and \(large.count - 1) more over \(ByteCount.format(Self.largeFile))" : ""
+        confirmation = Confirmation(title: "Send \(sendQueue.marks.count) marked item\(sendQueue.marks.count == 1 ? "" : "s")?", detail: [
+            "\(first.name.truncated(toWidth: 30)) is \(ByteCount.format(first.size)), over \(ByteCount.format(Self.largeFile))\(more): it will take a while",
+        ], action: .queueMarks)
+        return nil
+    }
+
+    mutating func queueMarks() -> ConsoleAction? {
+        let target = fileTarget.text
+        guard !target.isEmpty else { return nil }
         let count = sendQueue.enqueueMarks(target: target)
         guard count > 0 else { return nil }
         return .sendQueue(target: target)

@@ -542,8 +542,9 @@ public struct ConsoleState {
     }
 
     /// Does the state's part of an action that was asked for or confirmed, and hands it on.
-    mutating func perform(_ action: ConsoleAction) -> ConsoleAction {
+    mutating func perform(_ action: ConsoleAction) -> ConsoleAction? {
         if case .selectServices(let selection) = action { serviceSelection = selection }
+        if case .queueMarks = action { return queueMarks() }
         return action
     }
 

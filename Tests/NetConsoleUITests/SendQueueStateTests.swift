@@ -42,6 +42,25 @@ final class SendQueueStateTests: XCTestCase {
         return (0..<screen.grid.rows).map { screen.grid.text(ofRow: $0) }
     }
 
+    func testMarksWithALargeFileAskFirstAsOneFileDoes() throws {
+        let folder = try makeFolder(["a.txt"], folders: [])
+        let big = folder.appendingPathComponent("huge.bin")
+        XCTAssertTrue(FileManager.default.createFile(atPath: big.path, contents: nil))
+        XCTAssertEqual(truncate(big.path, 120 << 20), 0)
+        var state = pickerState(folder)
+        state.picker.reload()
+        select("huge.bin", in: &state)
+        _ = state.handle(.character(" "))
+        select("a.txt", in: &state)
+        _ = state.handle(.character(" "))
+        XCTAssertNil(sendMarks(&state), "asks first")
+        XCTAssertEqual(state.confirmation?.title, "Send 2 marked items?")
+        XCTAssertTrue(state.confirmation?.detail.first?.contains("huge.bin is 120.0 MiB, over 100.0 MiB") == true, "\(state.confirmation?.detail ?? [])")
+        XCTAssertTrue(state.sendQueue.items.isEmpty, "nothing queued before the answer")
+        XCTAssertEqual(state.handle(.character("y")), .sendQueue(target: "127.0.0.1:9"))
+        XCTAssertEqual(state.sendQueue.items.count, 2)
+    }
+
     func testSpaceMarksAFileOrAFolderAndMovesDownAndAgainUnmarks() throws {
         var state = pickerState(try makeFolder())
         select("photos", in: &state)
