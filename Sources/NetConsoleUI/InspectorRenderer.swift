@@ -18,7 +18,8 @@ enum InspectorRenderer {
         grid.fill(row: 0, col: 0, width: cols, style: .focusedPaneTitle)
         grid.write(title(inspector, snapshot, row), row: 0, col: 0, width: cols, style: .focusedPaneTitle)
         grid.write(counts(inspector, snapshot, row), row: 1, col: 0, width: cols)
-        let kernel = kernelLines(snapshot?.tcp, gone: inspector.isGone)
+        // Once the connection is gone its last TCP_INFO is history, not the kernel's view: not shown as current.
+        let kernel = kernelLines(inspector.isGone ? nil : snapshot?.tcp, gone: inspector.isGone)
         grid.write(kernel.0, row: 2, col: 0, width: cols, style: .muted)
         grid.write(kernel.1, row: 3, col: 0, width: cols, style: .muted)
         drawPayload(inspector, top: rowsAbove - 1, height: payloadHeight(rows: rows), cols: cols, &grid)

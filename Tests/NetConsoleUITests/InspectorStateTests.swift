@@ -116,7 +116,8 @@ final class InspectorStateTests: XCTestCase {
 
     func testSaveAsksForANameAndAClosedConnectionStaysOnScreen() {
         var state = inspecting()
-        state.updateInspector(snapshot(in: Array("abc".utf8)))
+        state.updateInspector(snapshot(in: Array("abc".utf8), tcp: tcp))
+        XCTAssertTrue(screen(state).contains { $0.contains("ESTABLISHED") }, "the kernel's view while open")
         XCTAssertNil(state.handle(.character("w")))
         XCTAssertEqual(state.inspector?.prompt, .saveAs)
         XCTAssertEqual(state.inspector?.editor.text, "netconsole-7.transcript")
@@ -130,6 +131,8 @@ final class InspectorStateTests: XCTestCase {
         XCTAssertNil(state.confirmation, "nothing to reset")
         XCTAssertTrue(screen(state)[0].contains("closed"))
         XCTAssertTrue(screen(state).contains { $0.contains("00000000  61 62 63") }, "the last bytes seen stay")
+        XCTAssertTrue(screen(state).contains { $0.contains("TCP: the socket is closed") }, "its last TCP_INFO is not shown as current")
+        XCTAssertFalse(screen(state).contains { $0.contains("ESTABLISHED") })
     }
 
     func testTheInspectorFitsSmallScreensAndListsItsKeys() {
