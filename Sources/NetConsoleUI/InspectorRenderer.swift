@@ -40,7 +40,9 @@ enum InspectorRenderer {
         let peer = snapshot?.peer.description ?? row?.peer ?? "?"
         let local = snapshot?.local.map { " → \($0)" } ?? ""
         let state = inspector.isGone ? "closed" : snapshot.map { "open \(ConsoleState.formatAge($0.age))" } ?? "…"
-        return " Inspector · #\(inspector.connectionID) \(service) · \(peer)\(local) · \(state)"
+        // A client session is named by its number in the client pane (its connection's own number means nothing there).
+        let name = inspector.sessionID.map { "session \($0)" } ?? "#\(inspector.connectionID) \(service)"
+        return " Inspector · \(name) · \(peer)\(local) · \(state)"
     }
 
     private static func counts(_ inspector: Inspector, _ snapshot: ConnectionSnapshot?, _ row: ConsoleState.ConnectionRow?) -> String {

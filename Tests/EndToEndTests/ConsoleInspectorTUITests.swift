@@ -140,13 +140,13 @@ final class ConsoleInspectorTUITests: XCTestCase {
         console.waitForScreen("the answer") { $0.contains("← pong") }
         try console.keys("F8")
         let screen = console.waitForScreen("the session's connection inspected") {
-            $0.contains("Inspector · #") && $0.contains("session · 127.0.0.1:\(port)")
+            $0.contains("Inspector · session 1 · 127.0.0.1:\(port)")
                 && $0.contains("70 69 6e 67 0a") && $0.contains("70 6f 6e 67 0a")
                 && $0.range(of: #"TCP ESTABLISHED · rtt [0-9.]+ ms"#, options: .regularExpression) != nil
         }
         XCTAssertTrue(screen.contains("▶ out @0 · 5 bytes") && screen.contains("◀ in  @0 · 5 bytes"), screen)
         try console.keys("Escape")
-        console.waitForScreen("back in the client pane") { !$0.contains("Inspector · #") && $0.contains("#1 open") }
+        console.waitForScreen("back in the client pane") { !$0.contains("Inspector · ") && $0.contains("#1 open") }
     }
 
     // MARK: --ask
