@@ -36,7 +36,7 @@ extension ConsoleState {
         case .success(let mark):
             if let queued = sendQueue.queuedItem(at: mark.rawPath) {
                 sendQueue.cancel(id: queued.id, now: now)
-                transcript.append("✗ \(queued.name) taken out of the queue", time: "", style: .muted)
+                transcript.append("✗ \(queued.name) cancelled (taken out of the queue)", time: "", style: .muted)
                 return nil
             }
             sendQueue.toggle(mark)

@@ -532,10 +532,12 @@ public struct ConsoleState {
                     + (file.files.map { " · a folder of \($0) files" } ?? " · sha256 \(file.sha256)") + " · in \(saveDirectory.sanitizedForDisplay)")
             }
         case .log:
-            if let line = log.currentLine(height: logViewHeight) { viewer = LineViewer(title: "Activity \(line.time)", text: line.text) }
+            if let line = log.currentLine(height: logViewHeight) {
+                viewer = LineViewer(title: line.time.isEmpty ? "Activity" : "Activity \(line.time)", text: line.text)
+            }
         case .replies:
             if let line = transcript.currentLine(height: repliesViewHeight) {
-                viewer = LineViewer(title: "Reply \(line.time)", text: line.text + (line.detail.map { "  (\($0))" } ?? ""))
+                viewer = LineViewer(title: line.time.isEmpty ? "Reply" : "Reply \(line.time)", text: line.text + (line.detail.map { "  (\($0))" } ?? ""))
             }
         default: break
         }
