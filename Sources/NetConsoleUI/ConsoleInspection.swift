@@ -55,7 +55,7 @@ final class ConsoleInspection {
             asked += 1
             decisions[asked] = decision
             let ask = UploadAsk(number: asked, connectionID: request.connectionID, name: request.name, size: request.size,
-                                peer: request.peer.description, deadline: MonotonicClock.now() + timeout)
+                                peer: request.peer.description, deadline: MonotonicClock.now() + timeout, isFolder: request.isFolder)
             update { $0.askUpload(ask) }
         }
     }

@@ -39,7 +39,8 @@ extension ConsoleState {
         guard let ask = uploadAsks.first else { return nil }
         let left = max(0, Int((ask.deadline - now).rounded(.up)))
         var detail = [ask.name.truncatedInMiddle(toWidth: 60),
-                      "\(ByteCount.format(ask.size)) (\(ask.size) bytes) from \(ask.peer)",
+                      ask.isFolder ? "a folder, from \(ask.peer): one answer for all its files"
+                          : "\(ByteCount.format(ask.size)) (\(ask.size) bytes) from \(ask.peer)",
                       "refused by itself in \(left) s"]
         if uploadAsks.count > 1 { detail.append("\(uploadAsks.count - 1) more waiting after it") }
         return Confirmation(title: "Accept this upload?", detail: detail, action: .answerUpload(number: ask.number, accept: true))

@@ -9,8 +9,11 @@ public struct UploadAsk: Equatable, Sendable {
     public var peer: String
     /// Monotonic seconds when the server refuses it unanswered.
     public var deadline: Double
+    /// A whole folder tree, answered once for all its files.
+    public var isFolder = false
 
-    public init(number: Int, connectionID: Int, name: String, size: Int64, peer: String, deadline: Double) {
+    public init(number: Int, connectionID: Int, name: String, size: Int64, peer: String, deadline: Double, isFolder: Bool = false) {
+        self.isFolder = isFolder
         self.number = number
         self.connectionID = connectionID
         self.name = name

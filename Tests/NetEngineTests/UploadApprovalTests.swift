@@ -102,4 +102,36 @@ final class UploadApprovalTests: XCTestCase {
         XCTAssertNil(FileTransferReply(line: "WAIT soon"))
         XCTAssertEqual(FileTransferReply.waiting(seconds: 5, message: "a\nb").line, "WAIT 5 a b\n")
     }
+
+    private func eager(_ path: String, _ payload: String) -> [UInt8] {
+        let bytes = Array(payload.utf8)
+        return FileTransferEncoder.treeHeader(path: path, size: Int64(bytes.count), kind: .eagerFile) + bytes
+            + FileTransferEncoder.trailer(sha256: FileTransferEncoder.sha256(of: bytes))
+    }
+
+    func testAFolderTreeIsAskedAboutOnceForAllItsFiles() throws {
+        let (store, folder) = try makeStore()
+        let embedded = try EmbeddedConnection(handler: FramedOrRawUploadHandler(store: store))
+        embedded.receive(FileTransferEncoder.treeHeader(path: "photos", size: 0, kind: .folder)
+                         + eager("photos/a.txt", "aa") + eager("photos/b.txt", "bb")
+                         + FileTransferEncoder.treeHeader(path: "photos", size: 0, kind: .end))
+        XCTAssertEqual(asked.count, 1, "one question for the tree")
+        XCTAssertEqual(asked.first?.0.name, "photos/")
+        XCTAssertEqual(asked.first?.0.isFolder, true)
+        asked[0].1.accept()
+        embedded.runLoop(timeout: 5) { files(folder.appendingPathComponent("photos")).count == 2 }
+        XCTAssertEqual(files(folder.appendingPathComponent("photos")), ["a.txt", "b.txt"])
+        XCTAssertEqual(asked.count, 1, "the other file of the tree is not asked about")
+
+        let (refusing, refusedFolder) = try makeStore()
+        asked = []
+        let second = try EmbeddedConnection(handler: FramedOrRawUploadHandler(store: refusing))
+        second.receive(FileTransferEncoder.treeHeader(path: "junk", size: 0, kind: .folder)
+                       + eager("junk/a.txt", "aa") + eager("junk/b.txt", "bb"))
+        XCTAssertEqual(asked.count, 1)
+        asked[0].1.refuse()
+        second.runLoop(timeout: 2) { second.takeWrittenText().components(separatedBy: "ERR 403").count > 2 }
+        XCTAssertEqual(asked.count, 1, "a refused tree's other files are refused without asking")
+        XCTAssertFalse(files(refusedFolder.appendingPathComponent("junk")).contains("a.txt"))
+    }
 }

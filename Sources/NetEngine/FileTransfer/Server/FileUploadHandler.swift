@@ -16,6 +16,9 @@ public final class FileUploadHandler: ConnectionHandler {
     private var deferred: [UInt8] = []
     /// `--ask`: the timer of the question the current header waits on.
     private var askTimer: EventLoop.TimerToken?
+    /// `--ask` answers about whole folder trees on this connection, by top folder: one question per tree, not per file.
+    private var treesAccepted: Set<String> = []
+    private var treesRefused: [String: String] = [:]
 
     private struct Upload {
         /// As shown: the safe name, or a tree entry's path.
@@ -73,9 +76,9 @@ public final class FileUploadHandler: ConnectionHandler {
             case let .started(name, size):
                 connection.emit(.uploadStarted(id: connection.id, name: name, size: size))
             case let .open(name, folder, size):
-                askFirst(name, size: size, on: connection) { self.open(name, in: folder, size: size, on: connection) }
+                askFirst(name, size: size, tree: folder.first, on: connection) { self.open(name, in: folder, size: size, on: connection) }
             case let .openResumable(name, folder, size, identity):
-                askFirst(name, size: size, on: connection) {
+                askFirst(name, size: size, tree: folder.first, on: connection) {
                     self.openResumable(name, in: folder, size: size, identity: identity, on: connection)
                 }
             case .keep:
@@ -111,28 +114,41 @@ public final class FileUploadHandler: ConnectionHandler {
 
     /// `--ask`: before `open` stores a byte, tells the client to wait (reading paused) and asks the operator; a yes
     /// opens, a no or no answer within the timeout refuses with `ERR 403`. Without `--ask`, opens at once.
-    private func askFirst(_ name: String, size: Int64, on connection: Connection, open: @escaping () -> Void) {
+    /// A file of a folder tree (`tree` is its top folder) is asked about once for the whole tree: the first file's
+    /// answer holds for the rest of that tree on this connection.
+    private func askFirst(_ name: String, size: Int64, tree: String?, on connection: Connection, open: @escaping () -> Void) {
         guard let approval = options.approval else { return open() }
+        if let tree {
+            if treesAccepted.contains(tree) { return open() }
+            if let reason = treesRefused[tree] {
+                return perform(machine.opened(refusal: (FileTransferStatus.refused, reason)), on: connection)
+            }
+        }
+        let subject = tree.map { "the folder \($0)" } ?? name
         connection.setReadingPaused(true)
         let timeout = options.approvalTimeout
-        connection.write(FileTransferReply.waiting(seconds: Int(timeout.rounded(.up)), message: "asking whether to accept \(name)").line)
+        connection.write(FileTransferReply.waiting(seconds: Int(timeout.rounded(.up)), message: "asking whether to accept \(subject)").line)
         let decision = UploadDecision { [weak self, weak connection] accepted, reason in
             guard let self, let connection else { return }
             if let askTimer { connection.loop.cancel(askTimer) }
             askTimer = nil
             guard !connection.isClosed else { return }
             if accepted {
+                if let tree { treesAccepted.insert(tree) }
                 open()
             } else {
-                perform(machine.opened(refusal: (FileTransferStatus.refused, reason ?? "\(name) refused by the server's operator")),
-                        on: connection)
+                let why = reason ?? "\(subject) refused by the server's operator"
+                if let tree { treesRefused[tree] = why }
+                perform(machine.opened(refusal: (FileTransferStatus.refused, why)), on: connection)
             }
             resumeReading(connection)
         }
         askTimer = connection.loop.schedule(after: timeout) { [weak decision] in
-            decision?.expire(reason: "\(name) not accepted: no answer within \(formatSeconds(timeout))")
+            decision?.expire(reason: "\(subject) not accepted: no answer within \(formatSeconds(timeout))")
         }
-        approval.ask(UploadRequest(connectionID: connection.id, name: name, size: size, peer: connection.peer), decision)
+        var request = UploadRequest(connectionID: connection.id, name: tree.map { "\($0)/" } ?? name, size: size, peer: connection.peer)
+        request.isFolder = tree != nil
+        approval.ask(request, decision)
     }
 
     /// Reads again, starting with the bytes that arrived while it waited (unless work off the loop still holds it).

@@ -16,6 +16,8 @@ public struct UploadRequest: Equatable, Sendable {
     public var name: String
     public var size: Int64
     public var peer: SocketAddress
+    /// A folder tree, asked about once for all its files (`name` is its top folder, `size` its first file's).
+    public var isFolder = false
 }
 
 /// The answer to one `UploadRequest`, given once on the connection's loop thread: the first of `accept()`, `refuse()`
