@@ -23,7 +23,7 @@ extension ConsoleState {
     public mutating func apply(_ event: FileSendEvent, clock: String, now: Double = 0) {
         switch event {
         case .connected(let address):
-            transcript.append("connected to \(address) to send \(transfer?.name ?? "a file")", time: clock, style: .muted)
+            noteFileSend("connected to \(address) to send \(transfer?.name ?? "a file")", time: clock, style: .muted)
         case let .fileStarted(_, path, size):
             let name = transfer?.name ?? (path.split(separator: "/").last.map(String.init) ?? path).sanitizedForDisplay
             transfer = TransferRow(name: name, size: size, startedAt: transfer?.startedAt ?? now)
@@ -39,26 +39,33 @@ extension ConsoleState {
             let shown = savedAs.isEmpty ? (transfer?.name ?? "") : savedAs.sanitizedForDisplay
             transfer?.verdict = "saved as \(shown), sha256 \(String(sha256.sanitizedForDisplay.prefix(12)))"
             transfer?.succeeded = true
-            transcript.append("✓ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .good)
+            noteFileSend("✓ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .good)
         case .folderConfirmed:
             break
         case let .resumed(_, offset, size):
             transfer?.sent = offset
-            transcript.append("resuming \(transfer?.name ?? "the file") at \(size > 0 ? offset * 100 / size : 0) %", time: clock, style: .muted)
+            noteFileSend("resuming \(transfer?.name ?? "the file") at \(size > 0 ? offset * 100 / size : 0) %", time: clock, style: .muted)
         case let .fileRefused(_, reason):
             transfer?.verdict = "refused: \(reason.sanitizedForDisplay)"
             transfer?.succeeded = false
-            transcript.append("✗ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .bad)
+            noteFileSend("✗ \(transfer?.name ?? "file") \(transfer?.verdict ?? "")", time: clock, style: .bad)
         case let .failed(message):
             if transfer == nil { transfer = TransferRow(name: "file") }
             transfer?.verdict = "failed: \(message.sanitizedForDisplay)"
             transfer?.succeeded = false
             transfer?.finished = true
-            transcript.append("✗ \(transfer?.verdict ?? "")", time: clock, style: .bad)
+            noteFileSend("✗ \(transfer?.verdict ?? "")", time: clock, style: .bad)
         case .finished:
             transfer?.finished = true
             if transfer?.endedAt == nil { transfer?.endedAt = now }
         }
+    }
+
+    /// A file send's line. Replies belongs to the session shown, so a send says its news in the Activity log, and in
+    /// Replies too only while there is no session to mix it into.
+    mutating func noteFileSend(_ text: String, time: String, style: CellStyle) {
+        log.append(text, time: time, style: style)
+        if sessionList.sessions.isEmpty { transcript.append(text, time: time, style: style) }
     }
 
     public mutating func noteTransferCancelled(clock: String, now: Double = 0) {
@@ -67,6 +74,6 @@ extension ConsoleState {
         transfer?.verdict = "cancelled"
         transfer?.succeeded = false
         transfer?.finished = true
-        transcript.append("✗ transfer cancelled", time: clock, style: .bad)
+        noteFileSend("✗ transfer cancelled", time: clock, style: .bad)
     }
 }

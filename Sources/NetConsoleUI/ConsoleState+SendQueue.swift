@@ -36,7 +36,7 @@ extension ConsoleState {
         case .success(let mark):
             if let queued = sendQueue.queuedItem(at: mark.rawPath) {
                 sendQueue.cancel(id: queued.id, now: now)
-                transcript.append("✗ \(queued.name) cancelled (taken out of the queue)", time: "", style: .muted)
+                noteFileSend("✗ \(queued.name) cancelled (taken out of the queue)", time: "", style: .muted)
                 return nil
             }
             sendQueue.toggle(mark)
@@ -87,7 +87,7 @@ extension ConsoleState {
     public mutating func cancelQueued(_ id: Int?, clock: String, now: Double) -> Bool {
         let name = id.flatMap { id in sendQueue.items.first { $0.id == id }?.name }
         let stop = id.map { sendQueue.cancel(id: $0, now: now) } ?? sendQueue.cancelAll(now: now)
-        transcript.append("✗ " + (name.map { "\($0) cancelled" } ?? "send queue cancelled"), time: clock, style: .bad)
+        noteFileSend("✗ " + (name.map { "\($0) cancelled" } ?? "send queue cancelled"), time: clock, style: .bad)
         return stop
     }
 
@@ -112,6 +112,6 @@ extension ConsoleState {
               let item = sendQueue.items.first(where: { $0.id == id }) else { return }
         let good: Bool
         if case .saved = status { good = true } else { good = false }
-        transcript.append("\(good ? "✓" : "✗") \(item.name) \(SendQueue.statusText(item, now: now))", time: clock, style: good ? .good : .bad)
+        noteFileSend("\(good ? "✓" : "✗") \(item.name) \(SendQueue.statusText(item, now: now))", time: clock, style: good ? .good : .bad)
     }
 }

@@ -100,4 +100,20 @@ final class ConsoleSessionInspectorStateTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.contains("x Tab") && $0.contains("hex + ASCII or text") })
         XCTAssertTrue(KeyBindings.helpLines(for: .server).contains { $0.contains("next part") }, "still listed outside the inspector")
     }
+
+    func testAFileSendsNewsGoesToTheActivityLogNotIntoTheSessionShown() throws {
+        var state = openSession()
+        let before = state.transcript.lines.count
+        state.beginTransfer(name: "b.bin")
+        let address = try SocketAddress.resolve(host: "127.0.0.1", port: 4001)[0]
+        state.apply(FileSendEvent.connected(address), clock: "t")
+        state.apply(FileSendEvent.fileConfirmed(index: 0, savedAs: "b.bin", sha256: "ab"), clock: "t")
+        XCTAssertEqual(state.transcript.lines.count, before, "the session's transcript is the session's")
+        XCTAssertTrue(state.log.lines.contains { $0.text.hasPrefix("✓ b.bin saved as b.bin") }, state.log.lines.map(\.text).joined(separator: "\n"))
+
+        var alone = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        alone.beginTransfer(name: "c.bin")
+        alone.apply(FileSendEvent.fileConfirmed(index: 0, savedAs: "c.bin", sha256: "cd"), clock: "t")
+        XCTAssertTrue(alone.transcript.lines.contains { $0.text.hasPrefix("✓ c.bin saved as c.bin") }, "no session: Replies has it too")
+    }
 }
