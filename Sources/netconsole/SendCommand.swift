@@ -65,7 +65,10 @@ struct SendCommand: ParsableCommand {
         let endpoint = to
         var problems: [String] = []
         var listing = FolderWalk.Listing()
-        for path in files {
+        // Names that are not UTF-8 are opened by their bytes; everything else goes by its path.
+        let raws = files.map { RawArgumentPath.open($0) }
+        let sendPaths = zip(files, raws).map { $1?.path ?? $0 }
+        for path in sendPaths {
             do {
                 let more = try FolderWalk.items(for: [path], followLinks: followLinks)
                 if raw && more.items.contains(where: { $0.entry != .file }) {
@@ -113,7 +116,10 @@ struct SendCommand: ParsableCommand {
             }
         }
         sender = trees ? FileSender(loop: loop, endpoint: endpoint, items: listing.items, onEvent: onEvent)
-            : FileSender(loop: loop, endpoint: endpoint, files: files, raw: raw, onEvent: onEvent)
+            : FileSender(loop: loop, endpoint: endpoint, files: sendPaths, raw: raw, onEvent: onEvent)
+        if !trees && raws.contains(where: { $0 != nil }) {
+            sender?.names = zip(files, raws).map { $1?.name ?? FileSender.baseName($0) }
+        }
         sender?.replyTimeout = timeout.value
         sender?.resumes = !noResume && !raw
         sender?.rateLimit = limitRate.flatMap { ByteCount.parse($0) }

@@ -77,6 +77,28 @@ final class FileTransferCommandTests: XCTestCase {
         XCTAssertTrue(server.waitForStderr { $0.contains("saved \(target.path)/random.bin (52428800 bytes, sha256 ") }, server.stderr)
     }
 
+    func testAFileWhoseNameIsNotUTF8IsSentByItsBytes() throws {
+        let folder = try makeTemporaryDirectory(self)
+        let (_, port) = try startFileServer(folder.appendingPathComponent("in"))
+        // Foundation passes arguments as Strings (always UTF-8), so python3 runs `send` with the name's real bytes.
+        let script = """
+        import os, subprocess, sys
+        base = sys.argv[2].encode()
+        path = base + b"/bad\\xffname.txt"
+        with open(path, "wb") as f: f.write(b"raw bytes\\n")
+        result = subprocess.run([sys.argv[1].encode(), b"send", path, b"--to", b"127.0.0.1:" + sys.argv[3].encode()],
+                                capture_output=True, timeout=20)
+        sys.stderr.write(result.stderr.decode(errors="replace"))
+        sys.exit(result.returncode)
+        """
+        let result = try runToCompletion(executable: "/usr/bin/env", ["python3", "-c", script, NetconsoleBinary.path, folder.path, "\(port)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let saved = entries(folder.appendingPathComponent("in"))
+        guard saved.count == 1 else { return XCTFail("one file saved, not \(saved)") }
+        XCTAssertTrue(saved.first?.hasPrefix("bad") == true && saved.first?.hasSuffix("name.txt") == true, "\(saved)")
+        XCTAssertEqual(try Data(contentsOf: folder.appendingPathComponent("in").appendingPathComponent(saved[0])), Data("raw bytes\n".utf8))
+    }
+
     func testSecondUploadOfTheSameNameGetsASuffix() throws {
         let source = try makeTemporaryDirectory(self)
         let target = try makeTemporaryDirectory(self)

@@ -84,7 +84,7 @@ public final class FileSender {
 
     /// The last component of `path` as the kernel sees it: split on the `/` byte, never on `Character`s (a `/`
     /// followed by a combining mark is one `Character`).
-    static func baseName(_ path: String) -> String {
+    package static func baseName(_ path: String) -> String {
         let bytes = Array(path.utf8)
         guard let last = bytes.split(separator: UInt8(ascii: "/")).last else { return path }
         return String(decoding: last, as: UTF8.self)
