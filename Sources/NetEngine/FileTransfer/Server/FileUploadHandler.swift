@@ -151,7 +151,8 @@ public final class FileUploadHandler: ConnectionHandler {
         approval.ask(request, decision)
     }
 
-    /// Reads again, starting with the bytes that arrived while it waited (unless work off the loop still holds it).
+    /// Reads again, starting with the bytes that arrived while it waited (unless work off the loop still holds it):
+    /// after a question (`--ask`), a kept part opened, or a file published off the loop.
     private func resumeReading(_ connection: Connection) {
         guard !connection.isClosed, !waiting else { return }
         connection.setReadingPaused(false)
@@ -205,13 +206,7 @@ public final class FileUploadHandler: ConnectionHandler {
             case let .failure(error):
                 perform(machine.opened(refusal: (FileTransferStatus.cannotWrite, "cannot store \(name): \(error)")), on: connection)
             }
-            guard !connection.isClosed else { return }
-            connection.setReadingPaused(false)
-            if !deferred.isEmpty && !waiting {
-                let rest = deferred
-                deferred = []
-                rest.withUnsafeBytes { self.connection(connection, received: $0) }
-            }
+            resumeReading(connection)
         }
     }
 
@@ -293,12 +288,7 @@ public final class FileUploadHandler: ConnectionHandler {
         connection.setReadingPaused(true)
         WorkerPool.disk.run(work, thenOn: connection.loop) { [self] result in
             guard answer(result, for: name, on: connection) else { return }
-            connection.setReadingPaused(false)
-            if !deferred.isEmpty {
-                let rest = deferred
-                deferred = []
-                rest.withUnsafeBytes { self.connection(connection, received: $0) }
-            }
+            resumeReading(connection)
         }
     }
 
