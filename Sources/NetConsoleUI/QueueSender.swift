@@ -12,8 +12,8 @@ final class QueueSender {
     private let onEvent: (_ id: Int, _ event: FileSendEvent) -> Void
     private var sender: FileSender?
     private var sendingID: Int?
-    /// A descriptor opened for a name that is not UTF-8, closed when its sender ends.
-    private var descriptor: Int32 = -1
+    /// A file opened by its bytes (a name that is not UTF-8), closed when its sender ends.
+    private var rawFile: RawNamedFile?
 
     init(loop: EventLoop, tls: TLSClientConfiguration? = nil, onEvent: @escaping (_ id: Int, _ event: FileSendEvent) -> Void) {
         self.loop = loop
@@ -48,16 +48,10 @@ final class QueueSender {
         }
         let sender: FileSender
         if String(validating: item.mark.rawPath, as: UTF8.self) == nil {
-            // No String path reaches such a name: open it by its bytes and send it through the descriptor's path.
-            let opened = (item.mark.rawPath + [0]).withUnsafeBufferPointer {
-                open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_RDONLY | O_CLOEXEC)
-            }
-            guard opened >= 0 else { throw StorageError("\(item.mark.path): \(String(cString: strerror(errno)))", code: errno) }
-            descriptor = opened
-            sender = FileSender(loop: loop, endpoint: endpoint, files: ["/proc/self/fd/\(opened)"]) { [unowned self] event in self.report(event, id) }
-            let rawName = item.mark.rawPath.split(separator: 0x2F).last ?? []
-            // The server takes \ for a separator, so the name goes as UTF-8 with U+FFFD for what is not.
-            sender.names = [String(decoding: rawName, as: UTF8.self)]
+            let file = try RawNamedFile.open(item.mark.rawPath, shown: item.mark.path)
+            rawFile = file
+            sender = FileSender(loop: loop, endpoint: endpoint, files: [file.path]) { [unowned self] event in self.report(event, id) }
+            sender.names = [file.name]
         } else {
             sender = FileSender(loop: loop, endpoint: endpoint, files: [item.mark.path]) { [unowned self] event in self.report(event, id) }
         }
@@ -93,7 +87,7 @@ final class QueueSender {
     }
 
     private func closeDescriptor() {
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
+        rawFile?.close()
+        rawFile = nil
     }
 }
