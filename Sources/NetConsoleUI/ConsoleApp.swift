@@ -425,34 +425,24 @@ public final class ConsoleApp {
             return
         }
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        var opened: Int32 = -1
+        var rawFile: RawNamedFile?
         if let rawPath {
-            // The name is not UTF-8, so no String path reaches it: open it by its bytes and send it through the
-            // descriptor's path.
-            opened = (rawPath + [0]).withUnsafeBufferPointer {
-                open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_RDONLY | O_CLOEXEC)
-            }
-            if opened < 0 {
-                state.noteEchoFailed("\(path): \(String(cString: strerror(errno)))", clock: Self.clock())
+            do { rawFile = try RawNamedFile.open(rawPath, shown: path) } catch {
+                state.noteEchoFailed(error.message, clock: Self.clock())
                 return
             }
         }
-        let descriptor = opened
         state.beginTransfer(name: name, now: MonotonicClock.now())
         transferNumber += 1
         let number = transferNumber
-        let files = descriptor >= 0 ? ["/proc/self/fd/\(descriptor)"] : [path]
-        let sender = FileSender(loop: loop, endpoint: endpoint, files: files) { [unowned self] event in
-            if case .finished = event, descriptor >= 0 { close(descriptor) }
+        let sender = FileSender(loop: loop, endpoint: endpoint, files: [rawFile?.path ?? path]) { [unowned self] event in
+            if case .finished = event { rawFile?.close() }
             guard number == self.transferNumber else { return }
             self.state.apply(event, clock: Self.clock(), now: MonotonicClock.now())
             if case .finished = event { self.fileSender = nil }
             self.redrawSoon()
         }
-        if descriptor >= 0, let rawName = rawPath?.split(separator: 0x2F).last {
-            // The server takes \ for a separator, so the name goes as UTF-8 with U+FFFD for what is not, not as shown.
-            sender.names = [String(decoding: rawName, as: UTF8.self)]
-        }
+        if let rawFile { sender.names = [rawFile.name] }
         sender.tls = options.tlsClient
         // A send cut short (the connection dropped, the console quit) goes on where it stopped the next time.
         sender.resumes = true
