@@ -12,7 +12,6 @@ public final class FileClientHandler: ConnectionHandler {
     /// The entry whose file `pump` reads (answers to earlier, pipelined entries arrive while it is sent).
     private var pumpIndex = -1
     private var streaming = false
-    private var turnScheduled = false
     private var ended = false
 
     /// Most payload bytes a second (nil: as fast as the peer takes them).
@@ -124,20 +123,8 @@ public final class FileClientHandler: ConnectionHandler {
         switch step {
         case .waiting:
             break
-        case let .paused(seconds):
-            guard !turnScheduled else { return }
-            turnScheduled = true
-            _ = connection.loop.schedule(after: seconds) { [weak self] in
-                self?.turnScheduled = false
-                self?.continueSending()
-            }
-        case .yielded:
-            guard !turnScheduled else { return }
-            turnScheduled = true
-            connection.loop.execute { [weak self] in
-                self?.turnScheduled = false
-                self?.continueSending()
-            }
+        case .paused, .yielded:
+            pump.callAgain(after: step, on: connection.loop) { [weak self] in self?.continueSending() }
         case let .complete(digest):
             streaming = false
             feed(.payloadComplete(sha256: digest))

@@ -25,6 +25,8 @@ final class PayloadPump {
     /// Most bytes a second (`send --limit-rate`), counted from the first byte this pump sent.
     var rateLimit: Int64?
     private var rateStart: (at: Double, read: Int64)?
+    /// A call of `next` is arranged for a `.paused` or `.yielded` step.
+    private var nextCallArranged = false
 
     init(source: FileSource) {
         self.source = source
@@ -67,6 +69,24 @@ final class PayloadPump {
             }
         }
         return .yielded
+    }
+
+    /// Arranges the next call when `step` asks for one: after the pause (`.paused`), or on the loop's next turn
+    /// (`.yielded`); once, however often it is asked meanwhile. Other steps are the caller's to handle.
+    func callAgain(after step: Step, on loop: EventLoop, _ next: @escaping () -> Void) {
+        let delay: Double?
+        switch step {
+        case let .paused(seconds): delay = seconds
+        case .yielded: delay = nil
+        default: return
+        }
+        guard !nextCallArranged else { return }
+        nextCallArranged = true
+        let call = { [weak self] in
+            self?.nextCallArranged = false
+            next()
+        }
+        if let delay { _ = loop.schedule(after: delay, call) } else { loop.execute(call) }
     }
 
     /// Reports what the kernel has taken, when it is news and the throttle allows; the end once, and always.

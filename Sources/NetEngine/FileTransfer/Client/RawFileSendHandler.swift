@@ -20,7 +20,6 @@ public final class RawFileSendHandler: ConnectionHandler {
     private weak var connection: Connection?
     private var phase = Phase.connecting
     private var pump: PayloadPump?
-    private var turnScheduled = false
     private var digest: [UInt8] = []
     private var replyBytes: [UInt8] = []
     /// The first line from the peer that is a server's verdict (a raw netconsole server's `OK` or `ERR`).
@@ -54,15 +53,10 @@ public final class RawFileSendHandler: ConnectionHandler {
             connection.setDeadline(after: replyTimeout, reason: stallMessage)
         }
         switch step {
-        case .waiting, .paused:
+        case .waiting:
             break
-        case .yielded:
-            guard !turnScheduled else { return }
-            turnScheduled = true
-            connection.loop.execute { [weak self] in
-                self?.turnScheduled = false
-                self?.continueSending()
-            }
+        case .paused, .yielded:
+            pump.callAgain(after: step, on: connection.loop) { [weak self] in self?.continueSending() }
         case let .complete(digest):
             self.digest = digest
             pump.source.close()
