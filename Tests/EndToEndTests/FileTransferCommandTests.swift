@@ -194,6 +194,22 @@ final class FileTransferCommandTests: XCTestCase {
         XCTAssertTrue(try Data(contentsOf: target.appendingPathComponent(name)) == notes)
     }
 
+    func testSendRawKeepsToItsRateLimit() throws {
+        let source = try makeTemporaryDirectory(self)
+        let target = try makeTemporaryDirectory(self)
+        let (_, port) = try startFileServer(target, ["--raw"])
+        let payload = try randomData(1024 * 1024)
+        let path = try write(payload, source, "paced.bin")
+        let started = Date()
+        let result = try runToCompletion(["send", path, "--raw", "--limit-rate", "512K", "--to", "127.0.0.1:\(port)"])
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        // 1 MiB at 512 KiB/s: about 2 s; without the limit it takes a few milliseconds on loopback.
+        XCTAssertGreaterThan(seconds, 1.5, "--limit-rate was not kept by --raw")
+        XCTAssertEqual(entries(target).count, 1)
+        XCTAssertTrue(try Data(contentsOf: target.appendingPathComponent(entries(target)[0])) == payload)
+    }
+
     func testSendRawDeliversToANetcatListener() throws {
         guard let nc = which("nc") else { throw XCTSkip("nc (netcat-openbsd) is not installed") }
         let source = try makeTemporaryDirectory(self)

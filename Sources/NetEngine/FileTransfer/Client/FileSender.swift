@@ -186,6 +186,7 @@ public final class FileSender {
                 self.end(failure: message)
             }
         })
+        handler.rateLimit = rateLimit
         rawFile = handler
         connect(handler)
     }

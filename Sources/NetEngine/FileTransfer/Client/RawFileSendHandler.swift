@@ -20,6 +20,8 @@ public final class RawFileSendHandler: ConnectionHandler {
     private weak var connection: Connection?
     private var phase = Phase.connecting
     private var pump: PayloadPump?
+    /// Most bytes a second (`send --raw --limit-rate`).
+    public var rateLimit: Int64?
     private var digest: [UInt8] = []
     private var replyBytes: [UInt8] = []
     /// The first line from the peer that is a server's verdict (a raw netconsole server's `OK` or `ERR`).
@@ -105,6 +107,7 @@ public final class RawFileSendHandler: ConnectionHandler {
             }
         }
         pump = PayloadPump(source: source)
+        pump?.rateLimit = rateLimit
         onEvent(.fileStarted(index: index, path: path, size: source.size))
         guard phase == .connecting else { return }
         phase = .streaming
