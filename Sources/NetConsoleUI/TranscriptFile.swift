@@ -22,16 +22,8 @@ public enum TranscriptFile {
             return .failure(StorageError("not saved, \(why): \(full.sanitizedForDisplay)", code: code))
         }
         defer { close(descriptor) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                let code = errno
-                return .failure(StorageError("not saved, \(String(cString: strerror(code))): \(full.sanitizedForDisplay)", code: code))
-            }
-            written += count
+        if let code = Array(text.utf8).withUnsafeBytes({ writeAll(descriptor, $0) }) {
+            return .failure(StorageError("not saved, \(String(cString: strerror(code))): \(full.sanitizedForDisplay)", code: code))
         }
         return .success(full.sanitizedForDisplay)
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NetEngine
 
 /// Standard output and error by descriptor: C's `stdout`/`stderr` are shared mutable globals that Swift 6 will not
 /// read. Output that print() buffered is flushed first, so the order on the terminal is kept.
@@ -22,12 +23,7 @@ enum StandardStreams {
     }
 
     private static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
+        // A closed terminal or pipe is no reason to stop: what cannot be shown is dropped.
+        _ = writeAll(descriptor, bytes)
     }
 }

@@ -29,17 +29,10 @@ enum PrivateFolder {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StorageError(errno: errno, operation: "create", subject: temporary) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let code = errno
-                close(fd)
-                unlink(temporary)
-                throw StorageError(errno: code, operation: "write", subject: temporary)
-            }
-            offset += n
+        if let code = bytes.withUnsafeBytes({ writeAll(fd, $0) }) {
+            close(fd)
+            unlink(temporary)
+            throw StorageError(errno: code, operation: "write", subject: temporary)
         }
         _ = fchmod(fd, mode)
         _ = fsync(fd)

@@ -51,14 +51,8 @@ public final class PendingUpload {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished else { throw StorageError("upload already finished", code: EBADF) }
         hasher.update(bufferPointer: bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StorageError(errno: errno, operation: "write", subject: "upload folder")
-            }
-            offset += n
+        if let code = writeAll(descriptor, bytes) {
+            throw StorageError(errno: code, operation: "write", subject: "upload folder")
         }
         written += Int64(bytes.count)
         if store.fsyncEnabled && written - writebackStartedUpTo >= Self.writebackChunk {
