@@ -60,6 +60,8 @@ public final class Connection: EventHandler {
     /// The transport's opening exchange while it runs: it gets the loop's events until then, so that the
     /// connection's own event path has no check for it.
     private var handshake: TransportHandshake?
+    /// A `sendFile` found the socket full: the handler hears `connectionDrained` when it is writable again.
+    @exclusivity(unchecked) private var awaitingRoom = false
     /// A read is scheduled for bytes a transport holds decrypted, which no readiness event will announce.
     private var bufferedReadScheduled = false
 
@@ -184,6 +186,28 @@ public final class Connection: EventHandler {
 
     public var pendingOutputCount: Int { pending.count }
 
+    /// Sends up to `count` bytes of the open file `file` from `offset` (advanced by what went) straight from the page
+    /// cache (`sendfile`), when the transport is a plain socket, nothing waits in the output and nobody watches the
+    /// payload; otherwise `.unsupported`, and the caller writes the bytes.
+    public func sendFile(_ file: Int32, offset: inout Int64, count: Int) -> FileRegionSend {
+        guard !isClosed else { return .full }
+        guard isSocket, pending.isEmpty, !tapped else { return .unsupported }
+        do {
+            let result = try socket.sendFile(file, offset: &offset, count: count)
+            switch result {
+            case let .sent(n): countSent(n)
+            case .full:
+                awaitingRoom = true
+                updateInterest()
+            case .endOfFile, .unsupported: break
+            }
+            return result
+        } catch let error as SocketError {
+            fail(error)
+            return .full
+        } catch { return .full }
+    }
+
     /// The limits of the server this connection belongs to (handlers read their timeouts here).
     public var limits: ServerLimits { owner.limits }
 
@@ -257,7 +281,7 @@ public final class Connection: EventHandler {
 
     private func updateInterest() {
         guard !isClosed, transport.descriptor >= 0, handshake == nil else { return }
-        loop.setInterest(transport.descriptor, read: wantsRead, write: !pending.isEmpty)
+        loop.setInterest(transport.descriptor, read: wantsRead, write: !pending.isEmpty || awaitingRoom)
         if !isSocket && wantsRead { readBufferedInputSoon() }
     }
 
@@ -274,7 +298,9 @@ public final class Connection: EventHandler {
     }
 
     public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
-        if writable && !pending.isEmpty { flush() }
+        if writable {
+            if !pending.isEmpty { flush() } else if awaitingRoom { roomAgain() }
+        }
         if isClosed { return }
         if readable && wantsRead { readAvailable() }
         else if hangup && !wantsRead && pending.isEmpty && !closeAfterFlush {
@@ -306,6 +332,12 @@ public final class Connection: EventHandler {
             updateInterest()
             handler.connectionDrained(self)
         }
+    }
+
+    private func roomAgain() {
+        awaitingRoom = false
+        updateInterest()
+        handler.connectionDrained(self)
     }
 
     /// Reads and hands over what has arrived. A read that fills the buffer suggests more is waiting, so it reads

@@ -9,7 +9,8 @@ public protocol ConnectionHandler: AnyObject {
     func connectionStarted(_ connection: Connection)
     /// Bytes arrived. They are only valid during the call.
     func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer)
-    /// Output that had to wait for the peer has all been sent (not called when a write went out at once).
+    /// Output that had to wait for the peer has all been sent (not called when a write went out at once), or a
+    /// `sendFile` that found the socket full can go on.
     func connectionDrained(_ connection: Connection)
     /// The peer finished sending (EOF). The default closes once pending output is flushed.
     func connectionReachedEnd(_ connection: Connection)

@@ -156,6 +156,29 @@ public final class Socket: @unchecked Sendable {
         }
     }
 
+    /// Sends up to `count` bytes of the file `file` from `offset` (advanced by what went) without copying them
+    /// through this process. Throws a `SocketError` only when the connection is broken; a file the kernel cannot
+    /// send this way, or that fails to read, is `.unsupported` (the caller reads and writes it instead, and meets
+    /// the read error there).
+    public func sendFile(_ file: Int32, offset: inout Int64, count: Int) throws -> FileRegionSend {
+        while true {
+            var position = off_t(offset)
+            let n = Glibc.sendfile(descriptor, file, &position, count)
+            if n > 0 {
+                offset = Int64(position)
+                return .sent(n)
+            }
+            if n == 0 { return count == 0 ? .sent(0) : .endOfFile }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .full
+            case EPIPE, ECONNRESET, ENOTCONN, ECONNABORTED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ENETDOWN:
+                throw SocketError(errno: errno, operation: "send")
+            default: return .unsupported
+            }
+        }
+    }
+
     /// Writes every byte, looping over partial writes; on a non-blocking socket it waits for room with poll.
     /// Python: s.sendall(data)
     public func sendAll(_ bytes: UnsafeRawBufferPointer) throws {

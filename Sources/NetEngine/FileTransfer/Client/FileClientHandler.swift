@@ -55,7 +55,7 @@ public final class FileClientHandler: ConnectionHandler {
         case let .resumePayload(index, offset):
             guard let pump else { return }
             // The trailer covers the whole file: the part the server has is read and hashed here too.
-            if case let .failure(error) = pump.source.skip(to: offset) { return feed(.payloadFailed(reason: error.message)) }
+            if case let .failure(error) = pump.skip(to: offset) { return feed(.payloadFailed(reason: error.message)) }
             onEvent(.resumed(index: index, offset: offset, size: pump.source.size))
             streaming = true
             continueSending()

@@ -56,6 +56,13 @@ final class FileSource {
 
     var isComplete: Bool { read == size }
 
+    /// The open file, for the kernel to send from (`sendfile`); nil when the bytes come from a snapshot in memory.
+    var directDescriptor: Int32? { snapshot == nil && descriptor >= 0 ? descriptor : nil }
+
+    func shrankMessage(at offset: Int64) -> String {
+        "\(path) shrank while being sent: it ended after \(offset) of \(size) bytes"
+    }
+
     /// What tells this file's content from a changed one: device, inode, size and modification time.
     var identityBytes: [UInt8] {
         var info = stat()
@@ -95,7 +102,7 @@ final class FileSource {
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return .failure(FileSendError(message: "cannot read \(path): \(Self.describe(errno))")) }
             if n == 0 {
-                return .failure(FileSendError(message: "\(path) shrank while being sent: it ended after \(read) of \(size) bytes"))
+                return .failure(FileSendError(message: shrankMessage(at: read)))
             }
             return .success(took(n, buffer))
         }

@@ -1,6 +1,8 @@
 /// Moves one file's bytes onto a `Connection` without ever blocking the loop: a block is read (and hashed) only when
-/// everything written before has left, so at most one block waits in the connection's output; a turn sends at most
-/// `bytesPerTurn` so a big file leaves the loop time for everything else on it. Shared by the framed and the raw
+/// everything handed over before has left, so at most one block waits in the connection's output; a turn sends at
+/// most `bytesPerTurn` so a big file leaves the loop time for everything else on it. On a plain socket the kernel
+/// sends the file's pages itself (`sendfile`) and the block read only feeds the hash, which saves copying every byte
+/// into the socket; anywhere else (TLS, a watched connection) the block is written. Shared by the framed and the raw
 /// file client handlers.
 final class PayloadPump {
     enum Step {
@@ -20,11 +22,17 @@ final class PayloadPump {
 
     let source: FileSource
     private let block: UnsafeMutableRawBufferPointer
+    /// The part of the last block read (and hashed) that is not handed over yet.
+    private var unsent: Range<Int> = 0..<0
+    /// Bytes handed to the connection: written, or sent from the file.
+    private var handedOver: Int64 = 0
+    /// Whether to try `sendfile`; off for good after the connection or the file says it cannot.
+    private var direct = true
     private var throttle = ProgressThrottle()
     private var lastReported: Int64 = -1
     /// Most bytes a second (`send --limit-rate`), counted from the first byte this pump sent.
     var rateLimit: Int64?
-    private var rateStart: (at: Double, read: Int64)?
+    private var rateStart: (at: Double, sent: Int64)?
     /// A call of `next` is arranged for a `.paused` or `.yielded` step.
     private var nextCallArranged = false
 
@@ -35,9 +43,17 @@ final class PayloadPump {
 
     deinit { block.deallocate() }
 
-    /// Bytes the kernel has taken (read, less what still waits in the connection's output).
+    /// Starts at `offset` instead of the beginning: the bytes before it are read and hashed (the trailer covers the
+    /// whole file) but not sent, because the server kept them from an earlier try.
+    func skip(to offset: Int64) -> Result<Void, FileSendError> {
+        let result = source.skip(to: offset)
+        if case .success = result { handedOver = offset }
+        return result
+    }
+
+    /// Bytes the kernel has taken (handed over, less what still waits in the connection's output).
     func sent(on connection: Connection) -> Int64 {
-        source.read - Int64(connection.pendingOutputCount)
+        handedOver - Int64(connection.pendingOutputCount)
     }
 
     func pump(_ connection: Connection, progress: (Int64) -> Void) -> Step {
@@ -47,28 +63,50 @@ final class PayloadPump {
             if connection.pendingOutputCount > 0 { return .waiting }
             if let rateLimit, rateLimit > 0 {
                 let now = MonotonicClock.now()
-                let start = rateStart ?? (now, source.read)
+                let start = rateStart ?? (now, handedOver)
                 rateStart = start
-                let ahead = Double(source.read - start.read) / Double(rateLimit) - (now - start.at)
+                let ahead = Double(handedOver - start.sent) / Double(rateLimit) - (now - start.at)
                 if ahead > 0 { return .paused(min(ahead, 0.25)) }
             }
-            if source.isComplete {
-                report(connection, progress: progress, force: true)
-                switch source.finish() {
-                case let .success(digest): return .complete(digest)
+            if unsent.isEmpty {
+                if source.isComplete {
+                    report(connection, progress: progress, force: true)
+                    switch source.finish() {
+                    case let .success(digest): return .complete(digest)
+                    case let .failure(error): return .failed(error.message)
+                    }
+                }
+                switch source.readBlock(into: block) {
                 case let .failure(error): return .failed(error.message)
+                case let .success(count): unsent = 0..<count
                 }
             }
-            switch source.readBlock(into: block) {
-            case let .failure(error):
-                return .failed(error.message)
-            case let .success(count):
-                connection.write(UnsafeRawBufferPointer(rebasing: block[0..<count]))
-                budget -= count
+            if direct, let file = source.directDescriptor {
+                var offset = handedOver
+                switch connection.sendFile(file, offset: &offset, count: unsent.count) {
+                case let .sent(count):
+                    take(count, budget: &budget)
+                    report(connection, progress: progress, force: false)
+                case .full:
+                    return .waiting
+                case .endOfFile:
+                    return .failed(source.shrankMessage(at: handedOver))
+                case .unsupported:
+                    direct = false
+                }
+            } else {
+                connection.write(UnsafeRawBufferPointer(rebasing: block[unsent]))
+                take(unsent.count, budget: &budget)
                 report(connection, progress: progress, force: false)
             }
         }
         return .yielded
+    }
+
+    private func take(_ count: Int, budget: inout Int) {
+        handedOver += Int64(count)
+        unsent = unsent.lowerBound + count..<unsent.upperBound
+        budget -= count
     }
 
     /// Arranges the next call when `step` asks for one: after the pause (`.paused`), or on the loop's next turn
