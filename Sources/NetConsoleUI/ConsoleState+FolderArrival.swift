@@ -8,14 +8,20 @@ extension ConsoleState {
         public var files = 0
         public var bytes: Int64 = 0
         public var failed = 0
+        /// The files its sender announced at the tree's start; nil when it said nothing (an older sender).
+        public var total: Int64?
 
-        public init(top: String) { self.top = top }
+        public init(top: String, total: Int64? = nil) {
+            self.top = top
+            self.total = total
+        }
 
-        /// "3 files photos/" (the / says it is a folder), what failed before the name: a narrow STATE column is cut in
-        /// the middle, so the count and the name's end stay (the IN column has the bytes). The total is not known before
-        /// the tree's end: the protocol does not say it.
+        /// "3/10 files photos/" (the / says it is a folder), or "3 files photos/" without an announced total, what
+        /// failed before the name: a narrow STATE column is cut in the middle, so the count and the name's end stay (the
+        /// IN column has the bytes). The total is the sender's word: done is never shown above it.
         public var text: String {
-            "\(files) file\(files == 1 ? "" : "s")" + (failed > 0 ? " \(failed) failed" : "") + " \(top)/"
+            let done = total.map { "\(min(Int64(files), $0))/\($0)" } ?? "\(files)"
+            return "\(done) file\((total ?? Int64(files)) == 1 ? "" : "s")" + (failed > 0 ? " \(failed) failed" : "") + " \(top)/"
         }
     }
 
@@ -25,6 +31,11 @@ extension ConsoleState {
         let bytes = Array(name.utf8)
         guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")), slash > 0 else { return nil }
         return String(decoding: bytes[..<slash], as: UTF8.self)
+    }
+
+    /// A tree's top folder was made: the connection's folder row starts, with the total its sender announced.
+    mutating func noteTreeStarted(_ id: Int, _ summary: FileServerMachine.TreeSummary) {
+        updateConnection(id) { $0.folder = FolderArrivalRow(top: summary.top.sanitizedForDisplay, total: summary.announced?.files) }
     }
 
     /// An upload started: a tree's file starts (or continues) the connection's folder row.

@@ -64,6 +64,8 @@ extension ConsoleState {
         case let .uploadRejected(id, _):
             noteTreeFileRejected(id)
             updateConnection(id) { $0.upload = nil }
+        case let .treeStarted(id, summary):
+            noteTreeStarted(id, summary)
         case let .treeReceived(id, summary):
             noteTreeReceived(id, summary, clock: clock)
         case let .datagramsEchoed(service, peer, datagrams, bytes):

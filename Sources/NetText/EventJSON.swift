@@ -56,10 +56,12 @@ public enum EventJSON {
                        ("size", .number(size)), ("sha256", .text(sha256))]
         case let .uploadRejected(id, reason):
             fields += [("event", .text("upload_rejected")), ("id", .number(Int64(id))), ("reason", .text(reason))]
+        case let .treeStarted(id, tree):
+            fields += [("event", .text("tree_started")), ("id", .number(Int64(id))), ("name", .text(tree.top))] + announced(tree)
         case let .treeReceived(id, tree):
             fields += [("event", .text("tree_received")), ("id", .number(Int64(id))), ("name", .text(tree.top)),
                        ("files", .number(Int64(tree.files))), ("folders", .number(Int64(tree.folders))), ("bytes", .number(tree.bytes)),
-                       ("failed", .number(Int64(tree.failed))), ("skipped", .number(tree.skipped))]
+                       ("failed", .number(Int64(tree.failed))), ("skipped", .number(tree.skipped))] + announced(tree)
         case let .error(message):
             fields += [("event", .text("error")), ("message", .text(message))]
         }
@@ -90,6 +92,12 @@ public enum EventJSON {
             case .null: return "null"
             }
         }
+    }
+
+    /// The sender's announced total (null when it said none), kept apart from what arrived.
+    private static func announced(_ tree: FileServerMachine.TreeSummary) -> [(String, Value)] {
+        [("announced_files", tree.announced.map { .number($0.files) } ?? .null),
+         ("announced_bytes", tree.announced.map { .number($0.bytes) } ?? .null)]
     }
 
     static func quoted(_ text: String) -> String {

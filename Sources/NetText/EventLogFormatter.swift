@@ -41,12 +41,20 @@ public enum EventLogFormatter {
             return "#\(id) saved \(path.sanitizedForDisplay) (\(size) bytes, sha256 \(sha256))"
         case let .uploadRejected(id, reason):
             return "#\(id) upload rejected: \(reason.sanitizedForDisplay)"
+        case let .treeStarted(id, tree):
+            return "#\(id) folder \(tree.top.sanitizedForDisplay) arriving" + (tree.announced.map { ": \(announced($0))" } ?? "")
         case let .treeReceived(id, tree):
             let whole = tree.failed == 0 && tree.skipped == 0
             return "#\(id) folder \(tree.top.sanitizedForDisplay) \(whole ? "arrived whole" : "is incomplete"): \(tree.files) files, "
                 + "\(tree.folders) folders, \(ByteCount.format(tree.bytes)), \(tree.skipped) skipped, \(tree.failed) failed"
+                + (tree.announced.map { "; \(announced($0))" } ?? "")
         case let .error(message):
             return "error: \(message.sanitizedForDisplay)"
         }
+    }
+
+    /// A tree's total as its sender announced it: said to be the sender's word, not what arrived.
+    private static func announced(_ total: TreeTotal) -> String {
+        "\(total.files) file\(total.files == 1 ? "" : "s") (\(ByteCount.format(total.bytes))) announced"
     }
 }

@@ -121,6 +121,7 @@ final class HeadlessLog {
         case .uploadProgress: return "'upload progress'"
         case .fileSaved: return "'saved'"
         case .uploadRejected: return "'upload rejected'"
+        case .treeStarted: return "'folder arriving'"
         case .treeReceived: return "'folder received'"
         case .error: return "error"
         }

@@ -189,8 +189,9 @@ final class ConsoleSendQueueTUITests: XCTestCase {
         let port = try XCTUnwrap(console.port(of: "files", in: console.screen()))
         // Throttled, so the tree is seen arriving.
         let sender = try RunningProcess(["send", tree.path, "--limit-rate", "1M", "--to", "127.0.0.1:\(port)"])
-        let arriving = console.waitForScreen("the folder's row with files done") {
-            $0.range(of: #"files +[1-3] files? album/"#, options: .regularExpression) != nil
+        // The sender announced the tree's four files at its start: the row says how many of them are done.
+        let arriving = console.waitForScreen("the folder's row with files done of the total") {
+            $0.range(of: #"files +[1-3]/4 files album/"#, options: .regularExpression) != nil
         }
         // The connection table's rows: number, peer, service.
         let rows = arriving.split(separator: "\n").filter { $0.range(of: #"^ \d+ +127\.0\.0\.1:\d+ +files "#, options: .regularExpression) != nil }

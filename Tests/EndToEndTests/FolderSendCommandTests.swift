@@ -57,6 +57,7 @@ final class FolderSendCommandTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: saved.appendingPathComponent(String(path.dropFirst("photos/".count)))), data, path)
         }
         XCTAssertTrue(waitUntil { server.stderr.contains("folder photos (1) arrived whole: 5 files, 5 folders") }, server.stderr)
+        XCTAssertTrue(server.stderr.contains("folder photos (1) arriving: 5 files (3.0 MiB) announced"), server.stderr)
     }
 
     func testLinksAreSkippedAndReportedUnlessFollowed() throws {

@@ -58,6 +58,52 @@ final class FolderArrivalStateTests: XCTestCase {
         XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "1 file 1 failed photos/")
     }
 
+    func testAnAnnouncedTotalIsShownAsDoneOfTotalAndALyingOneNeverGoesBelowDone() {
+        var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
+        state.apply(.connectionOpened(id: 7, service: "files", peer: peer), now: 0, clock: "10:00:00")
+        var tree = FileServerMachine.TreeSummary(top: "photos (1)")
+        tree.folders = 1
+        tree.announced = TreeTotal(files: 2, bytes: 4000)
+        state.apply(.treeStarted(id: 7, summary: tree), now: 0, clock: "10:00:00")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "0/2 files photos (1)/", "the row starts with the tree")
+        XCTAssertTrue(state.log.lines.contains { $0.text.contains("folder photos (1) arriving: 2 files (3.9 KiB) announced") })
+        state.apply(.uploadStarted(id: 7, name: "photos/a.jpg", size: 1000), now: 1, clock: "10:00:01")
+        state.apply(.fileSaved(id: 7, path: "/srv/photos (1)/a.jpg", size: 1000, sha256: "aa"), now: 1, clock: "10:00:01")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "1/2 files photos (1)/")
+        XCTAssertTrue(rows(state).contains { $0.contains(" 1/2 file") && $0.contains("1)/ ") }, rows(state).joined(separator: "\n"))
+        state.apply(.uploadStarted(id: 7, name: "photos/b.jpg", size: 1), now: 2, clock: "10:00:02")
+        state.apply(.uploadRejected(id: 7, reason: "photos/b.jpg: too large"), now: 2, clock: "10:00:02")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "1/2 files 1 failed photos (1)/")
+        // The sender said two; three more arrive: done stops at the total.
+        for name in ["c", "d", "e"] {
+            state.apply(.uploadStarted(id: 7, name: "photos/\(name)", size: 1), now: 3, clock: "10:00:03")
+            state.apply(.fileSaved(id: 7, path: "/srv/photos (1)/\(name)", size: 1, sha256: "cc"), now: 3, clock: "10:00:03")
+        }
+        XCTAssertEqual(state.connections[0].folder?.files, 4)
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "2/2 files 1 failed photos (1)/")
+    }
+
+    func testExtremeTotalsAndAnOlderSendersTree() {
+        var row = ConsoleState.FolderArrivalRow(top: "t", total: 1)
+        XCTAssertEqual(row.text, "0/1 file t/")
+        row.files = 5
+        XCTAssertEqual(row.text, "1/1 file t/")
+        row.total = 0
+        XCTAssertEqual(row.text, "0/0 files t/")
+        row.total = .max
+        XCTAssertEqual(row.text, "5/9223372036854775807 files t/")
+        row.total = nil
+        XCTAssertEqual(row.text, "5 files t/", "no total announced: today's text")
+        // A tree whose sender announced nothing still starts its row at its top folder, in today's words.
+        var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
+        state.apply(.connectionOpened(id: 2, service: "files", peer: peer), now: 0, clock: "10:00:00")
+        state.apply(.treeStarted(id: 2, summary: FileServerMachine.TreeSummary(top: "old")), now: 0, clock: "10:00:00")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "0 files old/")
+        state.apply(.uploadStarted(id: 2, name: "old/a", size: 1), now: 1, clock: "10:00:01")
+        state.apply(.fileSaved(id: 2, path: "/srv/old/a", size: 1, sha256: "aa"), now: 1, clock: "10:00:01")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "1 file old/")
+    }
+
     func testAHostileTopIsShownEscaped() {
         var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
         state.apply(.connectionOpened(id: 1, service: "files", peer: peer), now: 0, clock: "10:00:00")

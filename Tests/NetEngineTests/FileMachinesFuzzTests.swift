@@ -101,7 +101,7 @@ final class FileMachinesFuzzTests: XCTestCase {
             for action in actions {
                 guard !serverClosed else { return }
                 switch action {
-                case .expectHeader, .clearDeadline, .started:
+                case .expectHeader, .clearDeadline, .started, .treeStarted:
                     break
                 case let .makeFolder(components):
                     if chance(10) {
@@ -224,7 +224,11 @@ final class FileMachinesFuzzTests: XCTestCase {
                 var size = rng.next() % 4 == 0 ? 0 : Int(rng.next() % 3000)
                 if trees {
                     switch index {
-                    case 0: entries.append(.treeFolder(path: "t")); return []
+                    case 0:
+                        // Half the trees announce a total (the dice are left alone, so the sequences stay the same).
+                        let total = seed % 2 == 0 ? TreeTotal(files: Int64(seed), bytes: Int64(seed) << 40) : nil
+                        entries.append(.treeFolder(path: "t", total: total))
+                        return []
                     case count - 1 where count > 2: entries.append(.treeEnd(top: "t", skipped: 0)); return []
                     case count - 2 where count > 3 && rng.next() % 3 == 0: entries.append(.file)
                     case _ where rng.next() % 6 == 0: entries.append(.treeFolder(path: "t/d\(index)")); return []

@@ -57,6 +57,25 @@ final class FolderTreeUploadTests: XCTestCase {
         XCTAssertEqual(summary, ["photos (1) 2 3 3 0 1"])
     }
 
+    func testTheTreesAnnouncedTotalIsReportedUnderItsSavedNameFirstAndLast() throws {
+        let target = try makeFolder()
+        try FileManager.default.createDirectory(at: target.appendingPathComponent("photos"), withIntermediateDirectories: false)
+        let embedded = try EmbeddedConnection(handler: handler(target))
+        // The sender says 5 files; 1 comes. Shown, never trusted: nothing is refused or waited for.
+        let total = TreeTotal(files: 5, bytes: 5000)
+        let stream = FileTransferEncoder.treeHeader(path: "photos", size: 0, kind: .folder, total: total) + eager("photos/a.txt", [1])
+            + FileTransferEncoder.treeHeader(path: "photos", size: 0, kind: .end)
+        XCTAssertEqual(replies(embedded, after: stream, count: 3), ["OK photos (1)", "OK photos (1)/a.txt", "OK photos"])
+        let trees = embedded.events.compactMap { event -> String? in
+            switch event {
+            case let .treeStarted(_, tree): return "started \(tree.top) \(tree.files) of \(tree.announced?.files ?? -1)"
+            case let .treeReceived(_, tree): return "received \(tree.top) \(tree.files) of \(tree.announced?.files ?? -1)"
+            default: return nil
+            }
+        }
+        XCTAssertEqual(trees, ["started photos (1) 0 of 5", "received photos (1) 1 of 5"])
+    }
+
     func testEscapesAreRefusedAndTheTreeGoesOn() throws {
         let target = try makeFolder()
         let outside = try makeFolder("outside")

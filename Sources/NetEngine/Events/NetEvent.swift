@@ -25,6 +25,10 @@ public enum NetEvent: Sendable {
     case uploadProgress(id: Int, received: Int64, size: Int64?)
     case fileSaved(id: Int, path: String, size: Int64, sha256: String)
     case uploadRejected(id: Int, reason: String)
+    /// A folder tree's top folder was made (`top`: as saved in the upload folder), with the total its sender
+    /// announced, if any (`announced`: display-only). The first event of that tree; a tree whose sender sent no top
+    /// folder entry has none.
+    case treeStarted(id: Int, summary: FileServerMachine.TreeSummary)
     /// A folder tree's sender said it is complete: what arrived of it (`top`: its folder as saved in the upload
     /// folder), what failed, and what the sender skipped. The last event of that tree.
     case treeReceived(id: Int, summary: FileServerMachine.TreeSummary)

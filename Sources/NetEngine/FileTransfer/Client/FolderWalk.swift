@@ -35,8 +35,12 @@ public enum FolderWalk {
                 let top = SafeFileName.sanitize(FileSender.baseName(argument))
                 var ancestors: [(dev_t, ino_t)] = []
                 let before = listing.skipped.count
+                let topIndex = listing.items.count
                 listing.items.append(SendItem(path: argument, wireName: top, entry: .treeFolder(path: top)))
-                walk(argument, wire: top, depth: 1, info: info, followLinks: followLinks, ancestors: &ancestors, into: &listing)
+                var total = TreeTotal(files: 0, bytes: 0)
+                walk(argument, wire: top, depth: 1, info: info, followLinks: followLinks, ancestors: &ancestors, into: &listing,
+                     total: &total)
+                listing.items[topIndex].entry = .treeFolder(path: top, total: total)
                 let skipped = Int64(listing.skipped.count - before)
                 listing.items.append(SendItem(path: argument, wireName: top, entry: .treeEnd(top: top, skipped: skipped)))
             } else {
@@ -47,8 +51,9 @@ public enum FolderWalk {
         return listing
     }
 
+    /// Adds what `folder` holds to `listing`, and its files and their bytes (as listed) to `total`.
     private static func walk(_ folder: String, wire: String, depth: Int, info: stat, followLinks: Bool,
-                             ancestors: inout [(dev_t, ino_t)], into listing: inout Listing) {
+                             ancestors: inout [(dev_t, ino_t)], into listing: inout Listing, total: inout TreeTotal) {
         ancestors.append((info.st_dev, info.st_ino))
         defer { ancestors.removeLast() }
         guard let stream = opendir(folder) else {
@@ -84,6 +89,10 @@ public enum FolderWalk {
             switch entry.st_mode & S_IFMT {
             case S_IFREG:
                 listing.items.append(SendItem(path: path, wireName: wireName, entry: .treeFile))
+                total.files += 1
+                // Sparse files may claim sizes whose sum does not fit: the total is display-only, so it saturates.
+                let (sum, overflow) = total.bytes.addingReportingOverflow(Int64(entry.st_size))
+                total.bytes = overflow ? Int64.max : sum
             case S_IFDIR:
                 if ancestors.contains(where: { $0.0 == entry.st_dev && $0.1 == entry.st_ino }) {
                     listing.skipped.append(Skipped(path: path, reason: "a link back to a folder above it"))
@@ -91,7 +100,8 @@ public enum FolderWalk {
                     listing.skipped.append(Skipped(path: path, reason: "deeper than \(TreePath.maxDepth) folders"))
                 } else {
                     listing.items.append(SendItem(path: path, wireName: wireName, entry: .treeFolder(path: wireName)))
-                    walk(path, wire: wireName, depth: depth + 1, info: entry, followLinks: followLinks, ancestors: &ancestors, into: &listing)
+                    walk(path, wire: wireName, depth: depth + 1, info: entry, followLinks: followLinks, ancestors: &ancestors,
+                         into: &listing, total: &total)
                 }
             default:
                 listing.skipped.append(Skipped(path: path, reason: "not a regular file"))

@@ -17,8 +17,8 @@ public struct FileClientMachine {
         case resumableFile
         /// A file of a folder tree; the shell's name for it is its relative path.
         case treeFile
-        /// A folder of a tree, at `path`.
-        case treeFolder(path: String)
+        /// A folder of a tree, at `path`; the tree's top folder announces the tree's `total` (display-only).
+        case treeFolder(path: String, total: TreeTotal? = nil)
         /// The end of the tree whose top folder is `top`; `skipped` entries were left out (links, devices).
         case treeEnd(top: String, skipped: Int64)
     }
@@ -214,8 +214,8 @@ public struct FileClientMachine {
                 return actions + [answerDeadline]
             }
             switch entries[fileIndex] {
-            case let .treeFolder(path):
-                actions += [.send(FileTransferEncoder.treeHeader(path: path, size: 0, kind: .folder, secret: settings.secret)),
+            case let .treeFolder(path, total):
+                actions += [.send(FileTransferEncoder.treeHeader(path: path, size: 0, kind: .folder, secret: settings.secret, total: total)),
                             firstAnswerOr(answerDeadline)]
             case let .treeEnd(top, skipped):
                 actions += [.send(FileTransferEncoder.treeHeader(path: top, size: skipped, kind: .end, secret: settings.secret)),

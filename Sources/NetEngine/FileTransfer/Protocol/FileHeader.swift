@@ -29,15 +29,19 @@ public struct FileHeader: Equatable, Sendable {
     public var identity: [UInt8]
     /// Whether it came in a version 4 header, whose name is a relative path inside a folder tree.
     public var inTree: Bool
+    /// What a folder entry's sender says its tree holds (carried where a file's identity goes); only a tree's top
+    /// folder announces it. Display-only.
+    public var total: TreeTotal?
 
     public init(name: String, size: Int64, secret: [UInt8]? = nil, kind: Kind = .file, inTree: Bool = false,
-                identity: [UInt8] = []) {
+                identity: [UInt8] = [], total: TreeTotal? = nil) {
         self.name = name
         self.size = size
         self.secret = secret
         self.kind = kind
         self.inTree = inTree
         self.identity = identity
+        self.total = total
     }
 
     /// Whether payload bytes and a trailer follow the header.

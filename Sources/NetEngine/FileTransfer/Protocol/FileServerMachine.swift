@@ -29,6 +29,8 @@ public struct FileServerMachine {
         case openResumable(name: String, folder: [String], size: Int64, identity: [UInt8])
         /// Make the tree folder `folder` (the first component is the tree's top), then call `folderMade`.
         case makeFolder([String])
+        /// A folder tree's top folder is made: report it with what its sender announced, if anything (the first word).
+        case treeStarted(TreeSummary)
         /// A folder tree's sender says it is complete: report its summary (the last word on it).
         case treeEnded(TreeSummary)
         /// Write these bytes of the input (offsets into the buffer given to `receive`) to the temporary file.
@@ -59,6 +61,9 @@ public struct FileServerMachine {
         public var failed = 0
         /// Entries the sender skipped (links, devices...), as it said.
         public var skipped: Int64 = 0
+        /// What the sender said the tree holds, in its top folder's entry; nil when it said nothing (an older
+        /// sender). Display-only: nothing is sized, bounded or checked by it.
+        public var announced: TreeTotal?
 
         public init(top: String) { self.top = top }
     }
@@ -83,7 +88,8 @@ public struct FileServerMachine {
     private enum Stage: Equatable {
         case header
         case opening(Transfer, eager: Bool)
-        case makingFolder(tree: String)
+        /// `starts`: the folder is the top of a tree this entry began.
+        case makingFolder(tree: String, starts: Bool)
         case receiving(Transfer)
         case publishing(Transfer)
         case stopped
@@ -184,12 +190,14 @@ public struct FileServerMachine {
 
     /// The answer to `makeFolder`: its path as saved, or why not.
     public mutating func folderMade(_ result: Result<String, FileTransferError>) -> [Action] {
-        guard case let .makingFolder(tree) = stage else { return [] }
+        guard case let .makingFolder(tree, starts) = stage else { return [] }
         stage = .header
         switch result {
         case let .success(path):
             trees[tree]?.folders += 1
-            return [.reply(.saved(name: path)), .expectHeader]
+            var actions: [Action] = []
+            if starts, let summary = trees[tree] { actions.append(.treeStarted(summary)) }
+            return actions + [.reply(.saved(name: path)), .expectHeader]
         case let .failure(error):
             count(tree, failed: true)
             return [.rejected("\(error.code) \(error.message)"), .reply(.error(code: error.code, message: error.message)), .expectHeader]
@@ -303,10 +311,14 @@ public struct FileServerMachine {
             return [.clearDeadline] + refuse(transfer, eager: eager, code: error.code, message: error.message)
         }
         let tree = path.components[0]
-        if trees[tree] == nil && (path.components.count > 1 || header.kind != .resumableFile) { trees[tree] = TreeSummary(top: tree) }
+        let begins = trees[tree] == nil
+        if begins && (path.components.count > 1 || header.kind != .resumableFile) { trees[tree] = TreeSummary(top: tree) }
         switch header.kind {
         case .folder:
-            stage = .makingFolder(tree: tree)
+            // Only a tree's first entry, its top folder, announces the tree; an announcement anywhere else is ignored.
+            let starts = begins && path.components.count == 1
+            if starts { trees[tree]?.announced = header.total }
+            stage = .makingFolder(tree: tree, starts: starts)
             return [.clearDeadline, .makeFolder(path.components)]
         case .end:
             var summary = trees.removeValue(forKey: tree) ?? TreeSummary(top: tree)

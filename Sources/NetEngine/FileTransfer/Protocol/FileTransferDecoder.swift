@@ -127,10 +127,13 @@ public struct FileTransferDecoder {
         let carriesSecret = fixedLength == FileTransferProtocol.fixedSecretHeaderLength
             || (fixedLength == FileTransferProtocol.fixedTreeHeaderLength && secretLength > 0)
         let secret = carriesSecret ? Array(pending[fixedLength..<(fixedLength + secretLength)]) : nil
-        let identity = Array(pending[(fixedLength + secretLength)..<(fixedLength + secretLength + identityLength)])
+        let identity = pending[(fixedLength + secretLength)..<(fixedLength + secretLength + identityLength)]
         let nameBytes = pending[(fixedLength + secretLength + identityLength)...]
+        let inTree = fixedLength == FileTransferProtocol.fixedTreeHeaderLength
+        // A folder has no content to identify: there the field carries the tree's total, or anything, ignored.
+        let isFolder = inTree && kind == .folder
         return FileHeader(name: String(decoding: nameBytes, as: UTF8.self), size: declaredSize, secret: secret, kind: kind,
-                          inTree: fixedLength == FileTransferProtocol.fixedTreeHeaderLength, identity: identity)
+                          inTree: inTree, identity: isFolder ? [] : Array(identity), total: isFolder ? TreeTotal(wire: identity) : nil)
     }
 
     private mutating func checkFixedHeaderByte(at index: Int) throws {

@@ -21,9 +21,11 @@ public enum FileTransferEncoder {
     }
 
     /// A version 4 header: an entry of a folder tree at the relative `path` (components joined by `/`, truncated to
-    /// the wire limit on a UTF-8 boundary).
+    /// the wire limit on a UTF-8 boundary). A tree's top folder may announce the tree's `total`.
     public static func treeHeader(path: String, size: Int64, kind: FileHeader.Kind, secret: SharedSecret? = nil,
-                                  identity: [UInt8] = []) -> [UInt8] {
+                                  identity: [UInt8] = [], total: TreeTotal? = nil) -> [UInt8] {
+        precondition(total == nil || (kind == .folder && identity.isEmpty), "a total goes in a folder entry, in the identity's place")
+        let identity = total?.wire ?? identity
         precondition(identity.count <= 255, "an identity is at most 255 bytes")
         precondition(size >= 0, "a size is never negative")
         let pathBytes = Array(path.truncatedToUTF8Length(FileTransferProtocol.maxNameLength).utf8)

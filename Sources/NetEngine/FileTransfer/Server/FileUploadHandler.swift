@@ -91,8 +91,10 @@ public final class FileUploadHandler: ConnectionHandler {
             case let .makeFolder(components):
                 let result = Result { () throws(FileTransferError) in try folders.folder(components).relativePath }
                 perform(machine.folderMade(result), on: connection)
+            case let .treeStarted(summary):
+                connection.emit(.treeStarted(id: connection.id, summary: savedAs(summary)))
             case let .treeEnded(summary):
-                report(summary, on: connection)
+                connection.emit(.treeReceived(id: connection.id, summary: savedAs(summary)))
             case let .store(range):
                 store(UnsafeRawBufferPointer(rebasing: input[range]), on: connection)
             case let .publish(name, digest):
@@ -163,12 +165,11 @@ public final class FileUploadHandler: ConnectionHandler {
         }
     }
 
-    /// The tree's last word, under the name its top folder was saved as.
-    private func report(_ summary: FileServerMachine.TreeSummary, on connection: Connection) {
+    /// A tree's summary under the name its top folder was saved as.
+    private func savedAs(_ summary: FileServerMachine.TreeSummary) -> FileServerMachine.TreeSummary {
         var saved = summary
         saved.top = folders.savedTop(summary.top) ?? summary.top
-        let event = NetEvent.treeReceived(id: connection.id, summary: saved)
-        connection.emit(event)
+        return saved
     }
 
     /// Opens the kept part of this upload (or a new one) off the loop, since what is kept is read and hashed again;
