@@ -18,9 +18,12 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         // The system's OpenSSL (libssl-dev) for TLS: a vetted protocol implementation, not a home-made one.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Hashing a file through a mapping without dying of SIGBUS when the file shrinks meanwhile (a signal handler,
+        // so C).
+        .target(name: "CMappedRead"),
         .target(
             name: "NetEngine",
-            dependencies: ["CLinux", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CLinux", "COpenSSL", "CMappedRead", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The load generator behind `netconsole bench`: a tool, not part of the exported engine library.
         .target(

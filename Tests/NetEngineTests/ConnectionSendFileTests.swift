@@ -112,6 +112,8 @@ final class ConnectionSendFileTests: XCTestCase {
         try listener.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 5000)
         let accepted = try XCTUnwrap(try listener.accept())
         defer { _ = accepted }
+        let deadline = Date().addingTimeInterval(5)
+        while try loopThread.sync({ idle.connection == nil }), Date() < deadline { usleep(2000) }
         let results: [FileRegionSend] = try loopThread.sync {
             guard let connection = idle.connection else { return [] }
             var results: [FileRegionSend] = []

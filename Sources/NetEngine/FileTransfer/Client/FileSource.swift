@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CMappedRead
 import Crypto
 
 /// One local file being sent: opened once, read front to back in blocks that are hashed as they are read, and
@@ -87,6 +88,45 @@ final class FileSource {
         return .success(())
     }
 
+    /// Whether mapped reads are guarded against a file that shrinks (the SIGBUS handler is in place).
+    private static let mappingIsSafe = cmapped_install() == 0
+    private static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Hashes the next `count` bytes where they lie, in the page cache, through a read-only mapping (no copy into
+    /// this process), for bytes the kernel sends itself. Nil when the file cannot be mapped: read it instead. A file
+    /// that shrinks under the mapping reads as zeros there (instead of killing the process) and fails here.
+    func hashInPlace(count wanted: Int) -> Result<Int, FileSendError>? {
+        guard Self.mappingIsSafe, snapshot == nil, descriptor >= 0 else { return nil }
+        let count = Int(min(Int64(wanted), size - read))
+        guard count > 0 else { return .success(0) }
+        let start = read & ~(Self.pageSize - 1)
+        let lead = Int(read - start)
+        let length = lead + count
+        guard let base = mmap(nil, length, PROT_READ, MAP_SHARED | MAP_POPULATE, descriptor, off_t(start)),
+              base != MAP_FAILED else { return nil }
+        defer { munmap(base, length) }
+        let bytes = UnsafeRawBufferPointer(start: base + lead, count: count)
+        cmapped_guard_begin(bytes.baseAddress, count)
+        hasher.update(bufferPointer: bytes)
+        if cmapped_guard_end() != 0 {
+            return .failure(FileSendError(message: "\(path) shrank while being sent: it ended before \(read + Int64(count)) of \(size) bytes"))
+        }
+        read += Int64(count)
+        return .success(count)
+    }
+
+    /// Reads bytes already hashed again, at `offset`, to write them (when the kernel turned out unable to send them
+    /// from the file); the count read.
+    func reread(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, FileSendError> {
+        while true {
+            let n = pread(descriptor, buffer.baseAddress, buffer.count, off_t(offset))
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return .failure(FileSendError(message: "cannot read \(path): \(Self.describe(errno))")) }
+            if n < buffer.count { return .failure(FileSendError(message: shrankMessage(at: offset + Int64(n)))) }
+            return .success(n)
+        }
+    }
+
     /// Reads and hashes the next block into `buffer`; the byte count, or why the file cannot be sent.
     func readBlock(into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, FileSendError> {
         let wanted = Int(min(Int64(buffer.count), size - read))
@@ -98,7 +138,7 @@ final class FileSource {
             return .success(took(wanted, buffer))
         }
         while true {
-            let n = Glibc.read(descriptor, buffer.baseAddress, wanted)
+            let n = pread(descriptor, buffer.baseAddress, wanted, off_t(read))
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return .failure(FileSendError(message: "cannot read \(path): \(Self.describe(errno))")) }
             if n == 0 {

@@ -17,13 +17,15 @@ final class PayloadPump {
         case failed(String)
     }
 
-    static let blockSize = 256 * 1024
+    static let blockSize = 1 << 20
     static let bytesPerTurn = 4 * 1024 * 1024
 
     let source: FileSource
     private let block: UnsafeMutableRawBufferPointer
-    /// The part of the last block read (and hashed) that is not handed over yet.
+    /// The part of the last block read (and hashed) that is not handed over yet: in `block`, or (`unsentInBlock`
+    /// false) only in the file, hashed where it lies for the kernel to send.
     private var unsent: Range<Int> = 0..<0
+    private var unsentInBlock = true
     /// Bytes handed to the connection: written, or sent from the file.
     private var handedOver: Int64 = 0
     /// Whether to try `sendfile`; off for good after the connection or the file says it cannot.
@@ -76,9 +78,12 @@ final class PayloadPump {
                     case let .failure(error): return .failed(error.message)
                     }
                 }
-                switch source.readBlock(into: block) {
+                let hashed = direct && source.directDescriptor != nil ? source.hashInPlace(count: block.count) : nil
+                switch hashed ?? source.readBlock(into: block) {
                 case let .failure(error): return .failed(error.message)
-                case let .success(count): unsent = 0..<count
+                case let .success(count):
+                    unsent = 0..<count
+                    unsentInBlock = hashed == nil
                 }
             }
             if direct, let file = source.directDescriptor {
@@ -95,6 +100,11 @@ final class PayloadPump {
                     direct = false
                 }
             } else {
+                if !unsentInBlock {
+                    let target = UnsafeMutableRawBufferPointer(rebasing: block[unsent])
+                    if case let .failure(error) = source.reread(at: handedOver, into: target) { return .failed(error.message) }
+                    unsentInBlock = true
+                }
                 connection.write(UnsafeRawBufferPointer(rebasing: block[unsent]))
                 take(unsent.count, budget: &budget)
                 report(connection, progress: progress, force: false)
