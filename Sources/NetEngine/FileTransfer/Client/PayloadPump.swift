@@ -28,8 +28,10 @@ final class PayloadPump {
     private var unsentInBlock = true
     /// Bytes handed to the connection: written, or sent from the file.
     private var handedOver: Int64 = 0
-    /// Whether to try `sendfile`; off for good after the connection or the file says it cannot.
-    private var direct = true
+    /// Whether to try `sendfile`; off for good after the connection or the file says it cannot. A small file is
+    /// cheaper copied: mapping it and sending from the page cache cost more system calls than the copy saves.
+    private var direct: Bool
+    static let directThreshold: Int64 = 256 * 1024
     private var throttle = ProgressThrottle()
     private var lastReported: Int64 = -1
     /// Most bytes a second (`send --limit-rate`), counted from the first byte this pump sent.
@@ -40,6 +42,7 @@ final class PayloadPump {
 
     init(source: FileSource) {
         self.source = source
+        direct = source.size >= Self.directThreshold
         block = .allocate(byteCount: Self.blockSize, alignment: 16)
     }
 
