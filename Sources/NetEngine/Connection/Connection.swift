@@ -298,9 +298,7 @@ public final class Connection: EventHandler {
     }
 
     public func handleEvent(readable: Bool, writable: Bool, hangup: Bool) {
-        if writable {
-            if !pending.isEmpty { flush() } else if awaitingRoom { roomAgain() }
-        }
+        if writable && !pending.isEmpty { flush() } else if writable && awaitingRoom { roomAgain() }
         if isClosed { return }
         if readable && wantsRead { readAvailable() }
         else if hangup && !wantsRead && pending.isEmpty && !closeAfterFlush {
@@ -334,6 +332,7 @@ public final class Connection: EventHandler {
         }
     }
 
+    @inline(never)  // kept out of the echo path's code
     private func roomAgain() {
         awaitingRoom = false
         updateInterest()
