@@ -210,6 +210,28 @@ final class FileTransferCommandTests: XCTestCase {
         XCTAssertTrue(try Data(contentsOf: target.appendingPathComponent(entries(target)[0])) == payload)
     }
 
+    /// A slow limit sends small steps, not a block at once and then a long pause: a 512 KiB file at 64 KiB/s has sent
+    /// about 64 KiB after a second (it sent a whole 256 KiB block at once before).
+    func testASlowRateLimitSendsSmallStepsNotABlockAtOnce() throws {
+        let source = try makeTemporaryDirectory(self)
+        let path = try write(try randomData(512 * 1024), source, "slow.bin")
+        let listener = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+        let sender = try RunningProcess(["send", path, "--raw", "--limit-rate", "64K", "--to", "127.0.0.1:\(listener.localAddress!.port)"])
+        defer { sender.interrupt() }
+        try listener.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 10_000)
+        let (peer, _) = try XCTUnwrap(try listener.accept())
+        let start = Date()
+        var received = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while Date().timeIntervalSince(start) < 1.0 {
+            guard (try? peer.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 50)) != nil else { continue }
+            let n = try buffer.withUnsafeMutableBytes { try peer.receive(into: $0) }
+            if let n, n > 0 { received += n }
+        }
+        XCTAssertGreaterThan(received, 16 * 1024, "it does send")
+        XCTAssertLessThanOrEqual(received, 128 * 1024, "\(received) bytes in the first second at 64 KiB/s")
+    }
+
     func testSendRawDeliversToANetcatListener() throws {
         guard let nc = which("nc") else { throw XCTSkip("nc (netcat-openbsd) is not installed") }
         let source = try makeTemporaryDirectory(self)

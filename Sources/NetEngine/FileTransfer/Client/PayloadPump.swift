@@ -91,7 +91,7 @@ final class PayloadPump {
             }
             if direct, let file = source.directDescriptor {
                 var offset = handedOver
-                switch connection.sendFile(file, offset: &offset, count: unsent.count) {
+                switch connection.sendFile(file, offset: &offset, count: min(unsent.count, burst)) {
                 case let .sent(count):
                     take(count, budget: &budget)
                     report(connection, progress: progress, force: false)
@@ -108,12 +108,20 @@ final class PayloadPump {
                     if case let .failure(error) = source.reread(at: handedOver, into: target) { return .failed(error.message) }
                     unsentInBlock = true
                 }
-                connection.write(UnsafeRawBufferPointer(rebasing: block[unsent]))
-                take(unsent.count, budget: &budget)
+                let part = unsent.prefix(burst)
+                connection.write(UnsafeRawBufferPointer(rebasing: block[part]))
+                take(part.count, budget: &budget)
                 report(connection, progress: progress, force: false)
             }
         }
         return .yielded
+    }
+
+    /// The most handed over at once: a block, or an eighth of a second's worth under a rate limit, so a slow limit
+    /// sends small steps instead of a block and a long pause.
+    private var burst: Int {
+        guard let rateLimit, rateLimit > 0 else { return block.count }
+        return Int(max(4096, min(Int64(block.count), rateLimit / 8)))
     }
 
     private func take(_ count: Int, budget: inout Int) {
