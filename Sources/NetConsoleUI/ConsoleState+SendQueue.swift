@@ -18,8 +18,6 @@ extension ConsoleState {
         case .file:
             return .success(SendQueue.Mark(path: picker.path(of: entry), rawPath: picker.rawPath(of: entry), isFolder: false, size: entry.size))
         case .directory:
-            // A folder is walked by its String path, which cannot hold such a name.
-            guard entry.isUTF8 else { return .failure(MarkRefusal(reason: "\(entry.name): a folder whose name is not UTF-8 cannot be sent from here")) }
             return .success(SendQueue.Mark(path: picker.path(of: entry), rawPath: picker.rawPath(of: entry), isFolder: true))
         case .fifo, .socket, .device, .dangling:
             return .failure(MarkRefusal(reason: "\(entry.name): \(entry.notSendable ?? "not a file")"))

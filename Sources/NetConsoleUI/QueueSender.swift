@@ -32,7 +32,7 @@ final class QueueSender {
         let id = item.id
         if item.mark.isFolder {
             sendingID = id
-            FolderWalk.list([item.mark.path], followLinks: false, thenOn: loop) { [weak self] result in
+            FolderWalk.list(paths: [item.mark.rawPath], followLinks: false, thenOn: loop) { [weak self] result in
                 guard let self, self.sendingID == id, self.sender == nil else { return }  // cancelled while it was listed
                 switch result {
                 case let .success(listing):

@@ -70,7 +70,9 @@ struct SendCommand: ParsableCommand {
         let sendPaths = zip(files, raws).map { $1?.path ?? $0 }
         for path in sendPaths {
             do {
-                let more = try FolderWalk.items(for: [path], followLinks: followLinks)
+                // A folder whose name is not UTF-8 is listed by its bytes.
+                let bytes = RawArgumentPath.bytes(path) ?? Array(path.utf8)
+                let more = try FolderWalk.items(forPaths: [bytes], followLinks: followLinks)
                 if raw && more.items.contains(where: { $0.entry != .file }) {
                     problems.append("\(path.sanitizedForDisplay): is a folder; --raw sends files one by one, send folders without --raw")
                 }

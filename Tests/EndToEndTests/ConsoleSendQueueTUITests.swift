@@ -77,6 +77,29 @@ final class ConsoleSendQueueTUITests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: received.appendingPathComponent("tree/sub/two.txt"), encoding: .utf8), "two\n")
     }
 
+    /// A folder whose name (and a file's inside) is not UTF-8 is listed and sent by its bytes: it was listed by a
+    /// `String` path that names nothing, so it failed.
+    func testAFolderNamedInBytesThatAreNotUTF8IsSentWhole() throws {
+        let pick = console.pickDirectory
+        let folder = Array(pick.path.utf8) + Array("/pics".utf8) + [0xFF]
+        XCTAssertEqual(PathBytesForTests.mkdir(folder), 0)
+        XCTAssertEqual(PathBytesForTests.write(folder + Array("/a".utf8) + [0xFE] + Array(".txt".utf8), "first\n"), 0)
+        XCTAssertEqual(PathBytesForTests.write(folder + Array("/b.txt".utf8), "second\n"), 0)
+        try Data("not sent\n".utf8).write(to: pick.appendingPathComponent("zulu.txt"))
+        try console.startAndWaitForServers(cols: 120, rows: 40)
+        try console.keys("Tab", "Enter")
+        try mark("pics")
+        console.waitForScreen("one marked") { $0.contains("1 marked") }
+        // Enter on a file sends what is marked (on a folder it would open it).
+        try console.type("zulu")
+        try console.keys("Enter")
+        let done = console.waitForScreen("the folder's verdict") { $0.contains("(2 files)") && $0.contains("✓ ") }
+        XCTAssertFalse(done.contains("✗"), done)
+        let received = console.saveDirectory.appendingPathComponent("pics\u{FFFD}")
+        XCTAssertEqual(try String(contentsOf: received.appendingPathComponent("a\u{FFFD}.txt"), encoding: .utf8), "first\n")
+        XCTAssertEqual(try String(contentsOf: received.appendingPathComponent("b.txt"), encoding: .utf8), "second\n")
+    }
+
     func testControlXStopsTheLargeFileOnTheWireAndTheQueueGoesOn() throws {
         let big = console.pickDirectory.appendingPathComponent("big.bin")
         XCTAssertTrue(FileManager.default.createFile(atPath: big.path, contents: nil))
@@ -200,5 +223,22 @@ final class ConsoleSendQueueTUITests: XCTestCase {
         XCTAssertEqual(sender.waitForExit(), 0, sender.stderr)
         let saved = console.waitForScreen("the folder in the saved list") { console.line(containing: " album/ ", in: $0).contains("4 files") }
         XCTAssertFalse(saved.contains(" photo-1.jpg "), "its files are not listed one by one:\n\(saved)")
+    }
+}
+
+/// Makes folders and files by the bytes of their paths (Foundation takes only `String` paths, always UTF-8).
+enum PathBytesForTests {
+    static func mkdir(_ path: [UInt8]) -> Int32 {
+        (path + [0]).withUnsafeBufferPointer { Glibc.mkdir(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), 0o755) }
+    }
+
+    static func write(_ path: [UInt8], _ text: String) -> Int32 {
+        let fd = (path + [0]).withUnsafeBufferPointer {
+            Glibc.open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        }
+        guard fd >= 0 else { return -1 }
+        defer { Glibc.close(fd) }
+        let bytes = Array(text.utf8)
+        return Glibc.write(fd, bytes, bytes.count) == bytes.count ? 0 : -1
     }
 }

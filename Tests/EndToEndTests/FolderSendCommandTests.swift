@@ -60,6 +60,40 @@ final class FolderSendCommandTests: XCTestCase {
         XCTAssertTrue(server.stderr.contains("folder photos (1) arriving: 5 files (3.0 MiB) announced"), server.stderr)
     }
 
+    /// Folder and file names that are not UTF-8, the top folder's included, are listed and opened by their bytes
+    /// (they were skipped as "no such file or directory"), and arrive under their decoded names.
+    func testNamesThatAreNotUTF8ArriveWholeTheTopFoldersToo() throws {
+        let folder = try makeTemporaryDirectory(self)
+        let target = folder.appendingPathComponent("in")
+        let (_, port) = try startFileServer(target)
+        // Foundation passes arguments as Strings (always UTF-8), so python3 makes the tree and runs `send` with the
+        // top folder's real bytes.
+        let script = """
+        import os, subprocess, sys
+        top = sys.argv[2].encode() + b"/t\\xff\\xfe"
+        os.makedirs(top + b"/inner\\xc3", exist_ok=True)
+        os.makedirs(top + b"/ok", exist_ok=True)
+        with open(top + b"/inner\\xc3/x\\x80.bin", "wb") as f: f.write(b"abc")
+        with open(top + b"/ok/name\\xe9.txt", "wb") as f: f.write(b"latin-1")
+        with open(top + b"/ok/good.txt", "wb") as f: f.write(b"good")
+        result = subprocess.run([sys.argv[1].encode(), b"send", top, b"--to", b"127.0.0.1:" + sys.argv[3].encode()],
+                                capture_output=True, timeout=20)
+        sys.stdout.write(result.stdout.decode(errors="replace"))
+        sys.stderr.write(result.stderr.decode(errors="replace"))
+        sys.exit(result.returncode)
+        """
+        let result = try runToCompletion(executable: "/usr/bin/env", ["python3", "-c", script, NetconsoleBinary.path, folder.path, "\(port)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let summary = lines(result.stdout).last ?? ""
+        XCTAssertTrue(summary.hasPrefix("all arrived: 3 files"), summary)
+        XCTAssertFalse(result.stderr.contains("skipped"), result.stderr)
+        let top = "t\u{FFFD}\u{FFFD}"
+        XCTAssertEqual(tree(target), [top, "\(top)/inner\u{FFFD}", "\(top)/inner\u{FFFD}/x\u{FFFD}.bin", "\(top)/ok",
+                                      "\(top)/ok/good.txt", "\(top)/ok/name\u{FFFD}.txt"])
+        XCTAssertEqual(try Data(contentsOf: target.appendingPathComponent("\(top)/inner\u{FFFD}/x\u{FFFD}.bin")), Data("abc".utf8))
+        XCTAssertEqual(try Data(contentsOf: target.appendingPathComponent("\(top)/ok/name\u{FFFD}.txt")), Data("latin-1".utf8))
+    }
+
     func testLinksAreSkippedAndReportedUnlessFollowed() throws {
         let source = try makeTemporaryDirectory(self)
         let outside = try makeTemporaryDirectory(self)

@@ -5,6 +5,7 @@
 public final class FileClientHandler: ConnectionHandler {
     private var machine: FileClientMachine
     private let names: [String]
+    private let rawPaths: [[UInt8]]?
     private let onEvent: (FileSendEvent) -> Void
     private let onEnd: (String?, Bool) -> Void
     private weak var connection: Connection?
@@ -18,9 +19,14 @@ public final class FileClientHandler: ConnectionHandler {
     public var rateLimit: Int64?
 
     /// `names[i]` is what the header calls `files[i]`; `entries` says what each is (default: plain files).
-    public init(files: [String], names: [String], entries: [FileClientMachine.Entry]? = nil, settings: FileClientMachine.Settings,
+    /// `rawPaths[i]`, when given, are the bytes that open `files[i]` (a name that is not UTF-8; `files[i]` is then only
+    /// how messages show it).
+    public init(files: [String], rawPaths: [[UInt8]]? = nil, names: [String], entries: [FileClientMachine.Entry]? = nil,
+                settings: FileClientMachine.Settings,
                 onEvent: @escaping (FileSendEvent) -> Void, onEnd: @escaping (_ failure: String?, _ allConfirmed: Bool) -> Void) {
         precondition(names.count == files.count, "one name per file")
+        precondition(rawPaths == nil || rawPaths?.count == files.count, "one raw path per file")
+        self.rawPaths = rawPaths
         machine = FileClientMachine(files: files, entries: entries, settings: settings)
         self.names = names
         self.onEvent = onEvent
@@ -87,7 +93,7 @@ public final class FileClientHandler: ConnectionHandler {
     }
 
     private func open(_ index: Int) {
-        let source = FileSource(path: machine.files[index])
+        let source = FileSource(path: machine.files[index], rawPath: rawPaths?[index])
         do {
             try source.open()
         } catch {

@@ -99,7 +99,7 @@ public final class FileSender {
         running = self
         if files.isEmpty { return end(failure: "no files to send") }
         for (index, path) in files.enumerated() where items?[index].isFile ?? true {
-            do { _ = try Self.inspect(path) } catch { return end(failure: "\(error)") }
+            do { _ = try FileSource.inspect(path, rawPath: items?[index].localPath) } catch { return end(failure: "\(error)") }
         }
         if raw { return sendRaw(0) }
         let names = files.indices.map { index in
@@ -108,7 +108,7 @@ public final class FileSender {
         var settings = FileClientMachine.Settings(replyTimeout: replyTimeout, firstAnswerTimeout: firstAnswerTimeout, secret: secret)
         settings.suggestsTLS = tls == nil
         let entries = items?.map(\.entry) ?? (resumes ? Array(repeating: .resumableFile, count: files.count) : nil)
-        let handler = FileClientHandler(files: files, names: names, entries: entries, settings: settings,
+        let handler = FileClientHandler(files: files, rawPaths: items?.map(\.localPath), names: names, entries: entries, settings: settings,
                                         onEvent: { [unowned self] event in
             self.report(event)
         }, onEnd: { [unowned self] failure, allConfirmed in

@@ -26,14 +26,18 @@ final class FileSource {
         case unreadable(String)
     }
 
-    init(path: String) {
+    /// The path's bytes when they are not `path`'s (a name that is not UTF-8, found by listing a folder).
+    private let rawPath: [UInt8]?
+
+    init(path: String, rawPath: [UInt8]? = nil) {
         self.path = path
+        self.rawPath = rawPath == Array(path.utf8) ? nil : rawPath
     }
 
     deinit { close() }
 
     func open() throws(OpenFailure) {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        let fd = PathBytes.withCString(rawPath ?? Array(path.utf8)) { Glibc.open($0, O_RDONLY | O_CLOEXEC) }
         var info = stat()
         if fd < 0 || fstat(fd, &info) != 0 {
             let reason = Self.describe(errno)
@@ -170,9 +174,10 @@ final class FileSource {
     // MARK: Checking files
 
     /// The size of the regular, readable file at `path`, or an error that says what is wrong with it.
-    static func inspect(_ path: String) throws -> Int64 {
+    static func inspect(_ path: String, rawPath: [UInt8]? = nil) throws -> Int64 {
+        let bytes = rawPath ?? Array(path.utf8)
         var info = stat()
-        if stat(path, &info) != 0 {
+        if PathBytes.withCString(bytes, { stat($0, &info) }) != 0 {
             throw FileSendError(message: "\(path): \(describe(errno))")
         }
         if info.st_mode & S_IFMT == S_IFDIR {
@@ -181,7 +186,7 @@ final class FileSource {
         if info.st_mode & S_IFMT != S_IFREG {
             throw FileSendError(message: "\(path): not a regular file")
         }
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        let fd = PathBytes.withCString(bytes) { Glibc.open($0, O_RDONLY | O_CLOEXEC) }
         if fd < 0 { throw FileSendError(message: "\(path): \(describe(errno))") }
         Glibc.close(fd)
         return Int64(info.st_size)

@@ -5,11 +5,14 @@ public struct SendItem: Equatable, Sendable {
     /// What the header calls it: a file's base name, or the relative path inside the tree (its top folder first).
     public var wireName: String
     public var entry: FileClientMachine.Entry
+    /// The local path's bytes, which open it: `path` decoded is only how messages show a name that is not UTF-8.
+    public var localPath: [UInt8]
 
-    public init(path: String, wireName: String, entry: FileClientMachine.Entry) {
+    public init(path: String, wireName: String, entry: FileClientMachine.Entry, localPath: [UInt8]? = nil) {
         self.path = path
         self.wireName = wireName
         self.entry = entry
+        self.localPath = localPath ?? Array(path.utf8)
     }
 
     /// Whether it is a file whose bytes are sent.
