@@ -100,7 +100,8 @@ public enum MessageEscapes {
     }
 
     /// Bytes from a peer as one line of text that is safe to draw: valid UTF-8 as it is, with control characters,
-    /// line breaks and direction overrides escaped, and every byte that is not UTF-8 as `\xNN`.
+    /// line breaks and direction overrides escaped, and every byte that is not UTF-8 as `\xNN`. ASCII controls are
+    /// `\xNN` too (`\t`, `\n` and `\r` aside), as the message field takes them and the inspector shows them.
     public static func displayText<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let all = Array(bytes)
         var out = ""
@@ -112,7 +113,12 @@ public enum MessageEscapes {
         }
         var index = 0
         while index < all.count {
-            if let (scalar, length) = scalar(in: all, at: index) {
+            let byte = all[index]
+            if byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D || byte == 0x7F {
+                flushText()
+                out += "\\x" + hex(byte)
+                index += 1
+            } else if let (scalar, length) = scalar(in: all, at: index) {
                 text.append(scalar)
                 index += length
             } else {

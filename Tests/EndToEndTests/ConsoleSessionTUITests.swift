@@ -65,7 +65,7 @@ final class ConsoleSessionTUITests: XCTestCase {
         XCTAssertEqual(String(decoding: waitForData(nc, count: 9), as: UTF8.self), "hello nc\n")
         // nc answers on its own: shown when it arrives, with nothing sent to ask for it.
         nc.writeToStdin(Data("from nc\u{1B}[2J\n".utf8))
-        let screen = console.waitForScreen("nc's line, its escape shown") { $0.contains("← from nc\\u{1b}[2J") }
+        let screen = console.waitForScreen("nc's line, its escape shown") { $0.contains("← from nc\\x1b[2J") }
         XCTAssertTrue(console.line(containing: "← from nc", in: screen).contains("12 B"), screen)
         XCTAssertFalse(console.styledScreen().contains("\u{1B}[2J"), "the peer's escape reached the terminal")
         // F6 half-closes as nc -N does; this nc then closes its side too.
@@ -132,7 +132,7 @@ final class ConsoleSessionTUITests: XCTestCase {
         try console.type((0...255).map { String(format: "%02x", $0) }.joined(separator: " "))
         try console.keys("Enter")
         XCTAssertEqual(waitForData(nc, count: 256), Data((0...255).map { UInt8($0) }), "nc got every byte, and no line end")
-        let screen = console.waitForScreen("the bytes sent, escaped") { $0.contains("→ 127.0.0.1:\(port)  \\u{0}\\u{1}") }
+        let screen = console.waitForScreen("the bytes sent, escaped") { $0.contains("→ 127.0.0.1:\(port)  \\x00\\x01") }
         XCTAssertFalse(screen.contains("waiting…") && screen.contains("· hex ·"), screen)
     }
 
@@ -221,6 +221,6 @@ final class ConsoleSessionTUITests: XCTestCase {
         // The rest of the line, cut in the pane, is all there when shown whole (Enter in Replies).
         try console.keys("Tab", "Tab", "Tab", "Enter")
         let whole = console.waitForScreen("the line whole") { $0.contains("pwned") }
-        XCTAssertTrue(whole.contains("\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{9b}\\u{202e}end"), whole)
+        XCTAssertTrue(whole.contains("\\x1b[2J\\x1b]0;pwned\\x07\\u{9b}\\u{202e}end"), whole)
     }
 }

@@ -63,7 +63,7 @@ final class ConsoleSessionStateTests: XCTestCase {
         _ = state.perform(.connect(target: echo), clock: "t", now: 0)
         state.sessionOpened(1, peer: echo, clock: "t", now: 0)
         state.sessionReceived(1, [0x1B, 0x5B, 0x32, 0x4A, 0xFF, 0xE2, 0x80, 0xAE] + Array("e\u{301} 👨‍👩‍👧 🇫🇷".utf8), clock: "t", now: 0)
-        XCTAssertEqual(texts(state).last, "← \\u{1b}[2J\\xff\\u{202e}e\u{301} 👨‍👩‍👧 🇫🇷")
+        XCTAssertEqual(texts(state).last, "← \\x1b[2J\\xff\\u{202e}e\u{301} 👨‍👩‍👧 🇫🇷")
         let screen = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text
         XCTAssertFalse(screen.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E }, screen)
 
@@ -90,7 +90,7 @@ final class ConsoleSessionStateTests: XCTestCase {
         XCTAssertTrue(state.sendingHex)
         commands = state.sendMessage("00 ff", target: echo, clock: "t", now: 0)
         XCTAssertEqual(commands, [.send(id: 1, bytes: [0x00, 0xFF])], "hex goes as it is, no line end")
-        XCTAssertEqual(texts(state).last, "→ \(echo)  \\u{0}\\xff")
+        XCTAssertEqual(texts(state).last, "→ \(echo)  \\x00\\xff")
 
         // A message that is not valid stays in the field and says why.
         state.message.setText("zz")

@@ -74,7 +74,7 @@ final class MessageEscapesTests: XCTestCase {
     func testAPeersBytesAreShownSafely() {
         let cases: [([UInt8], String)] = [
             (Array("HTTP/1.0 200 OK".utf8), "HTTP/1.0 200 OK"),
-            ([0x1B] + Array("[2J".utf8) + [0x1B, 0x5D, 0x30, 0x3B, 0x07], "\\u{1b}[2J\\u{1b}]0;\\u{7}"),
+            ([0x1B] + Array("[2J".utf8) + [0x1B, 0x5D, 0x30, 0x3B, 0x07], "\\x1b[2J\\x1b]0;\\x07"),
             ([0x61, 0x0D, 0x0A, 0x09], "a\\r\\n\\t"),
             ([0xFF, 0x61, 0xC3], "\\xffa\\xc3"),
             ([0xC3, 0xA9], "é"),
