@@ -204,6 +204,7 @@ public final class ConsoleApp {
         state.repliesViewHeight = heights.replies
         state.savedViewHeight = heights.saved
         state.inspectorViewHeight = InspectorRenderer.payloadHeight(rows: terminal.rows)
+        state.inspectorViewWidth = terminal.cols
         state.screenTooSmall = ConsoleLayout(cols: terminal.cols, rows: terminal.rows).tooSmall
         state.screenCols = terminal.cols
         state.screenRows = terminal.rows

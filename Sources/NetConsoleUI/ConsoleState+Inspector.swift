@@ -83,6 +83,15 @@ extension ConsoleState {
         }
     }
 
+    public var inspectorViewWidth: Int {
+        get { inspector?.viewWidth ?? 0 }
+        set {
+            guard inspector != nil, inspector?.viewWidth != newValue else { return }
+            inspector?.viewWidth = newValue
+            inspector?.clampScroll()
+        }
+    }
+
     mutating func handleInspectorKey(_ key: Key) -> ConsoleAction? {
         guard let current = inspector else { return nil }
         if let prompt = current.prompt { return handleInspectorPrompt(prompt, key) }

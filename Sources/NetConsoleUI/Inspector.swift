@@ -35,6 +35,10 @@ public struct Inspector: Equatable {
     public internal(set) var lines: [Line] = []
     /// Rows the payload had at the last render, for paging.
     public var viewHeight = 10
+    /// The screen's width: the hex dump takes as many bytes a line as fit (a line starts with a space).
+    public var viewWidth = 80 {
+        didSet { if HexDump.bytesPerLine(fitting: viewWidth - 1) != HexDump.bytesPerLine(fitting: oldValue - 1) { rebuildLines() } }
+    }
 
     /// The client session whose connection this is (opened with F8), nil for a server-side connection.
     public internal(set) var sessionID: Int?
@@ -75,7 +79,7 @@ public struct Inspector: Equatable {
             let direction = chunk.received ? "◀ in " : "▶ out"
             built.append(Line(text: "\(TranscriptFormatter.localClock(chunk.time)) \(direction) @\(chunk.offset) · \(chunk.bytes.count) byte\(chunk.bytes.count == 1 ? "" : "s")",
                               style: chunk.received ? .accent : .emphasis))
-            let body = showsText ? PayloadText.lines(chunk.bytes) : HexDump.lines(chunk.bytes, startingAt: chunk.offset)
+            let body = showsText ? PayloadText.lines(chunk.bytes) : HexDump.lines(chunk.bytes, startingAt: chunk.offset, bytesPerLine: HexDump.bytesPerLine(fitting: viewWidth - 1))
             built += body.map { Line(text: " " + $0, style: .normal) }
         }
         lines = built

@@ -1,6 +1,7 @@
 import Foundation
 import NetConsoleUI
 import NetEngine
+import NetText
 import XCTest
 
 /// The inspector and the --ask popup as view state, with no terminal and no socket.
@@ -151,6 +152,22 @@ final class InspectorStateTests: XCTestCase {
         }
     }
 
+    /// A narrow screen gets hex lines it can show whole, 8 bytes each, instead of 16-byte lines cut at the edge
+    /// (every byte and its ASCII column stay readable).
+    func testTheHexDumpTakesAsManyBytesALineAsTheScreenShows() {
+        var state = inspecting()
+        state.updateInspector(snapshot(in: Array("0123456789abcdefghij".utf8)))
+        for (cols, first) in [(80, "00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|"),
+                              (78, "00000000  30 31 32 33 34 35 36 37  |01234567|"),
+                              (60, "00000000  30 31 32 33 34 35 36 37  |01234567|")] {
+            state.inspectorViewWidth = cols
+            let text = screen(state, cols: cols, rows: 24)
+            XCTAssertTrue(text.contains { $0 == " " + first || $0.hasPrefix(" " + first) }, "\(cols) columns:\n" + text.joined(separator: "\n"))
+            XCTAssertTrue(text.contains { $0.contains("|ghij|") }, "the last bytes are shown whole at \(cols) columns")
+            for row in text { XCTAssertLessThanOrEqual(row.displayWidth, cols) }
+        }
+    }
+
     // MARK: --ask
 
     func testUploadsWaitInAQueueForYOrN() {
@@ -171,5 +188,21 @@ final class InspectorStateTests: XCTestCase {
         state.askUpload(UploadAsk(number: 3, connectionID: 5, name: "late", size: 1, peer: "p", deadline: 1))
         state.dropUploadAsks([3])
         XCTAssertFalse(screen(state).joined().contains("Accept this upload?"), "a question the server gave up on goes away")
+    }
+}
+
+/// `HexDump` at 16, 8 and 4 bytes a line: each line as wide as `bytesPerLine(fitting:)` reckons.
+final class HexDumpWidthTests: XCTestCase {
+    func testEachWidthFitsAndShowsEveryByte() {
+        let bytes = [UInt8](0..<37)
+        for (width, perLine) in [(200, 16), (78, 16), (77, 8), (45, 8), (44, 4), (10, 4)] {
+            XCTAssertEqual(HexDump.bytesPerLine(fitting: width), perLine, "\(width) columns")
+            let lines = HexDump.lines(bytes, bytesPerLine: perLine)
+            XCTAssertEqual(lines.count, (bytes.count + perLine - 1) / perLine)
+            XCTAssertTrue(lines.dropLast().allSatisfy { $0.count == lines[0].count }, "full lines are all as wide")
+            XCTAssertLessThanOrEqual(lines[0].count, max(width, 30))
+            XCTAssertTrue(lines.last!.hasSuffix("$|"), lines.last!)
+        }
+        XCTAssertEqual(HexDump.lines([0x41], bytesPerLine: 8), ["00000000  41                       |A|"])
     }
 }
