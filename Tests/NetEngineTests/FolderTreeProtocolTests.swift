@@ -3,17 +3,7 @@ import XCTest
 
 /// Version 4 headers (folder trees) and the relative paths they carry, with no socket.
 final class FolderTreeProtocolTests: XCTestCase {
-    private func decode(_ bytes: [UInt8]) throws -> [FileHeader] {
-        var decoder = FileTransferDecoder()
-        var headers: [FileHeader] = []
-        try bytes.withUnsafeBytes { input in
-            var offset = 0
-            while let event = try decoder.next(input, offset: &offset) {
-                if case let .header(header) = event { headers.append(header) }
-            }
-        }
-        return headers
-    }
+    private func decode(_ bytes: [UInt8]) throws -> [FileHeader] { try decodedHeaders(bytes) }
 
     func testTreeHeadersRoundTripAndFoldersCarryNoPayload() throws {
         let secret = try SharedSecret(Array("pw".utf8))

@@ -7,17 +7,7 @@ import XCTest
 final class TreeTotalTests: XCTestCase {
     typealias Machine = FileServerMachine
 
-    private func decode(_ bytes: [UInt8]) throws -> [FileHeader] {
-        var decoder = FileTransferDecoder()
-        var headers: [FileHeader] = []
-        try bytes.withUnsafeBytes { input in
-            var offset = 0
-            while let event = try decoder.next(input, offset: &offset) {
-                if case let .header(header) = event { headers.append(header) }
-            }
-        }
-        return headers
-    }
+    private func decode(_ bytes: [UInt8]) throws -> [FileHeader] { try decodedHeaders(bytes) }
 
     private func feed(_ machine: inout Machine, _ bytes: [UInt8]) -> [Machine.Action] {
         bytes.withUnsafeBytes { input in
