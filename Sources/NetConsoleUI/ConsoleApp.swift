@@ -333,8 +333,8 @@ public final class ConsoleApp {
     private func sendNextQueued() {
         while !queueSender.isBusy, let item = state.startNextQueued(now: MonotonicClock.now()) {
             do {
-                try queueSender.send(item, onListed: { [unowned self] files in
-                    state.queueFolderListed(item.id, files: files)
+                try queueSender.send(item, onListed: { [unowned self] files, skipped in
+                    state.queueFolderListed(item.id, files: files, skipped: skipped)
                     redrawSoon()
                 }, onFailed: { [unowned self] reason in
                     state.queueItemFailed(item.id, reason: reason, clock: Self.clock(), now: MonotonicClock.now())

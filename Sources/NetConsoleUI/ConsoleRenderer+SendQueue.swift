@@ -24,7 +24,7 @@ extension ConsoleRenderer {
             case .queued: (style, mark) = (.muted, "·")
             case .sending: (style, mark) = (.accent, "→")
             case .saved: (style, mark) = (.good, "✓")
-            case .refused, .failed, .cancelled: (style, mark) = (.bad, "✗")
+            case .incomplete, .refused, .failed, .cancelled: (style, mark) = (.bad, "✗")
             }
             let status = SendQueue.statusText(item, now: now)
             // The status keeps its room; the name gives way, cut in the middle so its end (the extension) shows.

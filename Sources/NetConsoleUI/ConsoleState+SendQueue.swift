@@ -100,8 +100,8 @@ extension ConsoleState {
         queueEvent(.finished(allConfirmed: false), id: id, clock: clock, now: now)
     }
 
-    public mutating func queueFolderListed(_ id: Int, files: Int) {
-        sendQueue.listed(id: id, files: files)
+    public mutating func queueFolderListed(_ id: Int, files: Int, skipped: Int = 0) {
+        sendQueue.listed(id: id, files: files, skipped: skipped)
     }
 
     /// Folds in an event of the item's sender; its verdict goes to the replies too.

@@ -24,9 +24,9 @@ final class QueueSender {
     var isBusy: Bool { sendingID != nil }
 
     /// Starts sending `item`. Throws what stops it before any connection. A folder is listed on a worker thread first,
-    /// so a big tree does not stop the console: `onListed` then gets its number of files, or `onFailed` why it cannot be
+    /// so a big tree does not stop the console: `onListed` then gets its number of files (and of entries skipped), or `onFailed` why it cannot be
     /// listed. The item is the one being sent from now on, so `cancel()` works while it is listed too.
-    func send(_ item: SendQueue.Item, onListed: @escaping (Int) -> Void, onFailed: @escaping (String) -> Void) throws {
+    func send(_ item: SendQueue.Item, onListed: @escaping (_ files: Int, _ skipped: Int) -> Void, onFailed: @escaping (String) -> Void) throws {
         precondition(sendingID == nil, "one item at a time")
         let endpoint = try Endpoint(parsing: item.target)
         let id = item.id
@@ -36,7 +36,7 @@ final class QueueSender {
                 guard let self, self.sendingID == id, self.sender == nil else { return }  // cancelled while it was listed
                 switch result {
                 case let .success(listing):
-                    onListed(listing.items.filter(\.isFile).count)
+                    onListed(listing.items.filter(\.isFile).count, listing.skipped.count)
                     start(FileSender(loop: loop, endpoint: endpoint, items: listing.items) { [unowned self] event in self.report(event, id) },
                           id: id, resumes: false)
                 case let .failure(error):

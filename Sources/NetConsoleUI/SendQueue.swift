@@ -30,6 +30,8 @@ public struct SendQueue: Equatable, Sendable {
         case queued
         case sending
         case saved(as: String)
+        /// A folder that arrived in part (files skipped here or refused there), under this name.
+        case incomplete(as: String)
         case refused(String)
         case failed(String)
         case cancelled
@@ -49,6 +51,8 @@ public struct SendQueue: Equatable, Sendable {
         public var filesDone = 0
         public var filesTotal: Int?
         public var filesRefused = 0
+        /// A folder's entries the listing skipped (links, special files, unreadable folders).
+        public var filesSkipped = 0
         /// The folder's top as the server saved it.
         public var savedTop: String?
         /// Where an interrupted upload of the file resumed: the server had this many bytes already.
@@ -155,8 +159,11 @@ public struct SendQueue: Equatable, Sendable {
     }
 
     /// A folder was listed: how many files it will send.
-    public mutating func listed(id: Int, files: Int) {
-        update(id) { $0.filesTotal = files }
+    public mutating func listed(id: Int, files: Int, skipped: Int = 0) {
+        update(id) {
+            $0.filesTotal = files
+            $0.filesSkipped = skipped
+        }
     }
 
     /// Folds in an event of the item's sender. Returns the item's status when this event settled it.
@@ -199,13 +206,17 @@ public struct SendQueue: Equatable, Sendable {
             }
         case let .failed(reason):
             if item.status == .sending { item.status = .failed(reason.sanitizedForDisplay) }
-        case .finished:
+        case let .finished(allConfirmed):
             if item.status == .sending {
-                if item.mark.isFolder && item.filesRefused > 0 {
-                    item.status = .refused("\(item.filesRefused) of \(item.filesTotal ?? item.filesDone + item.filesRefused) files")
+                let shown = (item.savedTop ?? "").sanitizedForDisplay
+                let savedAs = (shown.isEmpty ? item.name : shown) + (item.mark.isFolder ? "/" : "")
+                if item.mark.isFolder && item.filesDone == 0 && item.filesRefused > 0 {
+                    item.status = .refused("\(item.filesRefused) of \(item.filesTotal ?? item.filesRefused) files")
+                } else if item.mark.isFolder && (item.filesRefused > 0 || item.filesSkipped > 0 || !allConfirmed) {
+                    // As `send` ends it: a tree arrives whole or is said to be incomplete.
+                    item.status = .incomplete(as: savedAs)
                 } else {
-                    let shown = (item.savedTop ?? "").sanitizedForDisplay
-                    item.status = .saved(as: shown.isEmpty ? item.name : shown + (item.mark.isFolder ? "/" : ""))
+                    item.status = .saved(as: savedAs)
                 }
             }
         }
@@ -230,13 +241,19 @@ public struct SendQueue: Equatable, Sendable {
             let percent = item.size.map { $0 > 0 ? "\(Int(item.sent * 100 / $0))%" : "100%" } ?? "0%"
             return (resumedText(item).map { $0 + ", " } ?? "") + "sending \(percent) \(rate)"
         case .saved(let name):
-            if item.mark.isFolder { return "saved as \(name) (\(item.filesDone) files)" }
+            if item.mark.isFolder { return "saved as \(name) (\(filesText(item.filesDone)))" }
             return "saved as \(name)" + (resumedText(item, done: true).map { " (\($0))" } ?? "")
+        case .incomplete(let name):
+            let missing = [item.filesRefused > 0 ? "\(item.filesRefused) refused" : nil,
+                           item.filesSkipped > 0 ? "\(item.filesSkipped) skipped" : nil].compactMap { $0 }
+            return "incomplete: \(name) has \(filesText(item.filesDone))" + (missing.isEmpty ? "" : ", " + missing.joined(separator: ", "))
         case .refused(let why): return "refused: \(why)"
         case .failed(let why): return "failed: \(why)"
         case .cancelled: return "cancelled"
         }
     }
+
+    private static func filesText(_ count: Int) -> String { "\(count) file\(count == 1 ? "" : "s")" }
 
     /// "resuming at 48 %", as `send` says it, when the server had part of the file ("resumed at" once saved).
     private static func resumedText(_ item: Item, done: Bool = false) -> String? {

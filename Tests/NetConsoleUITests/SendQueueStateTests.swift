@@ -215,7 +215,42 @@ final class SendQueueStateTests: XCTestCase {
         state.queueEvent(.fileRefused(index: 2, reason: "too large"), id: folder.id, clock: "", now: 0)
         XCTAssertEqual(state.sendQueue.items[0].status, .sending, "one refused file does not end the folder")
         state.queueEvent(.finished(allConfirmed: false), id: folder.id, clock: "", now: 1)
-        XCTAssertEqual(state.sendQueue.items[0].status, .refused("1 of 3 files"))
+        XCTAssertEqual(state.sendQueue.items[0].status, .incomplete(as: "photos/"))
+        XCTAssertEqual(SendQueue.statusText(state.sendQueue.items[0], now: 1), "incomplete: photos/ has 1 file, 1 refused")
+        XCTAssertEqual(state.transcript.lines.last?.text, "✗ photos incomplete: photos/ has 1 file, 1 refused")
+    }
+
+    /// A folder whose listing skipped entries (links, special files) arrived in part: never a ✓ (it was "saved as"
+    /// while `send` and the server both called it incomplete).
+    func testAFolderWithSkippedEntriesIsIncompleteNotSaved() throws {
+        var state = pickerState(try makeFolder())
+        select("photos", in: &state)
+        _ = state.handle(.character(" "))
+        _ = sendMarks(&state)
+        let folder = try XCTUnwrap(state.startNextQueued(now: 0))
+        state.queueFolderListed(folder.id, files: 1, skipped: 2)
+        state.queueEvent(.folderConfirmed(index: 0, savedAs: "photos (2)"), id: folder.id, clock: "", now: 0)
+        state.queueEvent(.fileConfirmed(index: 1, savedAs: "photos (2)/1", sha256: "00"), id: folder.id, clock: "", now: 0)
+        state.queueEvent(.finished(allConfirmed: true), id: folder.id, clock: "", now: 1)
+        XCTAssertEqual(state.sendQueue.items[0].status, .incomplete(as: "photos (2)/"))
+        XCTAssertEqual(state.transcript.lines.last?.text, "✗ photos incomplete: photos (2)/ has 1 file, 2 skipped")
+        let grid = ConsoleRenderer.render(state, cols: 100, rows: 30, now: 1).grid
+        let rows = (0..<grid.rows).map { grid.text(ofRow: $0) }
+        XCTAssertTrue(rows.contains { $0.contains("✗ photos/") && $0.contains("incomplete") }, rows.joined(separator: "\n"))
+        XCTAssertFalse(rows.contains { $0.contains("✓ photos") }, rows.joined(separator: "\n"))
+    }
+
+    func testAFolderWhoseEveryFileWasRefusedIsRefused() throws {
+        var state = pickerState(try makeFolder())
+        select("photos", in: &state)
+        _ = state.handle(.character(" "))
+        _ = sendMarks(&state)
+        let folder = try XCTUnwrap(state.startNextQueued(now: 0))
+        state.queueFolderListed(folder.id, files: 2)
+        state.queueEvent(.fileRefused(index: 1, reason: "too large"), id: folder.id, clock: "", now: 0)
+        state.queueEvent(.fileRefused(index: 2, reason: "too large"), id: folder.id, clock: "", now: 0)
+        state.queueEvent(.finished(allConfirmed: false), id: folder.id, clock: "", now: 1)
+        XCTAssertEqual(state.sendQueue.items[0].status, .refused("2 of 2 files"))
     }
 
     func testControlXCancelsTheItemBeingSentAndTheQueueGoesOn() throws {
