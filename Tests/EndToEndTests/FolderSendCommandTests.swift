@@ -94,6 +94,25 @@ final class FolderSendCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: target.appendingPathComponent("\(top)/ok/name\u{FFFD}.txt")), Data("latin-1".utf8))
     }
 
+    /// A server that takes the connection and never answers (stalled, or not a netconsole file server) fails a folder
+    /// send as quickly as a single file (2 s), not after a full window of pipelined entries and 60 s.
+    func testAServerThatNeverAnswersFailsAFolderAsQuicklyAsAFile() throws {
+        let source = try makeTemporaryDirectory(self)
+        var files: [String: Data] = [:]
+        for index in 0..<100 { files["many/f\(index).txt"] = Data("\(index)\n".utf8) }
+        try make(source, files)
+        let listener = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+        let started = Date()
+        let sender = try RunningProcess(["send", source.appendingPathComponent("many").path, "--to", "127.0.0.1:\(listener.localAddress!.port)"])
+        try listener.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 10_000)
+        let (peer, _) = try XCTUnwrap(try listener.accept())
+        defer { _ = peer }
+        let status = sender.waitForExit(timeout: 30)
+        XCTAssertEqual(status, 1)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "it waited for the long reply timeout")
+        XCTAssertTrue(sender.stderr.contains("did not answer the file header within 2 s"), sender.stderr)
+    }
+
     func testLinksAreSkippedAndReportedUnlessFollowed() throws {
         let source = try makeTemporaryDirectory(self)
         let outside = try makeTemporaryDirectory(self)

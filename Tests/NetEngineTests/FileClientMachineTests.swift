@@ -17,8 +17,8 @@ final class FileClientMachineTests: XCTestCase {
         }
     }
 
-    private let notAFileServer = "127.0.0.1:9 did not answer the file header within 2 s: it does not look like a netconsole "
-        + "file server; for netcat, socat or a raw file server use --raw"
+    private let notAFileServer = "127.0.0.1:9 did not answer the file header within 2 s: "
+        + "it is not a netconsole file server (for netcat, socat or a raw file server use --raw), or it is stalled"
 
     func testTwoFilesOnOneConnection() {
         run(["/a/one.txt", "two.bin"], [
@@ -56,8 +56,8 @@ final class FileClientMachineTests: XCTestCase {
             (.connected(peer: "p"), [.openFile(index: 0)]),
             (.fileOpened(name: "big", size: 1 << 40), [
                 .send(FileTransferEncoder.header(name: "big", size: 1 << 40)),
-                .setDeadline(seconds: 2, message: "p did not answer the file header within 2 s: it does not look like a netconsole "
-                             + "file server; for netcat, socat or a raw file server use --raw")]),
+                .setDeadline(seconds: 2, message: "p did not answer the file header within 2 s: "
+                             + "it is not a netconsole file server (for netcat, socat or a raw file server use --raw), or it is stalled")]),
             (lines("ERR 413 big is 1 TiB, larger than this server's limit of 1 GiB\n"), [
                 .refused(index: 0, reason: "413 big is 1 TiB, larger than this server's limit of 1 GiB"), .openFile(index: 1)]),
             (.fileUnavailable(reason: "permission denied"), [
@@ -71,8 +71,8 @@ final class FileClientMachineTests: XCTestCase {
                 (.connected(peer: "p"), [.openFile(index: 0)]),
                 (.fileOpened(name: "f", size: 1), [
                     .send(FileTransferEncoder.header(name: "f", size: 1)),
-                    .setDeadline(seconds: 2, message: "p did not answer the file header within 2 s: it does not look like a "
-                                 + "netconsole file server; for netcat, socat or a raw file server use --raw")]),
+                    .setDeadline(seconds: 2, message: "p did not answer the file header within 2 s: "
+                                 + "it is not a netconsole file server (for netcat, socat or a raw file server use --raw), or it is stalled")]),
                 (lines("ERR \(code) why\n"), [.refused(index: 0, reason: "\(code) why"),
                                               .finish(failure: "the server ended the session: \(code) why", allConfirmed: false, reset: false)]),
             ])

@@ -211,7 +211,7 @@ public struct FileClientMachine {
         while fileIndex < entries.count {
             if inFlight.count >= Self.window {
                 phase = .waitingForWindow
-                return actions + [answerDeadline]
+                return actions + [firstAnswerOr(answerDeadline)]
             }
             switch entries[fileIndex] {
             case let .treeFolder(path, total):
@@ -246,10 +246,15 @@ public struct FileClientMachine {
     /// `otherwise`, unless the peer has not said a word yet: then the short wait that tells a raw server.
     private func firstAnswerOr(_ otherwise: Action) -> Action {
         guard !peerHasAnswered else { return otherwise }
+        return firstAnswerDeadline
+    }
+
+    /// How long a peer that has said nothing yet gets to answer a header: a raw server (netcat, socat) never does.
+    private var firstAnswerDeadline: Action {
         let seconds = min(settings.replyTimeout, settings.firstAnswerTimeout)
         return .setDeadline(seconds: seconds, message: "\(peer) did not answer the file header within "
-            + "\(formatSeconds(seconds)): it does not look like a netconsole file server; for netcat, socat or a raw "
-            + "file server use --raw")
+            + "\(formatSeconds(seconds)): it is not a netconsole file server (for netcat, socat or a raw file server "
+            + "use --raw), or it is stalled")
     }
 
     /// A file on its own: header version 1 (2 with a secret; 4 when resumable), then `READY` is awaited.
@@ -263,10 +268,7 @@ public struct FileClientMachine {
             wait = .setDeadline(seconds: settings.replyTimeout,
                         message: "no answer to the header of \(path) within \(formatSeconds(settings.replyTimeout))")
         } else {
-            let seconds = min(settings.replyTimeout, settings.firstAnswerTimeout)
-            wait = .setDeadline(seconds: seconds, message: "\(peer) did not answer the file header within "
-                + "\(formatSeconds(seconds)): it does not look like a netconsole file server; for netcat, socat or a raw "
-                + "file server use --raw")
+            wait = firstAnswerDeadline
         }
         return [.send(header), wait]
     }
