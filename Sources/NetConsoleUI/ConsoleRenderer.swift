@@ -203,7 +203,7 @@ public enum ConsoleRenderer {
         for (offset, connection) in all[window.first..<(window.first + window.count)].enumerated() {
             let row = rect.y + 1 + offset
             let closed = connection.closedAt != nil
-            let stateText = ConsoleState.stateText(connection).truncatedInMiddle(toWidth: stateWidth)
+            let stateText = ConsoleState.stateText(connection, width: stateWidth)
             let age = (connection.closedAt ?? now) - connection.openedAt
             let rate = closed ? "-" : connection.rate.bytesPerSecond(now: now).map(ConsoleState.formatRate) ?? "-"
             let cells = [connection.udp?.label ?? "\(connection.id)", connection.peer, connection.service, stateText,

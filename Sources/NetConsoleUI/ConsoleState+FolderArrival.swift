@@ -17,12 +17,18 @@ extension ConsoleState {
         }
 
         /// "3/10 files photos/" (the / says it is a folder), or "3 files photos/" without an announced total, what
-        /// failed before the name: a narrow STATE column is cut in the middle, so the count and the name's end stay (the
-        /// IN column has the bytes). The total is the sender's word: done is never shown above it.
-        public var text: String {
+        /// failed before the name: a narrow STATE column keeps the counts and cuts the name in the middle (the IN column
+        /// has the bytes). The total is the sender's word: done is never shown above it.
+        public var text: String { lead + name }
+
+        /// The counts, which a narrow column keeps whole: "3/10 files 1 failed ".
+        var lead: String {
             let done = total.map { "\(min(Int64(files), $0))/\($0)" } ?? "\(files)"
-            return "\(done) file\((total ?? Int64(files)) == 1 ? "" : "s")" + (failed > 0 ? " \(failed) failed" : "") + " \(top)/"
+            return "\(done) file\((total ?? Int64(files)) == 1 ? "" : "s")" + (failed > 0 ? " \(failed) failed" : "") + " "
         }
+
+        /// The folder, which a narrow column cuts: "photos/".
+        var name: String { "\(top)/" }
     }
 
     /// The top folder of a tree entry's name ("top/sub/file"), or nil for a file on its own. Split on the `/`

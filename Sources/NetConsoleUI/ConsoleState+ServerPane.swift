@@ -169,14 +169,36 @@ extension ConsoleState {
 
     /// What the STATE column says: open, closed (with the reason) or the upload's progress.
     public static func stateText(_ connection: ConnectionRow) -> String {
-        if let udp = connection.udp { return udpStateText(connection, udp) }
-        if let folder = connection.folder { return folder.text }
+        let parts = stateParts(connection)
+        return parts.lead + parts.name
+    }
+
+    /// The STATE column in two parts: what a narrow column keeps whole ("upload 66% ", "3/10 files "), and a name it
+    /// cuts in the middle (so "upload 66% big300.bin" never reads "upload 2…bin").
+    public static func stateParts(_ connection: ConnectionRow) -> (lead: String, name: String) {
+        if let udp = connection.udp { return (udpStateText(connection, udp), "") }
+        if let folder = connection.folder { return (folder.lead, folder.name) }
         if let upload = connection.upload {
             let percent = upload.size.map { $0 > 0 ? "\(Int(upload.received * 100 / $0))%" : "" } ?? formatBytes(Int(upload.received))
-            return "upload \(percent) \(upload.name)"
+            return ("upload \(percent) ", upload.name)
         }
-        if connection.closedAt != nil { return connection.closeReason.map { "closed: \($0)" } ?? "closed" }
-        return "open"
+        if connection.closedAt != nil { return (connection.closeReason.map { "closed: \($0)" } ?? "closed", "") }
+        return ("open", "")
+    }
+
+    /// `stateParts` in `width` columns: the lead first (cut at its end only when it alone is too wide), the name cut
+    /// in the middle to what is left.
+    public static func stateText(_ connection: ConnectionRow, width: Int) -> String {
+        let (lead, name) = stateParts(connection)
+        if name.isEmpty { return lead.truncatedInMiddle(toWidth: width) }
+        let counts = lead.hasSuffix(" ") ? String(lead.dropLast()) : lead
+        if lead.displayWidth >= width { return counts.truncated(toWidth: width) }
+        let room = width - lead.displayWidth
+        // A folder keeps its "/" however little room is left: it says the row is a folder.
+        if name.hasSuffix("/") && room >= 2 && room < 6 && name.displayWidth > room {
+            return lead + String(name.dropLast()).truncated(toWidth: room - 1) + "/"
+        }
+        return lead + name.truncatedInMiddle(toWidth: room)
     }
 
     mutating func moveConnectionSelection(_ command: ConsoleCommand) {

@@ -28,7 +28,7 @@ final class FolderArrivalStateTests: XCTestCase {
         XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "1 file photos/")
         XCTAssertTrue(state.savedFiles.isEmpty, "a tree's files are counted in its row, not listed one by one")
         let text = rows(state)
-        XCTAssertTrue(text.contains { $0.contains("1 file p") && $0.contains("os/") }, text.joined(separator: "\n"))
+        XCTAssertTrue(text.contains { $0.contains(" 1 file ph") && $0.contains("/ ") }, text.joined(separator: "\n"))
     }
 
     func testTheTreesEndPutsTheFolderInTheSavedList() {
@@ -58,6 +58,30 @@ final class FolderArrivalStateTests: XCTestCase {
         XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "1 file 1 failed photos/")
     }
 
+    /// At 80 columns the STATE column is narrow: the counts and an upload's percentage stay whole and the name is cut
+    /// ("upload 2…bin" read like 2 %, "1/307 fi…1)/" hid the count).
+    func testANarrowStateColumnKeepsTheCountsAndCutsTheName() {
+        var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
+        state.apply(.connectionOpened(id: 7, service: "files", peer: peer), now: 0, clock: "10:00:00")
+        state.apply(.uploadStarted(id: 7, name: "a-rather-long-name-of-a-big-file-300.bin", size: 1000), now: 0, clock: "10:00:00")
+        state.apply(.uploadProgress(id: 7, received: 660, size: 1000), now: 1, clock: "10:00:01")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 20), "upload 66% a-rath…in")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 12), "upload 66% …")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 10), "upload 66%")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 8), "upload …", "too narrow for the percentage")
+        state.apply(.connectionOpened(id: 8, service: "files", peer: peer), now: 0, clock: "10:00:00")
+        var tree = FileServerMachine.TreeSummary(top: "holiday photos (3)")
+        tree.announced = TreeTotal(files: 307, bytes: 1)
+        state.apply(.treeStarted(id: 8, summary: tree), now: 0, clock: "10:00:00")
+        let folder = state.connections.first { $0.id == 8 }!
+        XCTAssertEqual(ConsoleState.stateText(folder, width: 18), "0/307 files holi…/")
+        XCTAssertEqual(ConsoleState.stateText(folder, width: 11), "0/307 files")
+        let shown = rows(state, cols: 80).filter { $0.contains("127.0.0.1:50123 files") }
+        XCTAssertEqual(shown.count, 2, shown.joined(separator: "\n"))
+        XCTAssertTrue(shown.contains { $0.contains(" upload 66%") }, shown.joined(separator: "\n"))
+        XCTAssertTrue(shown.contains { $0.contains(" 0/307 file") }, shown.joined(separator: "\n"))
+    }
+
     func testAnAnnouncedTotalIsShownAsDoneOfTotalAndALyingOneNeverGoesBelowDone() {
         var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
         state.apply(.connectionOpened(id: 7, service: "files", peer: peer), now: 0, clock: "10:00:00")
@@ -70,7 +94,7 @@ final class FolderArrivalStateTests: XCTestCase {
         state.apply(.uploadStarted(id: 7, name: "photos/a.jpg", size: 1000), now: 1, clock: "10:00:01")
         state.apply(.fileSaved(id: 7, path: "/srv/photos (1)/a.jpg", size: 1000, sha256: "aa"), now: 1, clock: "10:00:01")
         XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "1/2 files photos (1)/")
-        XCTAssertTrue(rows(state).contains { $0.contains(" 1/2 file") && $0.contains("1)/ ") }, rows(state).joined(separator: "\n"))
+        XCTAssertTrue(rows(state).contains { $0.contains(" 1/2 files …/ ") }, rows(state).joined(separator: "\n"))
         state.apply(.uploadStarted(id: 7, name: "photos/b.jpg", size: 1), now: 2, clock: "10:00:02")
         state.apply(.uploadRejected(id: 7, reason: "photos/b.jpg: too large"), now: 2, clock: "10:00:02")
         XCTAssertEqual(ConsoleState.stateText(state.connections[0]), "1/2 files 1 failed photos (1)/")
