@@ -246,9 +246,10 @@ extension ConsoleState {
 
     /// Whether a server connection is one of the console's own open sessions (to its own servers).
     /// Whether `session` is connected to one of the console's own servers (its local address is a connection there).
+    /// The server's side may have closed already (the listener was stopped): the session is still the console's own.
     func isToOwnServer(_ session: Session) -> Bool {
         guard let local = session.localAddress else { return false }
-        return connections.contains { $0.closedAt == nil && $0.peer == local }
+        return connections.contains { $0.peer == local }
     }
 
     func isOwnSession(_ row: ConnectionRow) -> Bool {

@@ -205,6 +205,18 @@ final class ConsoleSessionStateTests: XCTestCase {
         XCTAssertEqual(state.handle(.control("c")), .quit)
     }
 
+    /// The listener was stopped and its side of the session closed; the session (half-closed) is still the console's
+    /// own, not "a session to other servers".
+    func testTheConsolesOwnSessionStaysItsOwnAfterTheServerSideClosed() {
+        var state = state()
+        let local = try! SocketAddress.resolve(host: "127.0.0.1", port: 5555)[0]
+        state.apply(.connectionOpened(id: 7, service: ConsoleState.echoService, peer: local), now: 0, clock: "t")
+        _ = state.perform(.connect(target: echo), clock: "t", now: 0)
+        state.sessionOpened(1, peer: echo, localAddress: "127.0.0.1:5555", clock: "t", now: 0)
+        state.apply(.connectionClosed(id: 7, peer: local, bytesIn: 0, bytesOut: 0, reason: nil), now: 1, clock: "t")
+        XCTAssertEqual(state.handle(.control("c")), .quit, "\(state.confirmation?.detail ?? [])")
+    }
+
     func testASessionToAnotherServerIsALossWhenQuitting() {
         var state = state()
         _ = state.perform(.connect(target: "127.0.0.1:8080"), clock: "t", now: 0)
