@@ -158,12 +158,13 @@ final class SendProgressDisplay {
         switch event {
         case let .connected(address):
             note("connected to \(address)")
-        case let .fileStarted(index, path, size):
+        case let .fileStarted(index, _, size):
             sizes[index] = size
             meter = TransferMeter(total: size)
             lastDrawn = 0
             // A folder's thousands of files each get their result line; a "sending" line too would only double them.
-            if !onTerminal && !endsWithSummary { note("sending \(display(path)) (\(ByteCount.format(size)))") }
+            // Named as given: a name that is not UTF-8 is sent through /proc/self/fd/N, which says nothing to the user.
+            if !onTerminal && !endsWithSummary { note("sending \(display(files[index])) (\(ByteCount.format(size)))") }
             draw(index: index, force: true)
         case let .progress(index, sent, _):
             meter?.update(done: sent)
