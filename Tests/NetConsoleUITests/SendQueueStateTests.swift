@@ -312,6 +312,37 @@ final class SendQueueStateTests: XCTestCase {
         }
     }
 
+    /// At 80x24 the queue shows the item being sent and what waits after it, before older results; once all is
+    /// done it keeps only the latest two results, and the files get their rows back.
+    func testTheQueueShowsWhatIsSentAndWaitsBeforeOldResults() throws {
+        var state = pickerState(try makeFolder(["a.txt", "b.txt", "c.txt", "d.txt", "e.txt", "f.txt"], folders: []))
+        _ = state.handle(.control("a"))
+        _ = sendMarks(&state)
+        for _ in 0..<3 {
+            let item = try XCTUnwrap(state.startNextQueued(now: 0))
+            state.queueEvent(.fileConfirmed(index: 0, savedAs: item.mark.name, sha256: "00"), id: item.id, clock: "", now: 1)
+            state.queueEvent(.finished(allConfirmed: true), id: item.id, clock: "", now: 1)
+        }
+        _ = try XCTUnwrap(state.startNextQueued(now: 2))
+        // The picker (and its queue) is the right-hand column of the client pane.
+        func picker(_ rows: [String]) -> [String] { rows.filter { $0.contains("│") }.map { String($0.split(separator: "│").last ?? "") } }
+        var text = picker(rows(state))
+        let queueRows = text.filter { $0.contains("✓ ") || $0.contains("→ ") || $0.contains("· ") }
+        XCTAssertTrue(queueRows.first?.contains("→ d.txt") ?? false, queueRows.joined(separator: "\n"))
+        XCTAssertTrue(queueRows.contains { $0.contains("· e.txt") && $0.contains("queued") }, queueRows.joined(separator: "\n"))
+        for _ in 0..<3 {
+            if let item = state.sendQueue.items.first(where: { $0.status == .sending }) ?? state.startNextQueued(now: 3) {
+                state.queueEvent(.fileConfirmed(index: 0, savedAs: item.mark.name, sha256: "00"), id: item.id, clock: "", now: 3)
+                state.queueEvent(.finished(allConfirmed: true), id: item.id, clock: "", now: 3)
+            }
+        }
+        XCTAssertTrue(state.sendQueue.items.allSatisfy(\.status.isDone))
+        text = picker(rows(state))
+        let results = text.filter { $0.contains("✓ ") && $0.contains("saved as") }
+        XCTAssertEqual(results.count, 2, text.joined(separator: "\n"))
+        XCTAssertTrue(results.last?.contains("f.txt") ?? false, "the latest last: \(results)")
+    }
+
     func testHostileNamesAreShownEscapedAndTheStatusColumnHolds() throws {
         let folder = try makeFolder([], folders: [])
         let names: [[UInt8]] = [
