@@ -447,6 +447,9 @@ public enum ConsoleRenderer {
         let rowsLeft = area.y + 1 + listHeight - top
         guard rowsLeft > 0 else { return }
         let first = centeredFirst(selected: picker.selection, count: visible.count, height: rowsLeft)
+        // Items queued or being sent show so in the list too (once a frame: a whole folder may be queued).
+        var inQueue: [[UInt8]: String] = [:]
+        for item in state.sendQueue.items where !item.status.isDone { inQueue[item.mark.rawPath] = item.status == .sending ? "→" : "·" }
         for (offset, entry) in visible[first..<min(visible.count, first + rowsLeft)].enumerated() {
             let index = first + offset
             let row = top + offset
@@ -464,7 +467,8 @@ public enum ConsoleRenderer {
             let sizeWidth = max(10, sizeText.displayWidth)
             let nameWidth = max(1, area.width - sizeWidth - 2)
             if selected { grid.fill(row: row, col: area.x, width: area.width, style: style) }
-            let marker = state.sendQueue.isMarked(picker.rawPath(of: entry)) ? "*" : selected ? "›" : " "
+            let rawPath = picker.rawPath(of: entry)
+            let marker = state.sendQueue.isMarked(rawPath) ? "*" : inQueue[rawPath] ?? (selected ? "›" : " ")
             grid.write(marker + name.sanitizedForDisplay.truncatedInMiddle(toWidth: nameWidth - 1), row: row, col: area.x, width: nameWidth, style: style)
             grid.write(sizeText.fitted(toWidth: sizeWidth, alignRight: true), row: row, col: area.x + nameWidth, width: area.width - nameWidth, style: style)
         }

@@ -330,6 +330,12 @@ final class SendQueueStateTests: XCTestCase {
         let queueRows = text.filter { $0.contains("✓ ") || $0.contains("→ ") || $0.contains("· ") }
         XCTAssertTrue(queueRows.first?.contains("→ d.txt") ?? false, queueRows.joined(separator: "\n"))
         XCTAssertTrue(queueRows.contains { $0.contains("· e.txt") && $0.contains("queued") }, queueRows.joined(separator: "\n"))
+        // The file list says it too: → for the one being sent, · for those waiting.
+        select("f.txt", in: &state)
+        let list = picker(rows(state))
+        XCTAssertTrue(list.contains { $0.hasPrefix("→d.txt") }, list.joined(separator: "\n"))
+        XCTAssertTrue(list.contains { $0.hasPrefix("·e.txt") }, list.joined(separator: "\n"))
+        XCTAssertFalse(list.contains { $0.hasPrefix("·c.txt") || $0.hasPrefix("→c.txt") }, "a finished one is not marked:\n" + list.joined(separator: "\n"))
         for _ in 0..<3 {
             if let item = state.sendQueue.items.first(where: { $0.status == .sending }) ?? state.startNextQueued(now: 3) {
                 state.queueEvent(.fileConfirmed(index: 0, savedAs: item.mark.name, sha256: "00"), id: item.id, clock: "", now: 3)
