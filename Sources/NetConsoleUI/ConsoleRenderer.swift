@@ -578,7 +578,8 @@ public enum ConsoleRenderer {
     }
 
     private static func drawHelp(_ state: ConsoleState, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
-        drawBox("Help", KeyBindings.helpLines(for: state.focus, inspecting: state.inspector != nil), first: state.helpScroll, maxWidth: 100, cols: cols, rows: rows, &grid)
+        drawBox("Help", KeyBindings.helpLines(for: state.focus, inspecting: state.inspector != nil, width: KeyBindings.helpWidth(cols: cols)),
+                first: state.helpScroll, maxWidth: 100, cols: cols, rows: rows, &grid)
     }
 
     /// A line shown whole: wrapped at spaces to the box, which is as wide as the screen allows.

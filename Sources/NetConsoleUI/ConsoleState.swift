@@ -314,12 +314,14 @@ public struct ConsoleState {
     }
 
     private mutating func handleHelpKey(_ key: Key) -> ConsoleAction? {
-        let lines = KeyBindings.helpLines(for: focus, inspecting: inspector != nil).count
+        let lines = KeyBindings.helpLines(for: focus, inspecting: inspector != nil, width: KeyBindings.helpWidth(cols: screenCols)).count
+        // The box shows rows - 4 lines: a page moves by all but one of them.
+        let page = max(1, screenRows - 5)
         switch key {
         case .up, .character("k"): helpScroll = max(0, helpScroll - 1)
         case .down, .character("j"): helpScroll = min(lines - 1, helpScroll + 1)
-        case .pageUp: helpScroll = max(0, helpScroll - 10)
-        case .pageDown: helpScroll = min(lines - 1, helpScroll + 10)
+        case .pageUp: helpScroll = max(0, helpScroll - page)
+        case .pageDown: helpScroll = min(lines - 1, helpScroll + page)
         case .home: helpScroll = 0
         case .resize: break
         default:

@@ -146,6 +146,39 @@ public enum KeyBindings {
     }
 
     /// The help: the bindings where `focus` is first, then the rest, each under its heading.
+    /// The help, its long lines wrapped at spaces to `width` columns (what the help box shows on this screen), each
+    /// continuation indented under the meaning, so nothing is cut at 80 columns.
+    public static func helpLines(for focus: ConsoleFocus, inspecting: Bool = false, width: Int) -> [String] {
+        let lines = helpLines(for: focus, inspecting: inspecting)
+        let indent = 2 + (KeyContext.allCases.flatMap { bindings($0) }.map(\.label.displayWidth).max() ?? 10) + 2
+        guard width >= indent + 12 else { return lines }
+        var wrapped: [String] = []
+        for line in lines {
+            var rest = line
+            var prefix = ""
+            while (prefix + rest).displayWidth > width {
+                let room = width - prefix.displayWidth
+                // The last space that leaves the start of `rest` within the room (and past the key's label).
+                var cut: String.Index?
+                var used = 0
+                for index in rest.indices {
+                    used += DisplayWidth.of(rest[index])
+                    if used > room { break }
+                    if rest[index] == " ", rest.distance(from: rest.startIndex, to: index) >= (prefix.isEmpty ? indent : 1) { cut = index }
+                }
+                guard let cut else { break }
+                wrapped.append(prefix + rest[..<cut])
+                rest = String(rest[rest.index(after: cut)...])
+                prefix = String(repeating: " ", count: indent)
+            }
+            wrapped.append(prefix + rest)
+        }
+        return wrapped
+    }
+
+    /// How wide the help box's text is on a screen `cols` wide (`ConsoleRenderer.drawBox` with the help's limit).
+    public static func helpWidth(cols: Int) -> Int { max(10, min(cols - 6, 96)) }
+
     public static func helpLines(for focus: ConsoleFocus, inspecting: Bool = false) -> [String] {
         let here = inspecting ? [.inspector, .everywhere] : contexts(for: focus)
         let order = here + KeyContext.allCases.filter { !here.contains($0) }

@@ -145,9 +145,29 @@ final class ConsoleListStateTests: XCTestCase {
         XCTAssertTrue(state.showHelp, "paging keeps the help open")
         let after = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text
         XCTAssertNotEqual(before, after)
-        XCTAssertTrue(after.contains("11-30/"), after)
+        XCTAssertTrue(after.contains("20-39/"), "a page is all but one line of the box:\n" + after)
         _ = state.handle(.character("x"))
         XCTAssertFalse(state.showHelp)
+    }
+
+    /// At 80 columns every key's meaning is shown whole, wrapped under itself (it was cut with …), in every pane.
+    func testTheHelpWrapsLongMeaningsInsteadOfCuttingThem() {
+        for focus in [ConsoleFocus.files, .server, .message] {
+            let lines = KeyBindings.helpLines(for: focus, width: KeyBindings.helpWidth(cols: 80))
+            XCTAssertTrue(lines.allSatisfy { $0.displayWidth <= KeyBindings.helpWidth(cols: 80) }, lines.joined(separator: "\n"))
+            let joined = lines.joined(separator: " ").split(separator: " ").joined(separator: " ")
+            XCTAssertTrue(joined.contains("open the folder or send the file (the marked ones, if any)"), joined)
+        }
+        var state = ConsoleState(saveDirectory: "/tmp", pickerDirectory: "/tmp")
+        state.focus = .files
+        _ = state.handle(.function(1))
+        var seen = ""
+        for _ in 0..<12 {
+            seen += ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text
+            _ = state.handle(.pageDown)
+        }
+        XCTAssertFalse(seen.contains("…"), seen)
+        XCTAssertTrue(seen.contains("the marked"), seen)
     }
 
     func testTheSavedFilesListKeepsItsSelectionAsFilesArrive() {
