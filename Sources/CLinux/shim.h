@@ -15,6 +15,9 @@ extern int pipe2(int fds[2], int flags);
 #define SYNC_FILE_RANGE_WRITE 2
 #endif
 extern int sync_file_range(int fd, __off64_t offset, __off64_t count, unsigned int flags);
+// fallocate(2) and its mode bits (linux/falloc.h).
+extern int fallocate(int fd, int mode, __off64_t offset, __off64_t len);
+#define CLINUX_FALLOC_FL_KEEP_SIZE 0x01
 
 // O_TMPFILE and AT_EMPTY_PATH are GNU extensions; the values are the kernel's ABI.
 #define CLINUX_O_TMPFILE 0x410000

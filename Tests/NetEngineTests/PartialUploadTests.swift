@@ -30,6 +30,37 @@ final class PartialUploadTests: XCTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(PartialUploads.folderName).path)) ?? []).sorted()
     }
 
+    /// A declared size is preallocated when the upload starts (the file's size stays what arrived), and a kept part
+    /// gives back what was preallocated past its bytes: it holds its own bytes on the disk, not the declared size.
+    func testAKeptPartHoldsItsBytesNotTheDeclaredSize() throws {
+        let folder = try makeFolder()
+        let shared = store(folder)
+        let size: Int64 = 256 << 20
+        let header = FileTransferEncoder.treeHeader(path: "big.bin", size: size, kind: .resumableFile, identity: [3])
+        let embedded = try EmbeddedConnection(handler: FileUploadHandler(store: shared))
+        embedded.receive(header)
+        XCTAssertEqual(replies(embedded, until: "\n"), "READY 0\n")
+        embedded.receive([UInt8](repeating: 7, count: 1 << 20))
+        func allocated() -> (size: Int64, bytes: Int64) {
+            let dir = folder.appendingPathComponent(PartialUploads.folderName).path
+            var best: (Int64, Int64) = (0, 0)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+                var info = stat()
+                if stat(dir + "/" + name, &info) == 0, Int64(info.st_blocks) * 512 > best.1 { best = (Int64(info.st_size), Int64(info.st_blocks) * 512) }
+            }
+            return best
+        }
+        let during = allocated()
+        XCTAssertEqual(during.size, 1 << 20, "the size is what arrived")
+        XCTAssertGreaterThanOrEqual(during.bytes, PendingUpload.reserveAhead, "what comes next is preallocated")
+        XCTAssertLessThan(during.bytes, PendingUpload.reserveAhead + (2 << 20), "no more than a step ahead: a header holds no more")
+        embedded.receiveEnd()
+        XCTAssertTrue(embedded.isClosed)
+        let kept = allocated()
+        XCTAssertEqual(kept.size, 1 << 20)
+        XCTAssertLessThan(kept.bytes, 2 << 20, "the preallocation past the kept bytes was given back")
+    }
+
     func testAnInterruptedUploadIsKeptAndContinuedWhereItStopped() throws {
         let folder = try makeFolder()
         let shared = store(folder)

@@ -199,6 +199,7 @@ public final class FileUploadHandler: ConnectionHandler {
                     perform(machine.opened(refusal: (FileTransferStatus.cannotWrite,
                                                      "not enough space for \(name): \(pair.0) needed, \(pair.1) free")), on: connection)
                 } else {
+                    file.reserve(upTo: size)
                     start(Upload(name: name, baseName: baseName(name, components), folder: folder, file: file), on: connection)
                     perform(machine.opened(refusal: nil, offset: file.written), on: connection)
                 }
@@ -238,6 +239,7 @@ public final class FileUploadHandler: ConnectionHandler {
         } catch {
             return perform(machine.opened(refusal: (FileTransferStatus.cannotWrite, "cannot store \(name): \(error)")), on: connection)
         }
+        file.reserve(upTo: size)
         let baseName = components.isEmpty ? name : String(name.split(separator: "/").last ?? Substring(name))
         upload = Upload(name: name, baseName: baseName, folder: folder, file: file)
         _ = upload!.pace.received(0, of: name, options: options, on: connection)

@@ -16,6 +16,14 @@ public final class PendingUpload {
     private var finished = false
     /// Bytes already handed to the disk's writeback (fsync mode only).
     private var writebackStartedUpTo: Int64 = 0
+    /// Where the blocks preallocated by `reserve` end (0: none), and the declared size they lead to.
+    private var reservedUpTo: Int64 = 0
+    private var declaredSize: Int64 = 0
+
+    /// Uploads smaller than this are not worth a preallocation.
+    static let reserveThreshold: Int64 = 1 << 20
+    /// The most preallocated ahead of the bytes that arrived: a header alone must not hold more of the disk.
+    public static let reserveAhead: Int64 = 64 << 20
 
     /// With fsync on, writeback of every this many new bytes is started while the upload goes on, so the disk
     /// writes during the transfer instead of all at the final fsync (which then only waits for the tail).
@@ -47,6 +55,27 @@ public final class PendingUpload {
 
     deinit { discard() }
 
+    /// Preallocates the blocks of a declared `size` ahead of the bytes as they arrive, `reserveAhead` at a time (the
+    /// file's size stays what was written): the disk space is taken in large steps instead of block by block, which
+    /// costs the writes less, and an upload that fits when it starts keeps its room. Best effort.
+    public func reserve(upTo size: Int64) {
+        guard !finished, descriptor >= 0, size - written >= Self.reserveThreshold else { return }
+        declaredSize = size
+        reservedUpTo = written
+        extendReservation()
+    }
+
+    private func extendReservation() {
+        let end = min(declaredSize, max(reservedUpTo, written) + Self.reserveAhead)
+        guard end > reservedUpTo else { return }
+        let start = max(reservedUpTo, written)
+        if fallocate(descriptor, CLINUX_FALLOC_FL_KEEP_SIZE, Int(start), Int(end - start)) == 0 {
+            reservedUpTo = end
+        } else {
+            declaredSize = 0  // not possible here (or no room): the writes allocate as they go
+        }
+    }
+
     /// Appends `bytes` to the file and the running digest.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished else { throw StorageError("upload already finished", code: EBADF) }
@@ -55,6 +84,7 @@ public final class PendingUpload {
             throw StorageError(errno: code, operation: "write", subject: "upload folder")
         }
         written += Int64(bytes.count)
+        if declaredSize > reservedUpTo && written + Self.reserveAhead / 2 > reservedUpTo { extendReservation() }
         if store.fsyncEnabled && written - writebackStartedUpTo >= Self.writebackChunk {
             // Asynchronous: queues the dirty pages for writing and returns; errors surface at fsync.
             _ = sync_file_range(descriptor, Int(writebackStartedUpTo), Int(written - writebackStartedUpTo), UInt32(SYNC_FILE_RANGE_WRITE))
@@ -105,6 +135,12 @@ public final class PendingUpload {
         guard partial != nil else { return discard() }
         guard !finished else { return }
         finished = true
+        // What was preallocated past the kept bytes is given back: a kept part holds its own bytes only.
+        // (A hole cannot be punched past the end of a file on ext4; cutting the file back to its size frees them.)
+        if reservedUpTo > written {
+            _ = ftruncate(descriptor, off_t(written + 1))
+            _ = ftruncate(descriptor, off_t(written))
+        }
         closeDescriptor()
     }
 
