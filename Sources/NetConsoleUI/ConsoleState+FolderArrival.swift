@@ -31,6 +31,16 @@ extension ConsoleState {
         var name: String { "\(top)/" }
     }
 
+    /// What closing `row` would lose, said once: a folder arriving is left incomplete (its files so far are saved),
+    /// an upload on its own is lost.
+    static func uploadLoss(_ row: ConnectionRow, more: Int = 0) -> String? {
+        let others = more > 0 ? " and \(more) more" : ""
+        if let folder = row.folder {
+            return "folder \(folder.name.truncated(toWidth: 30)) (\(folder.lead)so far)\(others) will be left incomplete"
+        }
+        return row.upload.map { "upload of \($0.name.truncated(toWidth: 30))\(others) will be lost" }
+    }
+
     /// The top folder of a tree entry's name ("top/sub/file"), or nil for a file on its own. Split on the `/`
     /// byte, never on `Character`s (a `/` followed by a combining mark is one `Character`).
     static func treeTop(of name: String) -> String? {

@@ -133,9 +133,7 @@ extension ConsoleState {
             if let snapshot = current.snapshot, snapshot.pendingOutput + (snapshot.tcp?.sendQueue ?? 0) > 0 {
                 detail.append("\(snapshot.pendingOutput + (snapshot.tcp?.sendQueue ?? 0)) bytes not yet delivered are dropped")
             }
-            if let upload = connections.first(where: { $0.id == id })?.upload {
-                detail.append("upload of \(upload.name.truncated(toWidth: 30)) will be lost")
-            }
+            if let row = connections.first(where: { $0.id == id }), let loss = Self.uploadLoss(row) { detail.append(loss) }
             confirmation = Confirmation(title: "Reset connection #\(id)?", detail: detail, action: .resetConnection(id: id))
         case .help:
             showHelp = true
@@ -155,9 +153,7 @@ extension ConsoleState {
         if let queued = inspector.snapshot?.tcp?.receiveQueue, queued > 0 {
             lines.append("\(queued) bytes received and not yet read are dropped (the peer then sees a reset)")
         }
-        if let upload = connections.first(where: { $0.id == inspector.connectionID })?.upload {
-            lines.append("upload of \(upload.name.truncated(toWidth: 30)) will be lost")
-        }
+        if let row = connections.first(where: { $0.id == inspector.connectionID }), let loss = Self.uploadLoss(row) { lines.append(loss) }
         return lines
     }
 

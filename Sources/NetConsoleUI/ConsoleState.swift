@@ -561,11 +561,8 @@ public struct ConsoleState {
     private func losses(_ dropped: [ConnectionRow], includeTransfer: Bool) -> [String] {
         var lines: [String] = []
         if !dropped.isEmpty { lines.append("\(Self.plural(dropped.count, "open connection")) will be closed") }
-        let uploads = dropped.compactMap(\.upload)
-        if let first = uploads.first {
-            let more = uploads.count > 1 ? " and \(uploads.count - 1) more" : ""
-            lines.append("upload of \(first.name.truncated(toWidth: 30))\(more) will be lost")
-        }
+        let uploading = dropped.filter { $0.upload != nil || $0.folder != nil }
+        if let first = uploading.first, let loss = Self.uploadLoss(first, more: uploading.count - 1) { lines.append(loss) }
         if includeTransfer, isTransferring, let transfer {
             lines.append("sending \(transfer.name.truncated(toWidth: 30)) will stop")
         }

@@ -82,6 +82,22 @@ final class FolderArrivalStateTests: XCTestCase {
         XCTAssertTrue(shown.contains { $0.contains(" 0/307 file") }, shown.joined(separator: "\n"))
     }
 
+    /// Quitting while a folder arrives names the folder and what arrived of it, not the one file being received.
+    func testQuittingDuringAFolderSaysTheFolderIsLeftIncomplete() {
+        var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
+        state.apply(.connectionOpened(id: 7, service: "files", peer: peer), now: 0, clock: "10:00:00")
+        var tree = FileServerMachine.TreeSummary(top: "photos (1)")
+        tree.announced = TreeTotal(files: 3, bytes: 4000)
+        state.apply(.treeStarted(id: 7, summary: tree), now: 0, clock: "10:00:00")
+        state.apply(.uploadStarted(id: 7, name: "photos/a.jpg", size: 1000), now: 1, clock: "10:00:01")
+        state.apply(.fileSaved(id: 7, path: "/srv/photos (1)/a.jpg", size: 1000, sha256: "aa"), now: 1, clock: "10:00:01")
+        state.apply(.uploadStarted(id: 7, name: "photos/big.bin", size: 3000), now: 2, clock: "10:00:02")
+        _ = state.handle(.escape)
+        XCTAssertNil(state.handle(.control("c")))
+        XCTAssertEqual(state.confirmation?.detail, ["1 open connection will be closed",
+                                                    "folder photos (1)/ (1/3 files so far) will be left incomplete"])
+    }
+
     func testAnAnnouncedTotalIsShownAsDoneOfTotalAndALyingOneNeverGoesBelowDone() {
         var state = ConsoleState(saveDirectory: "/srv", pickerDirectory: "/tmp")
         state.apply(.connectionOpened(id: 7, service: "files", peer: peer), now: 0, clock: "10:00:00")
