@@ -69,7 +69,8 @@ final class ConsoleListsTUITests: XCTestCase {
         try console.keys("F1")
         console.waitForScreen("the help, from the message field's keys") { $0.contains("Help") && $0.contains("Message") && $0.contains("send") }
         try console.keys("PageDown", "PageDown")
-        console.waitForScreen("the help scrolled") { $0.contains("21-40/") }
+        // A page is the box less one line: 19 at 24 rows.
+        console.waitForScreen("the help scrolled") { $0.contains("39-58/") }
         // The inspector's keys made the help longer: page on to its end.
         try console.keys("PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown")
         console.waitForScreen("the end of the help") { $0.contains("Alt-key (Esc and a key together) is never a command") }
