@@ -42,7 +42,9 @@ enum InspectorRenderer {
         let state = inspector.isGone ? "closed" : snapshot.map { "open \(ConsoleState.formatAge($0.age))" } ?? "…"
         // A client session is named by its number in the client pane (its connection's own number means nothing there).
         let name = inspector.sessionID.map { "session \($0)" } ?? "#\(inspector.connectionID) \(service)"
-        return " Inspector · \(name) · \(peer)\(local) · \(state)"
+        // An upload in progress says which file (or folder) and how far, as the server pane's STATE column does.
+        let upload = row.flatMap { $0.upload != nil || $0.folder != nil ? " · " + ConsoleState.stateText($0, width: 40) : nil } ?? ""
+        return " Inspector · \(name)\(upload) · \(peer)\(local) · \(state)"
     }
 
     private static func counts(_ inspector: Inspector, _ snapshot: ConnectionSnapshot?, _ row: ConsoleState.ConnectionRow?) -> String {

@@ -152,6 +152,16 @@ final class InspectorStateTests: XCTestCase {
         }
     }
 
+    /// Inspecting an upload says which file and how far it is, not only its bytes.
+    func testAnUploadConnectionsInspectorNamesTheFileAndItsProgress() {
+        var state = inspecting()
+        state.apply(.uploadStarted(id: 7, name: "report\u{1b}[2J.pdf", size: 1000), now: 2, clock: "t")
+        state.apply(.uploadProgress(id: 7, received: 250, size: 1000), now: 3, clock: "t")
+        state.updateInspector(snapshot(in: Array("payload".utf8)))
+        let text = screen(state, cols: 120)
+        XCTAssertTrue(text[0].contains("Inspector · #7 echo · upload 25% report\\u{1b}[2J.pdf · 127.0.0.1:50123"), text[0])
+    }
+
     /// A narrow screen gets hex lines it can show whole, 8 bytes each, instead of 16-byte lines cut at the edge
     /// (every byte and its ASCII column stay readable).
     func testTheHexDumpTakesAsManyBytesALineAsTheScreenShows() {
