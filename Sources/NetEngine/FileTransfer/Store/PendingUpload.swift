@@ -20,9 +20,10 @@ public final class PendingUpload {
     private var reservedUpTo: Int64 = 0
     private var declaredSize: Int64 = 0
 
-    /// Uploads smaller than this are not worth a preallocation.
-    static let reserveThreshold: Int64 = 1 << 20
-    /// The most preallocated ahead of the bytes that arrived: a header alone must not hold more of the disk.
+    /// Preallocation starts once this much has arrived (a header alone takes no disk), and never for less.
+    public static let reserveThreshold: Int64 = 1 << 20
+    /// The most preallocated ahead of the bytes that arrived; below it, as much again as arrived, so a peer holds at
+    /// most twice the disk it has filled.
     public static let reserveAhead: Int64 = 64 << 20
 
     /// With fsync on, writeback of every this many new bytes is started while the upload goes on, so the disk
@@ -55,19 +56,20 @@ public final class PendingUpload {
 
     deinit { discard() }
 
-    /// Preallocates the blocks of a declared `size` ahead of the bytes as they arrive, `reserveAhead` at a time (the
-    /// file's size stays what was written): the disk space is taken in large steps instead of block by block, which
-    /// costs the writes less, and an upload that fits when it starts keeps its room. Best effort.
+    /// Preallocates the blocks of a declared `size` ahead of the bytes as they arrive (the file's size stays what was
+    /// written): as much again as has arrived, at most `reserveAhead`, from `reserveThreshold` on. The disk space is
+    /// taken in large steps instead of block by block, which costs the writes less, and an upload keeps the room just
+    /// ahead of it; a peer that only sends headers, or trickles, holds no more than it filled. Best effort.
     public func reserve(upTo size: Int64) {
         guard !finished, descriptor >= 0, size - written >= Self.reserveThreshold else { return }
         declaredSize = size
         reservedUpTo = written
-        extendReservation()
+        if written >= Self.reserveThreshold { extendReservation() }
     }
 
     private func extendReservation() {
-        let end = min(declaredSize, max(reservedUpTo, written) + Self.reserveAhead)
-        guard end > reservedUpTo else { return }
+        let end = min(declaredSize, written + min(Self.reserveAhead, written))
+        guard written >= Self.reserveThreshold, end > reservedUpTo else { return }
         let start = max(reservedUpTo, written)
         if fallocate(descriptor, CLINUX_FALLOC_FL_KEEP_SIZE, Int(start), Int(end - start)) == 0 {
             reservedUpTo = end
@@ -84,7 +86,7 @@ public final class PendingUpload {
             throw StorageError(errno: code, operation: "write", subject: "upload folder")
         }
         written += Int64(bytes.count)
-        if declaredSize > reservedUpTo && written + Self.reserveAhead / 2 > reservedUpTo { extendReservation() }
+        if declaredSize > reservedUpTo && written + min(Self.reserveAhead, written) / 2 > reservedUpTo { extendReservation() }
         if store.fsyncEnabled && written - writebackStartedUpTo >= Self.writebackChunk {
             // Asynchronous: queues the dirty pages for writing and returns; errors surface at fsync.
             _ = sync_file_range(descriptor, Int(writebackStartedUpTo), Int(written - writebackStartedUpTo), UInt32(SYNC_FILE_RANGE_WRITE))
