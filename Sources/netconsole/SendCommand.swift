@@ -204,7 +204,12 @@ final class SendProgressDisplay {
         printNow(tree.line(with: summary))
     }
 
-    private func display(_ path: String) -> String { path.sanitizedForDisplay }
+    /// A path as given, safe to print; a name that is not UTF-8 shows its bytes as `\xNN` (as the console's picker does),
+    /// since its `String` holds only U+FFFD where they were.
+    private func display(_ path: String) -> String {
+        guard let bytes = RawArgumentPath.bytes(path) else { return path.sanitizedForDisplay }
+        return PayloadText.lines(bytes).joined()
+    }
 
     private func note(_ message: String) {
         clearLine()
