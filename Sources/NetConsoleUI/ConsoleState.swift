@@ -315,13 +315,16 @@ public struct ConsoleState {
 
     private mutating func handleHelpKey(_ key: Key) -> ConsoleAction? {
         let lines = KeyBindings.helpLines(for: focus, inspecting: inspector != nil, width: KeyBindings.helpWidth(cols: screenCols)).count
-        // The box shows rows - 4 lines: a page moves by all but one of them.
-        let page = max(1, screenRows - 5)
+        // The box shows rows - 4 lines: a page moves by all but one of them, and the last page is as far as it goes
+        // (past it, Up would seem to do nothing for a page of presses).
+        let shown = max(1, screenRows - 4)
+        let page = max(1, shown - 1)
+        let last = max(0, lines - shown)
         switch key {
-        case .up, .character("k"): helpScroll = max(0, helpScroll - 1)
-        case .down, .character("j"): helpScroll = min(lines - 1, helpScroll + 1)
-        case .pageUp: helpScroll = max(0, helpScroll - page)
-        case .pageDown: helpScroll = min(lines - 1, helpScroll + page)
+        case .up, .character("k"): helpScroll = max(0, min(helpScroll, last) - 1)
+        case .down, .character("j"): helpScroll = min(last, helpScroll + 1)
+        case .pageUp: helpScroll = max(0, min(helpScroll, last) - page)
+        case .pageDown: helpScroll = min(last, helpScroll + page)
         case .home: helpScroll = 0
         case .resize: break
         default:

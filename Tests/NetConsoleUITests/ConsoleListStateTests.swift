@@ -168,6 +168,13 @@ final class ConsoleListStateTests: XCTestCase {
         }
         XCTAssertFalse(seen.contains("…"), seen)
         XCTAssertTrue(seen.contains("the marked"), seen)
+        // Paged past the end: the first Up and the first PgUp move the view at once.
+        let end = ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text
+        _ = state.handle(.up)
+        XCTAssertNotEqual(ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text, end, "Up at the end moves")
+        for _ in 0..<12 { _ = state.handle(.pageDown) }
+        _ = state.handle(.pageUp)
+        XCTAssertNotEqual(ConsoleRenderer.render(state, cols: 80, rows: 24, now: 0).grid.text, end, "PgUp at the end moves")
     }
 
     func testTheSavedFilesListKeepsItsSelectionAsFilesArrive() {
