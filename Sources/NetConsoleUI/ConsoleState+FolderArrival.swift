@@ -38,7 +38,8 @@ extension ConsoleState {
         if let folder = row.folder {
             return "folder \(folder.name.truncated(toWidth: 30)) (\(folder.lead)so far)\(others) will be left incomplete"
         }
-        return row.upload.map { "upload of \($0.name.truncated(toWidth: 30))\(others) will be lost" }
+        // A resumable upload (what `netconsole send` makes) is kept for its sender to resume; any other is lost.
+        return row.upload.map { "upload of \($0.name.truncated(toWidth: 30))\(others) stops (kept to resume if its sender can)" }
     }
 
     /// The top folder of a tree entry's name ("top/sub/file"), or nil for a file on its own. Split on the `/`

@@ -75,7 +75,7 @@ final class ConsoleKeyStateTests: XCTestCase {
 
         // echo + files → echo drops the upload.
         XCTAssertNil(state.handle(.character("m")))
-        XCTAssertEqual(state.confirmation?.detail, ["1 open connection will be closed", "upload of big.iso will be lost"])
+        XCTAssertEqual(state.confirmation?.detail, ["1 open connection will be closed", "upload of big.iso stops (kept to resume if its sender can)"])
         XCTAssertEqual(state.serviceSelection, .both, "nothing changes before the answer")
         XCTAssertEqual(state.handle(.character("y")), .selectServices(.echoOnly))
         XCTAssertEqual(state.serviceSelection, .echoOnly)

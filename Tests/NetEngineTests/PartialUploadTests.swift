@@ -63,6 +63,21 @@ final class PartialUploadTests: XCTestCase {
         XCTAssertLessThan(kept.bytes, 3 << 20, "the preallocation past the kept bytes was given back: \(kept)")
     }
 
+    /// A server that stops (its connections closed under the upload) says the part is kept, as it does when the peer
+    /// goes away; it said only "connection closed before the upload finished".
+    func testAServerThatStopsSaysThePartIsKept() throws {
+        let folder = try makeFolder()
+        let header = FileTransferEncoder.treeHeader(path: "g.bin", size: 100, kind: .resumableFile, identity: [5])
+        let embedded = try EmbeddedConnection(handler: FileUploadHandler(store: store(folder)))
+        embedded.receive(header)
+        XCTAssertEqual(replies(embedded, until: "\n"), "READY 0\n")
+        embedded.receive([UInt8](repeating: 1, count: 40))
+        embedded.connection.close()
+        let reasons = embedded.events.compactMap { if case let .uploadRejected(_, reason) = $0 { return reason } else { return nil } }
+        XCTAssertTrue(reasons.contains { $0.contains("g.bin: 40 bytes kept to resume") }, "\(reasons)")
+        XCTAssertEqual(parts(folder).count, 2, "the part and its record")
+    }
+
     func testAnInterruptedUploadIsKeptAndContinuedWhereItStopped() throws {
         let folder = try makeFolder()
         let shared = store(folder)

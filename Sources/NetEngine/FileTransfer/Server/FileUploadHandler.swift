@@ -82,12 +82,7 @@ public final class FileUploadHandler: ConnectionHandler {
                     self.openResumable(name, in: folder, size: size, identity: identity, on: connection)
                 }
             case .keep:
-                if let current = upload, let file = current.file, file.isPartial {
-                    connection.emit(.uploadRejected(id: connection.id, reason: "\(current.name): \(file.written) bytes kept to resume "
-                                                    + "within \(formatSeconds(options.keepPartial))"))
-                }
-                upload?.file?.keep()
-                upload = nil
+                keepUpload(on: connection)
             case let .makeFolder(components):
                 let result = Result { () throws(FileTransferError) in try folders.folder(components).relativePath }
                 perform(machine.folderMade(result), on: connection)
@@ -328,6 +323,16 @@ public final class FileUploadHandler: ConnectionHandler {
         perform(machine.deadlinePassed(reason: reason), on: connection)
     }
 
+    /// The connection ended part way: a resumable upload's part stays (and the log says so), any other goes.
+    private func keepUpload(on connection: Connection) {
+        if let current = upload, let file = current.file, file.isPartial {
+            connection.emit(.uploadRejected(id: connection.id, reason: "\(current.name): \(file.written) bytes kept to resume "
+                                            + "within \(formatSeconds(options.keepPartial))"))
+        }
+        upload?.file?.keep()
+        upload = nil
+    }
+
     public func connectionClosed(_ connection: Connection, error: SocketError?) {
         if let askTimer { connection.loop.cancel(askTimer) }
         askTimer = nil
@@ -339,8 +344,7 @@ public final class FileUploadHandler: ConnectionHandler {
                 upload?.file?.discard()
                 upload = nil
             case .keep:
-                upload?.file?.keep()
-                upload = nil
+                keepUpload(on: connection)
             case let .rejected(reason):
                 connection.emit(.uploadRejected(id: connection.id, reason: reason))
             default:
