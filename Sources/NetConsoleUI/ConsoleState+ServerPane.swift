@@ -192,7 +192,11 @@ extension ConsoleState {
         let (lead, name) = stateParts(connection)
         if name.isEmpty { return lead.truncatedInMiddle(toWidth: width) }
         let counts = lead.hasSuffix(" ") ? String(lead.dropLast()) : lead
-        if lead.displayWidth >= width { return counts.truncated(toWidth: width) }
+        if lead.displayWidth >= width {
+            // Narrower still: the number alone ("10%", "3/10") rather than a cut word.
+            let number = String(counts.split(separator: " ").first { $0.contains("%") || $0.contains("/") || $0.first?.isNumber == true } ?? Substring(counts))
+            return (counts.displayWidth <= width ? counts : number).truncated(toWidth: width)
+        }
         let room = width - lead.displayWidth
         // A folder keeps its "/" however little room is left: it says the row is a folder.
         if name.hasSuffix("/") && room >= 2 && room < 6 && name.displayWidth > room {

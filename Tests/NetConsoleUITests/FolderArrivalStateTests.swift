@@ -68,7 +68,8 @@ final class FolderArrivalStateTests: XCTestCase {
         XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 20), "upload 66% a-rath…in")
         XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 12), "upload 66% …")
         XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 10), "upload 66%")
-        XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 8), "upload …", "too narrow for the percentage")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 8), "66%", "too narrow for the word: the number")
+        XCTAssertEqual(ConsoleState.stateText(state.connections[0], width: 5), "66%")
         state.apply(.connectionOpened(id: 8, service: "files", peer: peer), now: 0, clock: "10:00:00")
         var tree = FileServerMachine.TreeSummary(top: "holiday photos (3)")
         tree.announced = TreeTotal(files: 307, bytes: 1)
@@ -76,6 +77,7 @@ final class FolderArrivalStateTests: XCTestCase {
         let folder = state.connections.first { $0.id == 8 }!
         XCTAssertEqual(ConsoleState.stateText(folder, width: 18), "0/307 files holi…/")
         XCTAssertEqual(ConsoleState.stateText(folder, width: 11), "0/307 files")
+        XCTAssertEqual(ConsoleState.stateText(folder, width: 6), "0/307")
         let shown = rows(state, cols: 80).filter { $0.contains("127.0.0.1:50123 files") }
         XCTAssertEqual(shown.count, 2, shown.joined(separator: "\n"))
         XCTAssertTrue(shown.contains { $0.contains(" upload 66%") }, shown.joined(separator: "\n"))
