@@ -45,8 +45,9 @@ public enum EventLogFormatter {
             return "#\(id) folder \(tree.top.sanitizedForDisplay) arriving" + (tree.announced.map { ": \(announced($0))" } ?? "")
         case let .treeReceived(id, tree):
             let whole = tree.failed == 0 && tree.skipped == 0
-            return "#\(id) folder \(tree.top.sanitizedForDisplay) \(whole ? "arrived whole" : "is incomplete"): \(tree.files) files, "
-                + "\(tree.folders) folders, \(ByteCount.format(tree.bytes)), \(tree.skipped) skipped, \(tree.failed) failed"
+            return "#\(id) folder \(tree.top.sanitizedForDisplay) \(whole ? "arrived whole" : "is incomplete"): "
+                + "\(tree.files) file\(tree.files == 1 ? "" : "s"), \(tree.folders) folder\(tree.folders == 1 ? "" : "s"), "
+                + "\(ByteCount.format(tree.bytes)), \(tree.skipped) skipped, \(tree.failed) failed"
                 + (tree.announced.map { "; \(announced($0))" } ?? "")
         case let .error(message):
             return "error: \(message.sanitizedForDisplay)"

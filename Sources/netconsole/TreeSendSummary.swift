@@ -36,7 +36,9 @@ struct TreeSendSummary {
     func line(with counter: Counter) -> String {
         let counts = counts(with: counter)
         let whole = counts.skipped == 0 && counts.failed == 0
-        return "\(whole ? "all arrived" : "incomplete"): \(counts.files) files (\(ByteCount.format(counts.bytes))), "
-            + "\(counts.folders) folders, \(counts.skipped) skipped, \(counts.failed) failed"
+        return "\(whole ? "all arrived" : "incomplete"): \(Self.count(counts.files, "file")) (\(ByteCount.format(counts.bytes))), "
+            + "\(Self.count(counts.folders, "folder")), \(counts.skipped) skipped, \(counts.failed) failed"
     }
+
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 }

@@ -128,7 +128,7 @@ final class FolderSendCommandTests: XCTestCase {
         XCTAssertEqual(skipped.status, 1, "a folder with something left out did not arrive whole")
         XCTAssertTrue(skipped.stderr.contains("to-file skipped: a link, not followed (--follow-links follows links)"), skipped.stderr)
         XCTAssertTrue(skipped.stderr.contains("to-folder skipped: a link"), skipped.stderr)
-        XCTAssertEqual(lines(skipped.stdout).last, "incomplete: 1 files (4 B), 1 folders, 2 skipped, 0 failed")
+        XCTAssertEqual(lines(skipped.stdout).last, "incomplete: 1 file (4 B), 1 folder, 2 skipped, 0 failed")
         XCTAssertEqual(tree(target.appendingPathComponent("tree")), ["real.txt"])
 
         let followed = try runToCompletion(["send", source.appendingPathComponent("tree").path, "--follow-links", "--to", "127.0.0.1:\(port)"])
