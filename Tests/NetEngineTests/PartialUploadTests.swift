@@ -78,6 +78,38 @@ final class PartialUploadTests: XCTestCase {
         XCTAssertEqual(parts(folder).count, 2, "the part and its record")
     }
 
+    /// A server killed mid-upload leaves its part with the blocks preallocated past its bytes; the next sweep gives
+    /// them back and leaves the part, its bytes and its expiry as they were.
+    func testTheSweepGivesBackWhatAKilledServerHadPreallocated() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/fallocate") else { throw XCTSkip("no fallocate(1)") }
+        let folder = try makeFolder()
+        let shared = store(folder)
+        let header = FileTransferEncoder.treeHeader(path: "k.bin", size: 1000, kind: .resumableFile, identity: [9])
+        let embedded = try EmbeddedConnection(handler: FileUploadHandler(store: shared))
+        embedded.receive(header)
+        XCTAssertEqual(replies(embedded, until: "\n"), "READY 0\n")
+        embedded.receive([UInt8](repeating: 1, count: 300))
+        embedded.receiveEnd()
+        let dir = folder.appendingPathComponent(PartialUploads.folderName).path
+        let part = try XCTUnwrap(parts(folder).first { $0.hasSuffix(".part") })
+        // What a killed server leaves: 16 MiB preallocated past the part's 300 bytes.
+        let fallocate = Process()
+        fallocate.executableURL = URL(fileURLWithPath: "/usr/bin/fallocate")
+        fallocate.arguments = ["-n", "-l", "16M", dir + "/" + part]
+        try fallocate.run()
+        fallocate.waitUntilExit()
+        var before = stat()
+        XCTAssertEqual(stat(dir + "/" + part, &before), 0)
+        XCTAssertGreaterThan(Int64(before.st_blocks) * 512, 8 << 20)
+        XCTAssertTrue(shared.partials.sweep(now: Date().timeIntervalSince1970).isEmpty, "a young part stays")
+        var after = stat()
+        XCTAssertEqual(stat(dir + "/" + part, &after), 0)
+        XCTAssertEqual(after.st_size, 300)
+        XCTAssertLessThan(Int64(after.st_blocks) * 512, 1 << 20, "the preallocation was given back")
+        XCTAssertEqual(after.st_mtim.tv_sec, before.st_mtim.tv_sec, "its expiry did not move")
+        XCTAssertEqual(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec)
+    }
+
     func testAnInterruptedUploadIsKeptAndContinuedWhereItStopped() throws {
         let folder = try makeFolder()
         let shared = store(folder)

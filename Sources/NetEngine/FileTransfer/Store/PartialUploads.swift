@@ -108,8 +108,11 @@ public final class PartialUploads: @unchecked Sendable {
         var removed: [(String, Int64)] = []
         for entry in names(in: dir) where entry.hasSuffix(Self.partSuffix) {
             var info = stat()
-            guard fstatat(dir, entry, &info, AT_SYMLINK_NOFOLLOW) == 0,
-                  now - (Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9) > keepFor else { continue }
+            guard fstatat(dir, entry, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            guard now - (Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9) > keepFor else {
+                giveBackPreallocation(entry, info, in: dir)
+                continue
+            }
             let fd = openat(dir, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else { continue }
             defer { close(fd) }
@@ -123,6 +126,20 @@ public final class PartialUploads: @unchecked Sendable {
         }
         removeFolderIfEmpty()
         return removed
+    }
+
+    /// A part left by a server that was killed still holds the blocks preallocated past its bytes (only a clean end
+    /// gives them back): cut it back to its size, keeping its time (which says when it expires). Not a part in use.
+    private func giveBackPreallocation(_ entry: String, _ info: stat, in dir: Int32) {
+        guard Int64(info.st_blocks) * 512 > Int64(info.st_size) + (1 << 20) else { return }
+        let fd = openat(dir, entry, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+        _ = ftruncate(fd, info.st_size + 1)
+        _ = ftruncate(fd, info.st_size)
+        var times = [info.st_atim, info.st_mtim]
+        _ = futimens(fd, &times)
     }
 
     // MARK: Pieces
