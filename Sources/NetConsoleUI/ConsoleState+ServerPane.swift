@@ -101,7 +101,7 @@ extension ConsoleState {
         switch event {
         case .error, .uploadRejected, .connectionRefused, .connectionDenied, .tlsHandshakeFailed: return .bad
         case .fileSaved, .listening: return .good
-        case let .treeReceived(_, tree): return tree.failed == 0 && tree.skipped == 0 ? .good : .bad
+        case let .treeReceived(_, tree): return tree.isWhole ? .good : .bad
         case .connectionClosed(_, _, _, _, let reason): return reason == nil ? .muted : .bad
         default: return .normal
         }

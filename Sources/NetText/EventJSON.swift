@@ -61,7 +61,8 @@ public enum EventJSON {
         case let .treeReceived(id, tree):
             fields += [("event", .text("tree_received")), ("id", .number(Int64(id))), ("name", .text(tree.top)),
                        ("files", .number(Int64(tree.files))), ("folders", .number(Int64(tree.folders))), ("bytes", .number(tree.bytes)),
-                       ("failed", .number(Int64(tree.failed))), ("skipped", .number(tree.skipped))] + announced(tree)
+                       ("failed", .number(Int64(tree.failed))), ("skipped", .number(tree.skipped)),
+                       ("interrupted", .bool(tree.interrupted))] + announced(tree)
         case let .error(message):
             fields += [("event", .text("error")), ("message", .text(message))]
         }
@@ -83,12 +84,14 @@ public enum EventJSON {
     private enum Value {
         case text(String)
         case number(Int64)
+        case bool(Bool)
         case null
 
         var json: String {
             switch self {
             case let .text(text): return EventJSON.quoted(text)
             case let .number(number): return String(number)
+            case let .bool(value): return value ? "true" : "false"
             case .null: return "null"
             }
         }

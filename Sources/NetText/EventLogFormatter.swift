@@ -44,8 +44,8 @@ public enum EventLogFormatter {
         case let .treeStarted(id, tree):
             return "#\(id) folder \(tree.top.sanitizedForDisplay) arriving" + (tree.announced.map { ": \(announced($0))" } ?? "")
         case let .treeReceived(id, tree):
-            let whole = tree.failed == 0 && tree.skipped == 0
-            return "#\(id) folder \(tree.top.sanitizedForDisplay) \(whole ? "arrived whole" : "is incomplete"): "
+            let state = tree.isWhole ? "arrived whole" : tree.interrupted ? "is incomplete (the connection ended)" : "is incomplete"
+            return "#\(id) folder \(tree.top.sanitizedForDisplay) \(state): "
                 + "\(tree.files) file\(tree.files == 1 ? "" : "s"), \(tree.folders) folder\(tree.folders == 1 ? "" : "s"), "
                 + "\(ByteCount.format(tree.bytes)), \(tree.skipped) skipped, \(tree.failed) failed"
                 + (tree.announced.map { "; \(announced($0))" } ?? "")

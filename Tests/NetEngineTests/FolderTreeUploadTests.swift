@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NetEngine
+import NetText
 import XCTest
 
 /// Folder trees into the upload handler on an `EmbeddedConnection`: real folders and files, no socket.
@@ -34,6 +35,22 @@ final class FolderTreeUploadTests: XCTestCase {
     private func tree(_ root: URL) -> [String] {
         let enumerator = FileManager.default.enumerator(atPath: root.path)
         return ((enumerator?.allObjects as? [String]) ?? []).sorted()
+    }
+
+    /// A tree whose sender goes away before its end is still reported, as interrupted: a half folder is never left
+    /// unsaid in the log.
+    func testATreeCutShortIsReportedAsInterrupted() throws {
+        let root = try makeFolder()
+        let embedded = try EmbeddedConnection(handler: handler(root))
+        _ = replies(embedded, after: folder("album") + eager("album/a.txt", Array("a".utf8)), count: 2)
+        embedded.receiveEnd()
+        let trees = embedded.events.compactMap { if case let .treeReceived(_, tree) = $0 { return tree } else { return nil } }
+        XCTAssertEqual(trees.count, 1, "\(embedded.events)")
+        XCTAssertEqual(trees.first?.files, 1)
+        XCTAssertEqual(trees.first?.interrupted, true)
+        XCTAssertEqual(trees.first?.isWhole, false)
+        let line = EventLogFormatter.line(for: .treeReceived(id: 1, summary: trees[0]))
+        XCTAssertTrue(line.contains("folder album is incomplete (the connection ended): 1 file, 1 folder"), line)
     }
 
     func testAPipelinedTreeIsRecreatedUnderAFreshTopFolderWithItsEmptyFolders() throws {

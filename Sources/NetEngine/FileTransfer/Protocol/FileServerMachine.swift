@@ -64,8 +64,13 @@ public struct FileServerMachine {
         /// What the sender said the tree holds, in its top folder's entry; nil when it said nothing (an older
         /// sender). Display-only: nothing is sized, bounded or checked by it.
         public var announced: TreeTotal?
+        /// The connection ended before the sender said the tree was complete: what arrived is all there is.
+        public var interrupted = false
 
         public init(top: String) { self.top = top }
+
+        /// Whether everything the sender meant to send arrived.
+        public var isWhole: Bool { failed == 0 && skipped == 0 && !interrupted }
     }
 
     private struct Transfer: Equatable {
@@ -271,6 +276,13 @@ public struct FileServerMachine {
         if case let .receiving(transfer) = stage {
             actions = abandoning(keeping: true) + [.rejected("\(transfer.name): \(why) before the upload finished")]
         }
+        // A tree the sender never ended is reported as it stands, so a half folder is never left unsaid.
+        for top in trees.keys.sorted() {
+            guard var summary = trees[top] else { continue }
+            summary.interrupted = true
+            actions.append(.treeEnded(summary))
+        }
+        trees.removeAll()
         if stage != .stopped && !isPublishing { stage = .stopped }
         return actions
     }

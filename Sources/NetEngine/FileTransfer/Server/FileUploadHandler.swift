@@ -347,6 +347,8 @@ public final class FileUploadHandler: ConnectionHandler {
                 keepUpload(on: connection)
             case let .rejected(reason):
                 connection.emit(.uploadRejected(id: connection.id, reason: reason))
+            case let .treeEnded(summary):
+                connection.emit(.treeReceived(id: connection.id, summary: savedAs(summary)))
             default:
                 break
             }
