@@ -190,7 +190,12 @@ final class SendProgressDisplay {
             printError("netconsole: \(message.sanitizedForDisplay)")
         case let .finished(allConfirmed):
             clearLine()
-            if !allConfirmed && files.count > 1 && !endsWithSummary { note("\(confirmed) of \(files.count) files confirmed") }
+            if !allConfirmed && files.count > 1 && !endsWithSummary {
+                // After a failure the session ends: files it never reached are named, not left to be guessed.
+                let untried = files.indices.filter { sizes[$0] == nil }
+                let names = untried.prefix(3).map { display(files[$0]) }.joined(separator: ", ") + (untried.count > 3 ? ", …" : "")
+                note("\(confirmed) of \(files.count) files confirmed" + (untried.isEmpty ? "" : "; not sent: \(names)"))
+            }
         }
     }
 
