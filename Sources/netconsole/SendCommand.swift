@@ -184,7 +184,9 @@ final class SendProgressDisplay {
             printNow("\(display(files[index])): \(target) (\(size), sha256 \(sha256))")
         case let .fileRefused(index, reason):
             clearLine()
-            printError("netconsole: \(display(files[index])) refused: \(reason.sanitizedForDisplay)")
+            // This side's own trouble with the file already names it ("x shrank while being sent..."): not "refused".
+            let ownTrouble = reason.hasPrefix(files[index] + " ") || reason.hasPrefix(files[index] + ":")
+            printError("netconsole: " + (ownTrouble ? reason.sanitizedForDisplay : "\(display(files[index])) refused: \(reason.sanitizedForDisplay)"))
         case let .failed(message):
             clearLine()
             printError("netconsole: \(message.sanitizedForDisplay)")

@@ -35,6 +35,9 @@ public final class FileClientHandler: ConnectionHandler {
 
     public var isFinished: Bool { ended }
 
+    /// The file whose own failure ended the session (it shrank, changed or could not be read), if one did.
+    public private(set) var failedFile: Int?
+
     /// Stops at once: the connection is closed, `onEnd("cancelled", false)`; nothing else is reported.
     public func cancel() {
         feed(.cancel)
@@ -61,7 +64,7 @@ public final class FileClientHandler: ConnectionHandler {
         case let .resumePayload(index, offset):
             guard let pump else { return }
             // The trailer covers the whole file: the part the server has is read and hashed here too.
-            if case let .failure(error) = pump.skip(to: offset) { return feed(.payloadFailed(reason: error.message)) }
+            if case let .failure(error) = pump.skip(to: offset) { return failLocally(error.message) }
             onEvent(.resumed(index: index, offset: offset, size: pump.source.size))
             streaming = true
             continueSending()
@@ -99,7 +102,7 @@ public final class FileClientHandler: ConnectionHandler {
         } catch {
             switch error {
             case let .unavailable(reason): return feed(.fileUnavailable(reason: reason))
-            case let .unreadable(reason): return feed(.payloadFailed(reason: reason))
+            case let .unreadable(reason): return failLocally(reason)
             }
         }
         pump = PayloadPump(source: source)
@@ -136,8 +139,13 @@ public final class FileClientHandler: ConnectionHandler {
             feed(.payloadComplete(sha256: digest))
         case let .failed(reason):
             streaming = false
-            feed(.payloadFailed(reason: reason))
+            failLocally(reason)
         }
+    }
+
+    private func failLocally(_ reason: String) {
+        failedFile = machine.fileIndex
+        feed(.payloadFailed(reason: reason))
     }
 
     // MARK: ConnectionHandler

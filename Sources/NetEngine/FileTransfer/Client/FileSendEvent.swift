@@ -20,3 +20,19 @@ public enum FileSendEvent {
     case failed(String)
     case finished(allConfirmed: Bool)
 }
+
+extension FileSendEvent {
+    /// The same event with its file index moved by `offset` (a session that goes on from a later file).
+    func shifted(by offset: Int) -> FileSendEvent {
+        guard offset != 0 else { return self }
+        switch self {
+        case let .fileStarted(index, path, size): return .fileStarted(index: index + offset, path: path, size: size)
+        case let .progress(index, sent, size): return .progress(index: index + offset, sent: sent, size: size)
+        case let .fileConfirmed(index, savedAs, sha256): return .fileConfirmed(index: index + offset, savedAs: savedAs, sha256: sha256)
+        case let .fileRefused(index, reason): return .fileRefused(index: index + offset, reason: reason)
+        case let .resumed(index, offset2, size): return .resumed(index: index + offset, offset: offset2, size: size)
+        case let .folderConfirmed(index, savedAs): return .folderConfirmed(index: index + offset, savedAs: savedAs)
+        case .connected, .failed, .finished: return self
+        }
+    }
+}

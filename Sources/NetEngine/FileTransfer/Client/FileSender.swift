@@ -102,17 +102,32 @@ public final class FileSender {
             do { _ = try FileSource.inspect(path, rawPath: items?[index].localPath) } catch { return end(failure: "\(error)") }
         }
         if raw { return sendRaw(0) }
-        let names = files.indices.map { index in
+        sendFramed(from: 0)
+    }
+
+    /// Sends `files[first...]` on one framed connection. Event indexes stay indexes into `files`.
+    private func sendFramed(from first: Int) {
+        let indices = Array(files.indices[first...])
+        let names = indices.map { index in
             items?[index].wireName ?? self.names.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? Self.baseName(files[index])
         }
         var settings = FileClientMachine.Settings(replyTimeout: replyTimeout, firstAnswerTimeout: firstAnswerTimeout, secret: secret)
         settings.suggestsTLS = tls == nil
-        let entries = items?.map(\.entry) ?? (resumes ? Array(repeating: .resumableFile, count: files.count) : nil)
-        let handler = FileClientHandler(files: files, rawPaths: items?.map(\.localPath), names: names, entries: entries, settings: settings,
-                                        onEvent: { [unowned self] event in
-            self.report(event)
+        let entries = items.map { items in indices.map { items[$0].entry } }
+            ?? (resumes ? Array(repeating: .resumableFile, count: indices.count) : nil)
+        var handler: FileClientHandler!
+        handler = FileClientHandler(files: indices.map { files[$0] }, rawPaths: items.map { items in indices.map { items[$0].localPath } },
+                                    names: names, entries: entries, settings: settings, onEvent: { [unowned self] event in
+            self.report(event.shifted(by: first))
         }, onEnd: { [unowned self] failure, allConfirmed in
             self.allConfirmed = self.allConfirmed && allConfirmed
+            // A file of this side failed (it shrank, changed or could not be read): the session had to end, but files
+            // on their own after it are still sent, on a new connection. Not in a tree, whose entries belong together.
+            if let failure, let failed = handler.failedFile.map({ $0 + first }), items == nil, failed + 1 < files.count, !done {
+                self.report(.fileRefused(index: failed, reason: failure))
+                self.loop.execute { [weak self] in self?.sendFramed(from: failed + 1) }
+                return
+            }
             self.end(failure: failure)
         })
         handler.rateLimit = rateLimit
