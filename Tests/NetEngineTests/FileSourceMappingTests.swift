@@ -45,4 +45,25 @@ final class FileSourceMappingTests: XCTestCase {
         try again.open()
         XCTAssertEqual(try XCTUnwrap(again.hashInPlace(count: 3)).get(), 3)
     }
+
+    /// A file changed in place half way is given up within 16 MiB of the change, not after all of it was sent.
+    func testAFileChangedHalfWayIsGivenUpSoon() throws {
+        let url = try file([UInt8](repeating: 3, count: 48 << 20))
+        defer { try? FileManager.default.removeItem(at: url) }
+        let source = FileSource(path: url.path)
+        try source.open()
+        for _ in 0..<17 { _ = try XCTUnwrap(source.hashInPlace(count: 1 << 20)).get() }
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seek(toOffset: 30 << 20)
+        try handle.write(contentsOf: [9])
+        try handle.close()
+        var failure: FileSendError?
+        var read = 17
+        while failure == nil, read < 48 {
+            if case let .failure(error) = try XCTUnwrap(source.hashInPlace(count: 1 << 20)) { failure = error }
+            read += 1
+        }
+        XCTAssertLessThanOrEqual(read, 33, "given up at the next check, 16 MiB on")
+        XCTAssertTrue(failure?.message.contains("changed while it was being sent (it was modified)") ?? false, "\(String(describing: failure))")
+    }
 }

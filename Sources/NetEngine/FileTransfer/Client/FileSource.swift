@@ -116,7 +116,24 @@ final class FileSource {
             return .failure(FileSendError(message: "\(path) shrank while being sent: it ended before \(read + Int64(count)) of \(size) bytes"))
         }
         read += Int64(count)
+        if let changed = changedSinceLastCheck() { return .failure(changed) }
         return .success(count)
+    }
+
+    /// Bytes read when the file was last checked for a change, and how often it is checked while it is read: a file
+    /// changed half way is given up at once, not after all of it was sent.
+    private var checkedAt: Int64 = 0
+    static let checkEvery: Int64 = 16 << 20
+
+    private func changedSinceLastCheck() -> FileSendError? {
+        guard snapshot == nil, read - checkedAt >= Self.checkEvery, read < size else { return nil }
+        checkedAt = read
+        guard let change = identity.change(of: descriptor, sentSize: size) else { return nil }
+        return changedError(change)
+    }
+
+    private func changedError(_ change: String) -> FileSendError {
+        FileSendError(message: "\(path) changed while it was being sent (\(change)); nothing was saved, send it again")
     }
 
     /// Reads bytes already hashed again, at `offset`, to write them (when the kernel turned out unable to send them
@@ -148,7 +165,9 @@ final class FileSource {
             if n == 0 {
                 return .failure(FileSendError(message: shrankMessage(at: read)))
             }
-            return .success(took(n, buffer))
+            let count = took(n, buffer)
+            if let changed = changedSinceLastCheck() { return .failure(changed) }
+            return .success(count)
         }
     }
 
@@ -161,7 +180,7 @@ final class FileSource {
     /// Every byte is read: the SHA-256, or why the file must not be reported sent (it changed meanwhile).
     func finish() -> Result<[UInt8], FileSendError> {
         if snapshot == nil, let change = identity.change(of: descriptor, sentSize: size) {
-            return .failure(FileSendError(message: "\(path) changed while it was being sent (\(change)); nothing was saved, send it again"))
+            return .failure(changedError(change))
         }
         return .success(Array(hasher.finalize()))
     }
