@@ -120,7 +120,8 @@ public final class UDPEchoServer: EventHandler {
 
     private func withTally(of peer: SocketAddress, _ change: (inout PeerTally, Bool) -> Void) {
         let key = PeerKey(peer)
-        let now = MonotonicClock.now()
+        // The loop's turn time: a clock read per datagram is a cost the echo path need not pay for a 60 s lifetime.
+        let now = loop.turnTime
         if var tally = peers[key] {
             tally.lastSeen = now
             change(&tally, false)
@@ -169,15 +170,22 @@ private struct PeerKey: Hashable {
     let low: UInt64
     let port: UInt16
 
+    /// Read from the socket address in place: no array per datagram.
     init(_ address: SocketAddress) {
-        let bytes = address.addressBytes
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        for (index, byte) in bytes.enumerated() {
-            if index < bytes.count - 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+        var storage = address.storage
+        if address.family == AF_INET6 {
+            let (high, low) = withUnsafeBytes(of: &storage) { raw -> (UInt64, UInt64) in
+                let bytes = raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_addr
+                return withUnsafeBytes(of: bytes) { ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                                                     $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+            }
+            self.high = high
+            self.low = low
+        } else {
+            let v4 = withUnsafeBytes(of: &storage) { $0.baseAddress!.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_addr.s_addr }
+            self.high = UInt64.max
+            self.low = UInt64(v4)
         }
-        self.high = bytes.count == 4 ? UInt64.max : high
-        self.low = low
         self.port = address.port
     }
 }
