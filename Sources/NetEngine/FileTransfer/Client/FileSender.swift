@@ -77,11 +77,6 @@ public final class FileSender {
     /// Whether the session has ended (finished, failed or cancelled).
     public var isFinished: Bool { done }
 
-    /// The size of the regular, readable file at `path`, or an error that says what is wrong with it.
-    public static func inspect(_ path: String) throws -> Int64 {
-        try FileSource.inspect(path)
-    }
-
     /// The last component of `path` as the kernel sees it: split on the `/` byte, never on `Character`s (a `/`
     /// followed by a combining mark is one `Character`).
     package static func baseName(_ path: String) -> String {
@@ -115,15 +110,15 @@ public final class FileSender {
         settings.suggestsTLS = tls == nil
         let entries = items.map { items in indices.map { items[$0].entry } }
             ?? (resumes ? Array(repeating: .resumableFile, count: indices.count) : nil)
-        var handler: FileClientHandler!
-        handler = FileClientHandler(files: indices.map { files[$0] }, rawPaths: items.map { items in indices.map { items[$0].localPath } },
+        let handler = FileClientHandler(files: indices.map { files[$0] }, rawPaths: items.map { items in indices.map { items[$0].localPath } },
                                     names: names, entries: entries, settings: settings, onEvent: { [unowned self] event in
             self.report(event.shifted(by: first))
         }, onEnd: { [unowned self] failure, allConfirmed in
             self.allConfirmed = self.allConfirmed && allConfirmed
             // A file of this side failed (it shrank, changed or could not be read): the session had to end, but files
             // on their own after it are still sent, on a new connection. Not in a tree, whose entries belong together.
-            if let failure, let failed = handler.failedFile.map({ $0 + first }), items == nil, failed + 1 < files.count, !done {
+            // (`framed` is this handler: the closure does not hold it, which would be a cycle.)
+            if let failure, let failed = self.framed?.failedFile.map({ $0 + first }), items == nil, failed + 1 < files.count, !done {
                 self.report(.fileRefused(index: failed, reason: failure))
                 self.loop.execute { [weak self] in self?.sendFramed(from: failed + 1) }
                 return

@@ -26,18 +26,18 @@ final class FileSource {
         case unreadable(String)
     }
 
-    /// The path's bytes when they are not `path`'s (a name that is not UTF-8, found by listing a folder).
-    private let rawPath: [UInt8]?
+    /// The bytes that open it: `rawPath` when given (a name that is not UTF-8, found by listing a folder), else `path`'s.
+    private let openPath: [UInt8]
 
     init(path: String, rawPath: [UInt8]? = nil) {
         self.path = path
-        self.rawPath = rawPath == Array(path.utf8) ? nil : rawPath
+        openPath = rawPath ?? Array(path.utf8)
     }
 
     deinit { close() }
 
     func open() throws(OpenFailure) {
-        let fd = PathBytes.withCString(rawPath ?? Array(path.utf8)) { Glibc.open($0, O_RDONLY | O_CLOEXEC) }
+        let fd = PathBytes.withCString(openPath) { Glibc.open($0, O_RDONLY | O_CLOEXEC) }
         var info = stat()
         if fd < 0 || fstat(fd, &info) != 0 {
             let reason = Self.describe(errno)
@@ -64,8 +64,12 @@ final class FileSource {
     /// The open file, for the kernel to send from (`sendfile`); nil when the bytes come from a snapshot in memory.
     var directDescriptor: Int32? { snapshot == nil && descriptor >= 0 ? descriptor : nil }
 
-    func shrankMessage(at offset: Int64) -> String {
-        "\(path) shrank while being sent: it ended after \(offset) of \(size) bytes"
+    /// Why a file that shrank under the send cannot be sent, with where it ends now (each place that finds it shrunk
+    /// knows only where its own read stopped).
+    func shrankMessage() -> String {
+        var info = stat()
+        guard descriptor >= 0, fstat(descriptor, &info) == 0 else { return "\(path) shrank while being sent: it can no longer be read" }
+        return "\(path) shrank while being sent: it ended after \(info.st_size) of \(size) bytes"
     }
 
     /// What tells this file's content from a changed one: device, inode, size and modification time.
@@ -113,7 +117,7 @@ final class FileSource {
         cmapped_guard_begin(bytes.baseAddress, count)
         hasher.update(bufferPointer: bytes)
         if cmapped_guard_end() != 0 {
-            return .failure(FileSendError(message: "\(path) shrank while being sent: it ended before \(read + Int64(count)) of \(size) bytes"))
+            return .failure(FileSendError(message: shrankMessage()))
         }
         read += Int64(count)
         if let changed = changedSinceLastCheck() { return .failure(changed) }
@@ -143,7 +147,7 @@ final class FileSource {
             let n = pread(descriptor, buffer.baseAddress, buffer.count, off_t(offset))
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return .failure(FileSendError(message: "cannot read \(path): \(Self.describe(errno))")) }
-            if n < buffer.count { return .failure(FileSendError(message: shrankMessage(at: offset + Int64(n)))) }
+            if n < buffer.count { return .failure(FileSendError(message: shrankMessage())) }
             return .success(n)
         }
     }
@@ -163,7 +167,7 @@ final class FileSource {
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return .failure(FileSendError(message: "cannot read \(path): \(Self.describe(errno))")) }
             if n == 0 {
-                return .failure(FileSendError(message: shrankMessage(at: read)))
+                return .failure(FileSendError(message: shrankMessage()))
             }
             let count = took(n, buffer)
             if let changed = changedSinceLastCheck() { return .failure(changed) }

@@ -98,7 +98,7 @@ final class PayloadPump {
                 case .full:
                     return .waiting
                 case .endOfFile:
-                    return .failed(source.shrankMessage(at: handedOver))
+                    return .failed(source.shrankMessage())
                 case .unsupported:
                     direct = false
                 }
