@@ -577,14 +577,20 @@ public enum ConsoleRenderer {
         }
     }
 
+    /// How wide a box's text can be on a screen `cols` wide, and how many of its lines show on one `rows` high (the
+    /// help and the line viewer; `drawBox` frames them).
+    public static func boxTextWidth(cols: Int) -> Int { max(10, min(cols - 6, 96)) }
+    static func boxTextRows(rows: Int) -> Int { max(1, rows - 4) }
+
     private static func drawHelp(_ state: ConsoleState, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
-        drawBox("Help", KeyBindings.helpLines(for: state.focus, inspecting: state.inspector != nil, width: KeyBindings.helpWidth(cols: cols)),
-                first: state.helpScroll, maxWidth: 100, cols: cols, rows: rows, &grid)
+        let width = boxTextWidth(cols: cols)
+        drawBox("Help", KeyBindings.helpLines(for: state.focus, inspecting: state.inspector != nil, width: width),
+                first: state.helpScroll, maxWidth: width + 4, cols: cols, rows: rows, &grid)
     }
 
     /// A line shown whole: wrapped at spaces to the box, which is as wide as the screen allows.
     private static func drawViewer(_ viewer: LineViewer, cols: Int, rows: Int, _ grid: inout ScreenGrid) {
-        let width = max(10, min(cols - 6, 96))
+        let width = boxTextWidth(cols: cols)
         var lines: [String] = []
         var current = ""
         for word in viewer.text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) {

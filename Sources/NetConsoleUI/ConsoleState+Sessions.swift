@@ -244,7 +244,6 @@ extension ConsoleState {
 
     // MARK: What the network reports
 
-    /// Whether a server connection is one of the console's own open sessions (to its own servers).
     /// Whether `session` is connected to one of the console's own servers (its local address is a connection there).
     /// The server's side may have closed already (the listener was stopped): the session is still the console's own.
     func isToOwnServer(_ session: Session) -> Bool {
@@ -252,6 +251,7 @@ extension ConsoleState {
         return connections.contains { $0.peer == local }
     }
 
+    /// Whether a server connection is one of the console's own open sessions (to its own servers).
     func isOwnSession(_ row: ConnectionRow) -> Bool {
         sessionList.sessions.contains { !$0.isClosed && $0.localAddress == row.peer }
     }

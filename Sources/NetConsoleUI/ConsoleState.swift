@@ -314,10 +314,10 @@ public struct ConsoleState {
     }
 
     private mutating func handleHelpKey(_ key: Key) -> ConsoleAction? {
-        let lines = KeyBindings.helpLines(for: focus, inspecting: inspector != nil, width: KeyBindings.helpWidth(cols: screenCols)).count
-        // The box shows rows - 4 lines: a page moves by all but one of them, and the last page is as far as it goes
-        // (past it, Up would seem to do nothing for a page of presses).
-        let shown = max(1, screenRows - 4)
+        let lines = KeyBindings.helpLines(for: focus, inspecting: inspector != nil, width: ConsoleRenderer.boxTextWidth(cols: screenCols)).count
+        // A page moves by all but one of the box's lines, and the last page is as far as it goes (past it, Up would
+        // seem to do nothing for a page of presses).
+        let shown = ConsoleRenderer.boxTextRows(rows: screenRows)
         let page = max(1, shown - 1)
         let last = max(0, lines - shown)
         switch key {
@@ -558,7 +558,7 @@ public struct ConsoleState {
     /// Open connections a quit or a stop would lose; the console's own sessions to its own servers are not the user's loss.
     private func openConnections() -> [ConnectionRow] { connections.filter { $0.closedAt == nil && !isOwnSession($0) } }
 
-    private static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+    static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 
     /// What would be lost with these connections, one line each: the count, and the uploads in flight by name.
     private func losses(_ dropped: [ConnectionRow], includeTransfer: Bool) -> [String] {

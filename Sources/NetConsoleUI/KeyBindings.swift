@@ -145,7 +145,6 @@ public enum KeyBindings {
         return shown
     }
 
-    /// The help: the bindings where `focus` is first, then the rest, each under its heading.
     /// The help, its long lines wrapped at spaces to `width` columns (what the help box shows on this screen), each
     /// continuation indented under the meaning, so nothing is cut at 80 columns.
     public static func helpLines(for focus: ConsoleFocus, inspecting: Bool = false, width: Int) -> [String] {
@@ -176,9 +175,7 @@ public enum KeyBindings {
         return wrapped
     }
 
-    /// How wide the help box's text is on a screen `cols` wide (`ConsoleRenderer.drawBox` with the help's limit).
-    public static func helpWidth(cols: Int) -> Int { max(10, min(cols - 6, 96)) }
-
+    /// The help: the bindings where `focus` is first, then the rest, each under its heading.
     public static func helpLines(for focus: ConsoleFocus, inspecting: Bool = false) -> [String] {
         let here = inspecting ? [.inspector, .everywhere] : contexts(for: focus)
         let order = here + KeyContext.allCases.filter { !here.contains($0) }

@@ -241,19 +241,17 @@ public struct SendQueue: Equatable, Sendable {
             let percent = item.size.map { $0 > 0 ? "\(Int(item.sent * 100 / $0))%" : "100%" } ?? "0%"
             return (resumedText(item).map { $0 + ", " } ?? "") + "sending \(percent) \(rate)"
         case .saved(let name):
-            if item.mark.isFolder { return "saved as \(name) (\(filesText(item.filesDone)))" }
+            if item.mark.isFolder { return "saved as \(name) (\(ConsoleState.plural(item.filesDone, "file")))" }
             return "saved as \(name)" + (resumedText(item, done: true).map { " (\($0))" } ?? "")
         case .incomplete(let name):
             let missing = [item.filesRefused > 0 ? "\(item.filesRefused) refused" : nil,
                            item.filesSkipped > 0 ? "\(item.filesSkipped) skipped" : nil].compactMap { $0 }
-            return "incomplete: \(name) has \(filesText(item.filesDone))" + (missing.isEmpty ? "" : ", " + missing.joined(separator: ", "))
+            return "incomplete: \(name) has \(ConsoleState.plural(item.filesDone, "file"))" + (missing.isEmpty ? "" : ", " + missing.joined(separator: ", "))
         case .refused(let why): return "refused: \(why)"
         case .failed(let why): return "failed: \(why)"
         case .cancelled: return "cancelled"
         }
     }
-
-    private static func filesText(_ count: Int) -> String { "\(count) file\(count == 1 ? "" : "s")" }
 
     /// "resuming at 48 %", as `send` says it, when the server had part of the file ("resumed at" once saved).
     private static func resumedText(_ item: Item, done: Bool = false) -> String? {

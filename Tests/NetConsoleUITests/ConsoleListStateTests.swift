@@ -153,8 +153,8 @@ final class ConsoleListStateTests: XCTestCase {
     /// At 80 columns every key's meaning is shown whole, wrapped under itself (it was cut with …), in every pane.
     func testTheHelpWrapsLongMeaningsInsteadOfCuttingThem() {
         for focus in [ConsoleFocus.files, .server, .message] {
-            let lines = KeyBindings.helpLines(for: focus, width: KeyBindings.helpWidth(cols: 80))
-            XCTAssertTrue(lines.allSatisfy { $0.displayWidth <= KeyBindings.helpWidth(cols: 80) }, lines.joined(separator: "\n"))
+            let lines = KeyBindings.helpLines(for: focus, width: ConsoleRenderer.boxTextWidth(cols: 80))
+            XCTAssertTrue(lines.allSatisfy { $0.displayWidth <= ConsoleRenderer.boxTextWidth(cols: 80) }, lines.joined(separator: "\n"))
             let joined = lines.joined(separator: " ").split(separator: " ").joined(separator: " ")
             XCTAssertTrue(joined.contains("open the folder or send the file (the marked ones, if any)"), joined)
         }
