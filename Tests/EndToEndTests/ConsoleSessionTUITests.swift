@@ -14,23 +14,6 @@ final class ConsoleSessionTUITests: XCTestCase {
         console = try TmuxConsole(self)
     }
 
-    /// A port nothing listens on right now (the kernel's pick, released at once).
-    private func freePort() throws -> UInt16 {
-        let socket = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
-        defer { socket.close() }
-        return try XCTUnwrap(socket.localAddress?.port)
-    }
-
-    /// Watches /proc/net/tcp for a listener on 127.0.0.1:`port`, without connecting to it (nc -l takes one client).
-    private func waitUntilListening(port: UInt16, timeout: Double = 5) -> Bool {
-        let needle = String(format: "0100007F:%04X 00000000:0000 0A", port)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8), table.contains(needle) { return true }
-            usleep(20_000)
-        }
-        return false
-    }
 
     /// `nc -l` on a free port; its stdout is what the session sent.
     private func startNetcat() throws -> (RunningProcess, UInt16) {

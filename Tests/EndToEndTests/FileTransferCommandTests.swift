@@ -220,8 +220,7 @@ final class FileTransferCommandTests: XCTestCase {
         let listener = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
         let sender = try RunningProcess(["send", path, "--raw", "--limit-rate", "64K", "--to", "127.0.0.1:\(listener.localAddress!.port)"])
         defer { sender.interrupt() }
-        try listener.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 10_000)
-        let (peer, _) = try XCTUnwrap(try listener.accept())
+        let peer = try acceptOne(listener)
         let start = Date()
         var received = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -246,16 +245,14 @@ final class FileTransferCommandTests: XCTestCase {
         // A proxy in front of the real server that holds the first connection's READY back until the file has shrunk.
         let listener = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
         let sender = try RunningProcess(["send", big, a, b, "--to", "127.0.0.1:\(listener.localAddress!.port)"])
-        try listener.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 10_000)
-        let (peer, _) = try XCTUnwrap(try listener.accept())
+        let peer = try acceptOne(listener)
         try peer.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 10_000)
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         _ = try buffer.withUnsafeMutableBytes { try peer.receive(into: $0) }
         XCTAssertEqual(truncate(big, 1 << 20), 0)
         try peer.sendAll("READY 0\n")
         // The sender gives up on w.bin and connects again for the rest: that connection goes to the real server.
-        try listener.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 10_000)
-        let (second, _) = try XCTUnwrap(try listener.accept())
+        let second = try acceptOne(listener)
         let upstream = try Socket.connect(host: "127.0.0.1", port: realPort)
         let relay = Thread {
             var chunk = [UInt8](repeating: 0, count: 64 << 10)
@@ -338,23 +335,6 @@ final class FileTransferCommandTests: XCTestCase {
         XCTAssertEqual(entries(target), [], "the raw server saved no file of header bytes")
     }
 
-    /// A port nothing listens on right now (the kernel's pick, released at once).
-    private func freePort() throws -> UInt16 {
-        let socket = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
-        defer { socket.close() }
-        return try XCTUnwrap(socket.localAddress?.port)
-    }
-
-    /// Watches /proc/net/tcp for a listener on 127.0.0.1:`port`, without connecting to it (nc -l takes one client).
-    private func waitUntilListening(port: UInt16, timeout: Double = 5) -> Bool {
-        let needle = String(format: "0100007F:%04X 00000000:0000 0A", port)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8), table.contains(needle) { return true }
-            usleep(20_000)
-        }
-        return false
-    }
 
     // MARK: Clear errors
 

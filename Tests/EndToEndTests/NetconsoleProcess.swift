@@ -1,4 +1,5 @@
 import Foundation
+import NetEngine
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -146,4 +147,28 @@ func which(_ program: String) -> String? {
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
     return nil
+}
+
+/// A port nothing listens on right now (the kernel's pick, released at once), for a peer program to listen on.
+func freePort() throws -> UInt16 {
+    let socket = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
+    defer { socket.close() }
+    return try XCTUnwrap(socket.localAddress?.port)
+}
+
+/// Watches /proc/net/tcp for a listener on 127.0.0.1:`port`, without connecting to it (nc -l takes one client).
+func waitUntilListening(port: UInt16, timeout: Double = 5) -> Bool {
+    let needle = String(format: "0100007F:%04X 00000000:0000 0A", port)
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8), table.contains(needle) { return true }
+        usleep(20_000)
+    }
+    return false
+}
+
+/// The next connection `listener` takes, waiting up to 10 s for it.
+func acceptOne(_ listener: Socket) throws -> Socket {
+    try listener.waitFor(events: Int16(POLLIN), timeoutMilliseconds: 10_000)
+    return try XCTUnwrap(try listener.accept()).0
 }

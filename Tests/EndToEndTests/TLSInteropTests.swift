@@ -104,7 +104,7 @@ final class TLSInteropTests: XCTestCase {
     func testEchoAndConnectVerifySocatsOpenSSLListener() throws {
         let socat = try requireTool("socat", package: "socat")
         let (cert, key) = try tls.writeCertificate("socat", names: ["localhost"])
-        let port = try TLSTestEnvironment.freePort()
+        let port = try freePort()
         let listener = try tls.start(executable: socat, ["OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(cert),key=\(key),verify=0", "PIPE"])
         defer { listener.interrupt() }
         let echo = try tls.runAgainstStartingPeer(["echo", "--tls", "--ca-file", cert, "localhost:\(port)"], input: Data("a\nbb\n".utf8))
@@ -119,7 +119,7 @@ final class TLSInteropTests: XCTestCase {
     func testConnectTalksToOpenSSLSServer() throws {
         let openssl = try requireTool("openssl", package: "openssl")
         let (cert, key) = try tls.writeCertificate("s_server", names: ["localhost"])
-        let port = try TLSTestEnvironment.freePort()
+        let port = try freePort()
         let server = try tls.start(executable: openssl, ["s_server", "-quiet", "-rev", "-naccept", "1", "-cert", cert, "-key", key,
                                                          "-accept", "127.0.0.1:\(port)"])
         defer { server.interrupt() }
@@ -153,7 +153,7 @@ final class TLSInteropTests: XCTestCase {
         let source = tls.root.appendingPathComponent("raw.bin")
         let target = tls.root.appendingPathComponent("received.bin")
         try payload(1_500_000).write(to: source)
-        let port = try TLSTestEnvironment.freePort()
+        let port = try freePort()
         let receiver = try tls.start(executable: socat, ["-u", "OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,cert=\(cert),key=\(key),verify=0",
                                                         "CREATE:\(target.path)"])
         defer { receiver.interrupt() }

@@ -56,13 +56,6 @@ final class TLSTestEnvironment {
         return (cert, key)
     }
 
-    /// A port nothing listens on right now, for a peer program to listen on.
-    static func freePort() throws -> UInt16 {
-        let socket = try Socket.listening(on: SocketAddress.resolve(host: "127.0.0.1", port: 0)[0])
-        defer { socket.close() }
-        return socket.localAddress!.port
-    }
-
     /// Runs `arguments` until the peer that is still starting stops refusing connections (at most 5 s).
     func runAgainstStartingPeer(_ arguments: [String], input: Data = Data()) throws -> (status: Int32?, stdout: String, stderr: String) {
         var result = try run(arguments, input: input)
